@@ -1,0 +1,53 @@
+# Everything a newcomer needs, installed on first use into .venv (the app) and .tools (SAM CLI and
+# cfn-lint, kept apart because pip backtracks them to old releases when they share an environment).
+SHELL := /bin/bash
+# The Lambda runtime is python3.13; pyenv machines expose it through this setting.
+export PYENV_VERSION ?= 3.13.0:3.11.7
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+PYTHON ?= python3.13
+VENV := .venv
+TOOLS := .tools
+BIN := $(VENV)/bin
+TOOLS_BIN := $(TOOLS)/bin
+
+.PHONY: test lint format typecheck template-check build check clean
+
+test: $(VENV)/.installed  ## run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy shared functions tests
+
+template-check: $(TOOLS)/.installed
+	$(TOOLS_BIN)/cfn-lint template.yaml
+	$(TOOLS_BIN)/sam validate
+	$(TOOLS_BIN)/sam validate --lint
+
+build: $(TOOLS)/.installed
+	$(TOOLS_BIN)/sam build
+
+check: lint typecheck test template-check build
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(TOOLS)/.installed:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS_BIN)/pip install --quiet --upgrade pip
+	$(TOOLS_BIN)/pip install --quiet aws-sam-cli==1.170.0 cfn-lint==1.58.0
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,54 @@
+"""POST, PUT and DELETE /api/v1/decision-flows: create a flow, edit its draft, delete it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from decision_flows.models.identity import Role
+from decision_flows.models.queries import FlowIdQuery
+from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
+from decision_flows.web import requests
+from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.idempotency import idempotent
+from decision_flows.web.identity import authorize
+from decision_flows.web.responses import flow_response
+from decision_flows.web.wiring import flow_service
+
+ROUTE = "/api/v1/decision-flows"
+app = new_resolver()
+
+
+@app.post(ROUTE)
+def create_flow() -> Response[str]:
+    identity = authorize(app.current_event, Role.EDITOR)
+    request = requests.body(app.current_event, CreateFlowRequest)
+
+    def create() -> Response[str]:
+        flow = flow_service().create(identity, request)
+        return flow_response(flow, 201, {"Location": f"{ROUTE}?id={flow.id}"})
+
+    return idempotent(app.current_event, identity, "create", app.lambda_context, create)
+
+
+@app.put(ROUTE)
+def update_flow() -> Response[str]:
+    identity = authorize(app.current_event, Role.EDITOR)
+    request = requests.body(app.current_event, UpdateFlowRequest)
+    return flow_response(flow_service().update(identity, request, requests.if_match(app.current_event)))
+
+
+@app.delete(ROUTE)
+def delete_flow() -> Response[str]:
+    identity = authorize(app.current_event, Role.EDITOR)
+    flow_id = requests.parse(FlowIdQuery, requests.query(app.current_event)).id
+    flow_service().delete(identity, flow_id, requests.if_match(app.current_event))
+    return Response(204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

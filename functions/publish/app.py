@@ -1,0 +1,39 @@
+"""POST /api/v1/decision-flows/publish: snapshot the draft as the next version and make it live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from decision_flows.models.identity import Role
+from decision_flows.models.requests import PublishRequest
+from decision_flows.web import requests
+from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.idempotency import idempotent
+from decision_flows.web.identity import authorize
+from decision_flows.web.responses import flow_response
+from decision_flows.web.wiring import flow_service
+
+app = new_resolver()
+
+
+@app.post("/api/v1/decision-flows/publish")
+def publish() -> Response[str]:
+    identity = authorize(app.current_event, Role.EDITOR)
+    request = requests.body(app.current_event, PublishRequest)
+    expected_row_version = requests.if_match(app.current_event)
+    return idempotent(
+        app.current_event,
+        identity,
+        "publish",
+        app.lambda_context,
+        lambda: flow_response(flow_service().publish(identity, request, expected_row_version)),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,45 @@
+"""GET /api/v1/decision-flows/versions: a flow's published versions, or one with its snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from decision_flows.models.identity import Role
+from decision_flows.models.queries import VersionsQuery
+from decision_flows.models.responses import PaginationView, VersionDetailView, VersionListItemView, VersionListView
+from decision_flows.web import requests
+from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.identity import authorize
+from decision_flows.web.responses import json_response
+from decision_flows.web.wiring import flow_service
+
+app = new_resolver()
+
+
+@app.get("/api/v1/decision-flows/versions")
+def versions() -> Response[str]:
+    identity = authorize(app.current_event, Role.EDITOR)
+    query = requests.parse(VersionsQuery, requests.query(app.current_event))
+    if query.version is not None:
+        version = flow_service().version(identity, query.id, query.version)
+        return json_response(200, VersionDetailView.of_version(query.id, version))
+    page = flow_service().versions(identity, query.id, query.limit, query.cursor)
+    return json_response(
+        200,
+        VersionListView(
+            flow_id=query.id,
+            versions=[VersionListItemView.of_version(version) for version in page.items],
+            pagination=PaginationView(
+                limit=query.limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
+            ),
+        ),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

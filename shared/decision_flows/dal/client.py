@@ -1,0 +1,42 @@
+"""The DynamoDB client and table settings, created on first use.
+
+Created lazily rather than at import so that importing a handler costs no client setup, and so
+tests (moto) and the local server can point it elsewhere before the first call.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class StoreSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
+    endpoint_url: str | None = Field(default=None, validation_alias="DYNAMODB_ENDPOINT_URL")
+
+
+@cache
+def store_settings() -> StoreSettings:
+    return StoreSettings.model_validate(os.environ)
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=2,
+        read_timeout=5,
+        tcp_keepalive=True,
+    )
+    return boto3.client("dynamodb", endpoint_url=store_settings().endpoint_url, config=config)

@@ -1,0 +1,81 @@
+"""Mapping between the stored models and DynamoDB items (the wire format of the low-level client)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from decision_flows.dal import keys
+from decision_flows.models.flow import Flow, PublishedVersion
+
+Item = dict[str, Any]
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+ANCHOR_ENTITY = "VersionsAnchor"
+
+
+def to_wire(plain: dict[str, Any]) -> Item:
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def from_wire(item: Item) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def flow_attributes(flow: Flow) -> dict[str, Any]:
+    """Every attribute of the flow item, keys included, as plain values (absent when None)."""
+    attributes = flow.model_dump(mode="json", by_alias=True, exclude_none=True)
+    attributes["flowId"] = attributes.pop("id")
+    attributes["publishedVersions"] = [
+        summary.model_dump(mode="json", by_alias=True, exclude_none=True) for summary in flow.published_versions
+    ]
+    return {
+        "PK": keys.flow_pk(flow.tenant_id, flow.id),
+        "SK": keys.FLOW_SK,
+        "GSI1PK": keys.list_pk(flow.tenant_id),
+        "GSI1SK": keys.list_sk(flow.status, flow.updated_at, flow.id),
+        **attributes,
+    }
+
+
+def flow_from_item(item: Item) -> Flow:
+    attributes = from_wire(item)
+    attributes["id"] = attributes.pop("flowId")
+    return Flow.model_validate(attributes)
+
+
+def version_summary_attributes(tenant_id: str, flow_id: str, version: PublishedVersion) -> dict[str, Any]:
+    summary = version.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"config"})
+    return {"PK": keys.flow_pk(tenant_id, flow_id), "SK": keys.version_sk(version.version), **summary}
+
+
+def snapshot_attributes(tenant_id: str, flow_id: str, version: PublishedVersion) -> dict[str, Any]:
+    if version.config is None:
+        raise ValueError("a snapshot item needs the version's config")
+    snapshot = version.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {"PK": keys.flow_pk(tenant_id, flow_id), "SK": keys.snapshot_sk(version.version), **snapshot}
+
+
+def version_from_item(item: Item) -> PublishedVersion:
+    attributes = from_wire(item)
+    attributes.pop("PK", None)
+    attributes.pop("SK", None)
+    return PublishedVersion.model_validate(attributes)
+
+
+def anchor_attributes(tenant_id: str, flow_id: str) -> dict[str, Any]:
+    return {"PK": keys.flow_pk(tenant_id, flow_id), "SK": keys.VERSIONS_ANCHOR_SK, "entity": ANCHOR_ENTITY}

@@ -1,0 +1,67 @@
+"""The single-table key schema. Every key starts with the tenant, so no query can cross tenants.
+
+    PK                      SK                  item
+    T#<t>#F#<flowId>        FLOW                the flow: draft, counters, latest 20 summaries
+    T#<t>#F#<flowId>        VER#                versions anchor: exists exactly while the flow does
+    T#<t>#F#<flowId>        VER#<n:010d>        version summary (small; what /versions lists)
+    T#<t>#F#<flowId>        SNAP#<n:010d>       version snapshot (summary + configSnapshot)
+    T#<t>#KEY#<key>         KEY                 key reservation: makes `key` unique per tenant
+    T#<t>                   COUNTERS            flow counts per status, for pagination.total
+
+The list index ``ByStatus`` keys flows by ``GSI1PK = T#<t>#FLOWS`` and
+``GSI1SK = <status rank>#<inverted updatedAt ms>#<flowId>``: status order first, newest first.
+Summaries and snapshots are separate items so that listing versions never reads snapshot bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from decision_flows.models.flow import FlowStatus
+
+FLOW_SK = "FLOW"
+VERSIONS_PREFIX = "VER#"
+VERSIONS_ANCHOR_SK = VERSIONS_PREFIX
+KEY_SK = "KEY"
+COUNTERS_SK = "COUNTERS"
+LIST_INDEX = "ByStatus"
+
+STATUS_RANK = {FlowStatus.ACTIVE: 1, FlowStatus.DRAFT: 2, FlowStatus.PAUSED: 3, FlowStatus.ARCHIVED: 4}
+_MAX_EPOCH_MS = 10**13 - 1
+
+
+def flow_pk(tenant_id: str, flow_id: str) -> str:
+    return f"T#{tenant_id}#F#{flow_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"{VERSIONS_PREFIX}{version:010d}"
+
+
+def snapshot_sk(version: int) -> str:
+    return f"SNAP#{version:010d}"
+
+
+def key_reservation_pk(tenant_id: str, key: str) -> str:
+    return f"T#{tenant_id}#KEY#{key}"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}"
+
+
+def list_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#FLOWS"
+
+
+def status_prefix(status: FlowStatus) -> str:
+    return f"{STATUS_RANK[status]}#"
+
+
+def list_sk(status: FlowStatus, updated_at: str, flow_id: str) -> str:
+    epoch_ms = int(datetime.fromisoformat(updated_at).timestamp() * 1000)
+    return f"{status_prefix(status)}{_MAX_EPOCH_MS - epoch_ms:013d}#{flow_id}"
+
+
+def key(pk: str, sk: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}

@@ -1,0 +1,281 @@
+"""The DynamoDB access layer: the only code in the service that calls DynamoDB.
+
+Each public method is one request's worth of DynamoDB work, and its docstring says how many round
+trips it costs; the domain composes them within the per-route budgets of the README.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from decision_flows.dal import cursor, items, keys, writes
+from decision_flows.dal.errors import THROTTLING_CODES, ConditionFailure, WriteStep, error_code, store_unavailable
+from decision_flows.domain.errors import (
+    Conflict,
+    DomainError,
+    flow_not_found,
+    key_taken,
+    row_version_mismatch,
+)
+from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
+from decision_flows.models.page import Page
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+BATCH_GET_ATTEMPTS = 5
+_LIST_CURSOR_KEYS = frozenset({"PK", "SK", "GSI1PK", "GSI1SK"})
+_VERSION_CURSOR_KEYS = frozenset({"PK", "SK"})
+
+
+class FlowRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # Reads
+
+    def get_flow(self, tenant_id: str, flow_id: str) -> Flow | None:
+        """One GetItem."""
+        response = self._call(
+            "get_item",
+            TableName=self._table,
+            Key=keys.key(keys.flow_pk(tenant_id, flow_id), keys.FLOW_SK),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return items.flow_from_item(item) if item else None
+
+    def get_flow_and_version(
+        self, tenant_id: str, flow_id: str, version: int
+    ) -> tuple[Flow | None, PublishedVersion | None]:
+        """One BatchGetItem: the flow and one version's snapshot."""
+        pk = keys.flow_pk(tenant_id, flow_id)
+        found = self._batch_get([keys.key(pk, keys.FLOW_SK), keys.key(pk, keys.snapshot_sk(version))])
+        flow = found.get(keys.FLOW_SK)
+        snapshot = found.get(keys.snapshot_sk(version))
+        return (
+            items.flow_from_item(flow) if flow else None,
+            items.version_from_item(snapshot) if snapshot else None,
+        )
+
+    def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None:
+        """One BatchGetItem of the snapshot and the versions anchor, so a deleted flow's versions are gone
+        even before the stream consumer has removed their items, without reading the flow's draft."""
+        pk = keys.flow_pk(tenant_id, flow_id)
+        found = self._batch_get([keys.key(pk, keys.VERSIONS_ANCHOR_SK), keys.key(pk, keys.snapshot_sk(version))])
+        snapshot = found.get(keys.snapshot_sk(version))
+        if keys.VERSIONS_ANCHOR_SK not in found or snapshot is None:
+            return None
+        return items.version_from_item(snapshot)
+
+    def flow_exists(self, tenant_id: str, flow_id: str) -> bool:
+        """One GetItem of the small versions anchor (never the draft)."""
+        response = self._call(
+            "get_item",
+            TableName=self._table,
+            Key=keys.key(keys.flow_pk(tenant_id, flow_id), keys.VERSIONS_ANCHOR_SK),
+            ConsistentRead=True,
+        )
+        return "Item" in response
+
+    def list_versions(
+        self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None
+    ) -> Page[PublishedVersion] | None:
+        """One Query over the summary items (never the snapshots); None when the flow does not exist.
+
+        The first page starts at the versions anchor, which proves the flow exists in the same read.
+        """
+        pk = keys.flow_pk(tenant_id, flow_id)
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.VERSIONS_PREFIX}},
+            "ConsistentRead": True,
+            "Limit": limit + 1,
+        }
+        if page_cursor is None:
+            params["Limit"] += 1
+        else:
+            params["ExclusiveStartKey"] = cursor.decode(
+                page_cursor,
+                lambda start: start["PK"] == pk and start["SK"].startswith(keys.VERSIONS_PREFIX),
+                _VERSION_CURSOR_KEYS,
+            )
+        found: list[Item] = self._call("query", **params).get("Items", [])
+        if page_cursor is None:
+            if not found or found[0]["SK"]["S"] != keys.VERSIONS_ANCHOR_SK:
+                return None
+            found = found[1:]
+        versions = [items.version_from_item(item) for item in found[:limit]]
+        next_cursor = None
+        if len(found) > limit:
+            next_cursor = cursor.encode({"PK": pk, "SK": keys.version_sk(versions[-1].version)})
+        return Page[PublishedVersion](items=versions, next_cursor=next_cursor)
+
+    def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
+        """One Query of the list index plus one GetItem of the tenant's counters."""
+        list_pk = keys.list_pk(tenant_id)
+        flow_pk_prefix = keys.flow_pk(tenant_id, "")
+        status_prefix = keys.status_prefix(status) if status else ""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": keys.LIST_INDEX,
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": list_pk}},
+            "Limit": limit + 1,
+        }
+        if status:
+            params["KeyConditionExpression"] += " AND begins_with(GSI1SK, :status)"
+            params["ExpressionAttributeValues"][":status"] = {"S": status_prefix}
+        if page_cursor is not None:
+            params["ExclusiveStartKey"] = cursor.decode(
+                page_cursor,
+                lambda start: (
+                    start["GSI1PK"] == list_pk
+                    and start["GSI1SK"].startswith(status_prefix)
+                    and start["PK"].startswith(flow_pk_prefix)
+                    and start["SK"] == keys.FLOW_SK
+                ),
+                _LIST_CURSOR_KEYS,
+            )
+        found: list[Item] = self._call("query", **params).get("Items", [])
+        flows = [items.flow_from_item(item) for item in found[:limit]]
+        next_cursor = None
+        if len(found) > limit:
+            last = found[limit - 1]
+            next_cursor = cursor.encode({name: last[name]["S"] for name in _LIST_CURSOR_KEYS})
+        return Page[Flow](items=flows, next_cursor=next_cursor, total=self._count_flows(tenant_id, status))
+
+    def _count_flows(self, tenant_id: str, status: FlowStatus | None) -> int:
+        statuses = [status] if status else list(FlowStatus)
+        response = self._call(
+            "get_item",
+            TableName=self._table,
+            Key=keys.key(keys.tenant_pk(tenant_id), keys.COUNTERS_SK),
+            ProjectionExpression=", ".join(writes.counter_attribute(s) for s in statuses),
+            ConsistentRead=True,
+        )
+        counters = items.from_wire(response.get("Item", {}))
+        return sum(int(value) for value in counters.values())
+
+    # Writes
+
+    def create_flow(self, flow: Flow) -> None:
+        """One transaction: the flow, its key reservation, its versions anchor and the status counter."""
+        writes.execute(
+            self._client,
+            self._table,
+            [
+                writes.put_new(items.flow_attributes(flow), lambda _: Conflict("FLOW_EXISTS", "Flow id collision.")),
+                writes.put_new(_reservation(flow), lambda _: key_taken(flow.key)),
+                writes.put_new(items.anchor_attributes(flow.tenant_id, flow.id), _never),
+                writes.count_statuses(flow.tenant_id, {flow.status: 1}, _never),
+            ],
+        )
+
+    def save_flow(self, previous: Flow, new: Flow) -> None:
+        """One conditional write of the changed attributes; a transaction when the key or status moves."""
+        steps = [writes.update_flow(previous, new, _flow_changed(previous))]
+        if new.key != previous.key:
+            steps.append(_release_key(previous))
+            steps.append(writes.put_new(_reservation(new), lambda _: key_taken(new.key)))
+        if change := writes.status_change(previous.status, new.status):
+            steps.append(writes.count_statuses(new.tenant_id, change, _never))
+        writes.execute(self._client, self._table, steps)
+
+    def publish_version(self, previous: Flow, new: Flow, version: PublishedVersion) -> None:
+        """One transaction: the flow moves to the new version, whose summary and snapshot are written
+        once and never again (attribute_not_exists)."""
+        steps = [
+            writes.update_flow(previous, new, _flow_changed(previous)),
+            writes.put_new(
+                items.version_summary_attributes(new.tenant_id, new.id, version),
+                lambda _: row_version_mismatch(previous.row_version),
+            ),
+            writes.put_new(
+                items.snapshot_attributes(new.tenant_id, new.id, version),
+                lambda _: row_version_mismatch(previous.row_version),
+            ),
+        ]
+        if change := writes.status_change(previous.status, new.status):
+            steps.append(writes.count_statuses(new.tenant_id, change, _never))
+        writes.execute(self._client, self._table, steps)
+
+    def delete_flow(self, previous: Flow) -> None:
+        """One transaction: the flow, its key reservation and its versions anchor go; the counter drops.
+
+        Version items are left for the stream consumer to remove in batches, so a delete costs the
+        same at any history length; without the anchor they are unreachable at once.
+        """
+        pk = keys.flow_pk(previous.tenant_id, previous.id)
+        anchor_key = items.to_wire({"PK": pk, "SK": keys.VERSIONS_ANCHOR_SK})
+        writes.execute(
+            self._client,
+            self._table,
+            [
+                writes.delete_flow(previous, _flow_changed(previous)),
+                _release_key(previous),
+                WriteStep({"Delete": {"Key": anchor_key}}, _never),
+                writes.count_statuses(previous.tenant_id, {previous.status: -1}, _never),
+            ],
+        )
+
+    # Plumbing
+
+    def _call(self, operation: str, **params: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(**params)
+        except ClientError as error:
+            if error_code(error) in THROTTLING_CODES:
+                raise store_unavailable() from error
+            raise
+
+    def _batch_get(self, wanted: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
+        """Items by sort key; retries what DynamoDB left unprocessed (rare, under throttling)."""
+        found: dict[str, Item] = {}
+        request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            response = self._call("batch_get_item", RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                found[item["SK"]["S"]] = item
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            time.sleep(0.02 * 2**attempt)
+        raise store_unavailable()
+
+
+def _reservation(flow: Flow) -> dict[str, Any]:
+    return {"PK": keys.key_reservation_pk(flow.tenant_id, flow.key), "SK": keys.KEY_SK, "flowId": flow.id}
+
+
+def _release_key(flow: Flow) -> WriteStep:
+    return writes.delete_owned(
+        keys.key_reservation_pk(flow.tenant_id, flow.key),
+        keys.KEY_SK,
+        "flowId",
+        flow.id,
+        lambda _: row_version_mismatch(flow.row_version),
+    )
+
+
+def _flow_changed(previous: Flow) -> ConditionFailure:
+    """A refused flow write: gone means 404, present means someone else wrote first (409)."""
+
+    def explain(old_item: Item | None) -> DomainError:
+        if not old_item:
+            return flow_not_found(previous.id)
+        actual = items.from_wire(old_item).get("rowVersion")
+        return row_version_mismatch(previous.row_version, int(actual) if actual is not None else None)
+
+    return explain
+
+
+def _never(_: Item | None) -> DomainError:
+    """For steps with no condition: DynamoDB cannot refuse them on a condition."""
+    return Conflict("UNEXPECTED_CONDITION", "A write without a condition was refused on a condition.")

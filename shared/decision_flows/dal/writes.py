@@ -1,0 +1,147 @@
+"""Building and running atomic writes: single conditional writes, or one TransactWriteItems.
+
+A write of one item goes out as a plain conditional Put/Update/Delete (half the cost of a
+transaction); more items go out as one transaction. Either way it lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from decision_flows.dal import items, keys
+from decision_flows.dal.errors import (
+    ConditionFailure,
+    TransactionConflict,
+    WriteStep,
+    translate_write_error,
+)
+from decision_flows.domain.errors import Conflict
+from decision_flows.models.flow import Flow, FlowStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TRANSACTION_ATTEMPTS = 3
+_SINGLE_CALLS = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+
+
+def execute(client: DynamoDBClient, table: str, steps: list[WriteStep]) -> None:
+    """Run the steps atomically; translate a refusal into the domain error its step names."""
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            _send(client, table, steps)
+            return
+        except ClientError as error:
+            translated = translate_write_error(error, steps)
+            if not isinstance(translated, TransactionConflict):
+                raise translated from error
+            # The conditions are re-checked on every attempt, so retrying cannot apply a stale write.
+            time.sleep(0.02 * (2**attempt) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
+    raise Conflict("TRANSACTION_CONFLICT", "Another write to the same flow was in progress; retry.")
+
+
+def _send(client: DynamoDBClient, table: str, steps: list[WriteStep]) -> None:
+    for step in steps:
+        for body in step.operation.values():
+            body["TableName"] = table
+            if "ConditionExpression" in body:
+                body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    if len(steps) == 1:
+        ((kind, body),) = steps[0].operation.items()
+        getattr(client, _SINGLE_CALLS[kind])(**body)
+    else:
+        client.transact_write_items(TransactItems=[step.operation for step in steps])  # type: ignore[misc]
+
+
+def put_new(attributes: dict[str, Any], on_exists: ConditionFailure) -> WriteStep:
+    return WriteStep(
+        {"Put": {"Item": items.to_wire(attributes), "ConditionExpression": "attribute_not_exists(PK)"}},
+        on_exists,
+    )
+
+
+def update_flow(previous: Flow, new: Flow, on_failed: ConditionFailure) -> WriteStep:
+    """Send only the attributes that changed, guarded by the rowVersion the change was based on."""
+    before, after = items.flow_attributes(previous), items.flow_attributes(new)
+    changed = {name: value for name, value in after.items() if before.get(name) != value}
+    removed = [name for name in before if name not in after]
+    names: dict[str, str] = {"#rv": "rowVersion"}
+    values: dict[str, Any] = {":expected": previous.row_version}
+    assignments = []
+    for index, (name, value) in enumerate(changed.items()):
+        names[f"#s{index}"] = name
+        values[f":s{index}"] = value
+        assignments.append(f"#s{index} = :s{index}")
+    expression = "SET " + ", ".join(assignments)
+    if removed:
+        names.update({f"#r{index}": name for index, name in enumerate(removed)})
+        expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(removed)))
+    return WriteStep(
+        {
+            "Update": {
+                "Key": items.to_wire({"PK": after["PK"], "SK": after["SK"]}),
+                "UpdateExpression": expression,
+                "ConditionExpression": "#rv = :expected",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": items.to_wire(values),
+            }
+        },
+        on_failed,
+    )
+
+
+def delete_flow(previous: Flow, on_failed: ConditionFailure) -> WriteStep:
+    return WriteStep(
+        {
+            "Delete": {
+                "Key": items.to_wire({"PK": keys.flow_pk(previous.tenant_id, previous.id), "SK": keys.FLOW_SK}),
+                "ConditionExpression": "rowVersion = :expected",
+                "ExpressionAttributeValues": items.to_wire({":expected": previous.row_version}),
+            }
+        },
+        on_failed,
+    )
+
+
+def delete_owned(pk: str, sk: str, owner_attribute: str, owner: str, on_failed: ConditionFailure) -> WriteStep:
+    return WriteStep(
+        {
+            "Delete": {
+                "Key": items.to_wire({"PK": pk, "SK": sk}),
+                "ConditionExpression": "#owner = :owner",
+                "ExpressionAttributeNames": {"#owner": owner_attribute},
+                "ExpressionAttributeValues": items.to_wire({":owner": owner}),
+            }
+        },
+        on_failed,
+    )
+
+
+def count_statuses(tenant_id: str, changes: dict[FlowStatus, int], on_failed: ConditionFailure) -> WriteStep:
+    """Move the per-tenant status counters that pagination.total is read from."""
+    names = {f"#c{index}": counter_attribute(status) for index, status in enumerate(changes)}
+    values = {f":c{index}": delta for index, delta in enumerate(changes.values())}
+    return WriteStep(
+        {
+            "Update": {
+                "Key": items.to_wire({"PK": keys.tenant_pk(tenant_id), "SK": keys.COUNTERS_SK}),
+                "UpdateExpression": "ADD "
+                + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": items.to_wire(values),
+            }
+        },
+        on_failed,
+    )
+
+
+def counter_attribute(status: FlowStatus) -> str:
+    return f"flows_{status.value}"
+
+
+def status_change(previous: FlowStatus, new: FlowStatus) -> dict[FlowStatus, int]:
+    return {} if previous == new else {previous: -1, new: 1}

@@ -1,0 +1,79 @@
+"""Domain errors: what went wrong, in the contract's vocabulary, with no HTTP in sight.
+
+Each error carries a stable ``code`` (the contract's UPPER_SNAKE identifier). The web layer maps
+error classes to HTTP statuses in one place (``decision_flows.web.problems``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One field-level problem, reported in a problem document's ``errors`` list."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class DomainError(Exception):
+    code: str
+    detail: str
+    errors: list[FieldProblem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist for this tenant."""
+
+
+class Conflict(DomainError):
+    """The request is valid but the stored state does not allow it (409)."""
+
+
+class InvalidRequest(DomainError):
+    """The request is malformed: wrong types, bad cursor, bad limit (400)."""
+
+
+class Unprocessable(DomainError):
+    """The request is well formed but its content is semantically invalid (422)."""
+
+
+class PayloadTooLarge(DomainError):
+    """A config exceeds the size the service stores (413)."""
+
+
+class Forbidden(DomainError):
+    """The caller's role or tenant does not allow this (403)."""
+
+
+class Unauthenticated(DomainError):
+    """No identity reached the handler (401)."""
+
+
+class StoreUnavailable(DomainError):
+    """DynamoDB throttled us beyond the SDK's retries (503)."""
+
+
+def flow_not_found(flow_id: str) -> NotFound:
+    return NotFound("FLOW_NOT_FOUND", f"Decision flow {flow_id!r} does not exist.")
+
+
+def version_not_found(flow_id: str, version: int) -> NotFound:
+    return NotFound("VERSION_NOT_FOUND", f"Decision flow {flow_id!r} has no published version {version}.")
+
+
+def row_version_mismatch(expected: int, actual: int | None = None) -> Conflict:
+    if actual is None:
+        detail = f"The flow changed since rowVersion {expected}; read it again and retry."
+    else:
+        detail = f"rowVersion {expected} does not match the stored rowVersion {actual}."
+    return Conflict("ROW_VERSION_MISMATCH", detail)
+
+
+def key_taken(key: str) -> Conflict:
+    return Conflict("KEY_TAKEN", f"Another decision flow of this tenant already uses key {key!r}.")

@@ -1,0 +1,182 @@
+"""Pipeline configs: format detection, structural validation and the facts publish needs.
+
+Two formats exist (see the contract): v1 fixed-stage ``{"stages": {...}}`` and v2 composable
+``{"version": 2, "nodes": [...], "edges": [...]}``. A draft may be incomplete (no scoring method
+yet); only structural problems make it invalid. Publishing additionally needs a scoring method.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from decision_flows.domain.errors import FieldProblem, PayloadTooLarge, Unprocessable
+
+NODE_TYPES = frozenset({"candidate_source", "enrich", "qualify", "score", "rank", "filter", "output"})
+SCORING_METHODS = frozenset({"propensity", "scorecard", "priority", "priority_weighted"})
+V1_STAGES = ("enrichment", "qualification", "scoring", "ranking", "filtering")
+# Leaves room under DynamoDB's 400 KB item limit for the flow's other attributes.
+MAX_CONFIG_BYTES = 300 * 1024
+
+DEFAULT_DRAFT_CONFIG: dict[str, Any] = {"version": 2, "nodes": [], "edges": []}
+
+
+@dataclass(frozen=True)
+class PipelineFacts:
+    format_version: int
+    node_count: int | None
+    scoring_method: str | None
+
+
+def canonical_json(config: dict[str, Any]) -> str:
+    """The one serialisation used for storage, size limits and equality of configs."""
+    try:
+        return json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise _invalid([FieldProblem("draftConfig", "numbers must be finite (no NaN or Infinity)")]) from None
+
+
+def config_hash(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_size(canonical: str, field: str = "draftConfig") -> None:
+    size = len(canonical.encode())
+    if size > MAX_CONFIG_BYTES:
+        raise PayloadTooLarge(
+            "CONFIG_TOO_LARGE",
+            f"{field} is {size} bytes as JSON; the limit is {MAX_CONFIG_BYTES} bytes.",
+        )
+
+
+def is_v2(config: dict[str, Any]) -> bool:
+    return config.get("version") == 2 or isinstance(config.get("nodes"), list)
+
+
+def validate_config(config: Any, field: str = "draftConfig") -> PipelineFacts:
+    """Validate a pipeline config, reporting every problem at once (422 CONFIG_INVALID)."""
+    problems: list[FieldProblem] = []
+    if not isinstance(config, dict):
+        problems.append(FieldProblem(field, "must be a JSON object"))
+        raise _invalid(problems)
+    facts = _validate_v2(config, field, problems) if is_v2(config) else _validate_v1(config, field, problems)
+    if problems:
+        raise _invalid(problems)
+    return facts
+
+
+def require_scoring_method(facts: PipelineFacts) -> str:
+    if facts.scoring_method is None:
+        raise Unprocessable(
+            "SCORING_METHOD_MISSING",
+            "The draft has no scoring method: set stages.scoring.method or add a 'score' node "
+            "with config.method before publishing.",
+        )
+    return facts.scoring_method
+
+
+def _invalid(problems: list[FieldProblem]) -> Unprocessable:
+    return Unprocessable("CONFIG_INVALID", f"The pipeline config has {len(problems)} problem(s).", problems)
+
+
+def _validate_v1(config: dict[str, Any], field: str, problems: list[FieldProblem]) -> PipelineFacts:
+    if "version" in config and config["version"] != 1:
+        problems.append(FieldProblem(f"{field}.version", "must be 1 or 2"))
+    stages = config.get("stages")
+    if not isinstance(stages, dict):
+        problems.append(FieldProblem(f"{field}.stages", "a v1 config needs a 'stages' object"))
+        return PipelineFacts(1, None, None)
+    method = _check_stages(stages, f"{field}.stages", problems)
+    return PipelineFacts(1, None, method)
+
+
+def _check_stages(stages: dict[str, Any], path: str, problems: list[FieldProblem]) -> str | None:
+    for name, stage in stages.items():
+        if name not in V1_STAGES:
+            problems.append(FieldProblem(f"{path}.{name}", f"unknown stage; known: {', '.join(V1_STAGES)}"))
+        elif not isinstance(stage, dict):
+            problems.append(FieldProblem(f"{path}.{name}", "must be an object"))
+    scoring = stages.get("scoring")
+    if not isinstance(scoring, dict):
+        return None
+    return _check_method(scoring.get("method"), f"{path}.scoring.method", problems)
+
+
+def _check_method(method: Any, path: str, problems: list[FieldProblem]) -> str | None:
+    if method is None:
+        return None
+    if method not in SCORING_METHODS:
+        problems.append(FieldProblem(path, f"unknown scoring method; known: {', '.join(sorted(SCORING_METHODS))}"))
+        return None
+    return str(method)
+
+
+def _validate_v2(config: dict[str, Any], field: str, problems: list[FieldProblem]) -> PipelineFacts:
+    if config.get("version", 2) != 2:
+        problems.append(FieldProblem(f"{field}.version", "a config with 'nodes' must have version 2"))
+    nodes = config.get("nodes")
+    if not isinstance(nodes, list):
+        problems.append(FieldProblem(f"{field}.nodes", "must be an array"))
+        return PipelineFacts(2, None, None)
+    node_ids, method = _check_nodes(nodes, f"{field}.nodes", problems)
+    _check_edges(config.get("edges", []), node_ids, f"{field}.edges", problems)
+    stages = config.get("stages")
+    if stages is not None:
+        if isinstance(stages, dict):
+            method = method or _check_stages(stages, f"{field}.stages", problems)
+        else:
+            problems.append(FieldProblem(f"{field}.stages", "must be an object"))
+    return PipelineFacts(2, len(nodes), method)
+
+
+def _check_nodes(nodes: list[Any], path: str, problems: list[FieldProblem]) -> tuple[set[str], str | None]:
+    seen: set[str] = set()
+    method: str | None = None
+    for index, node in enumerate(nodes):
+        where = f"{path}[{index}]"
+        if not isinstance(node, dict):
+            problems.append(FieldProblem(where, "must be an object"))
+            continue
+        node_id = node.get("id")
+        if not isinstance(node_id, str) or not node_id:
+            problems.append(FieldProblem(f"{where}.id", "must be a non-empty string"))
+        elif node_id in seen:
+            problems.append(FieldProblem(f"{where}.id", f"duplicate node id {node_id!r}"))
+        else:
+            seen.add(node_id)
+        node_type = node.get("type")
+        if node_type not in NODE_TYPES:
+            problems.append(FieldProblem(f"{where}.type", f"unknown node type; known: {', '.join(sorted(NODE_TYPES))}"))
+        settings_key = "config" if "config" in node else "data"
+        settings = node.get(settings_key, {})
+        if not isinstance(settings, dict):
+            problems.append(FieldProblem(f"{where}.{settings_key}", "must be an object"))
+        elif node_type == "score" and method is None:
+            method = _check_method(settings.get("method"), f"{where}.{settings_key}.method", problems)
+    return seen, method
+
+
+def _check_edges(edges: Any, node_ids: set[str], path: str, problems: list[FieldProblem]) -> None:
+    if not isinstance(edges, list):
+        problems.append(FieldProblem(path, "must be an array"))
+        return
+    graph: dict[str, set[str]] = {node_id: set() for node_id in node_ids}
+    for index, edge in enumerate(edges):
+        where = f"{path}[{index}]"
+        if not isinstance(edge, dict):
+            problems.append(FieldProblem(where, "must be an object with 'source' and 'target'"))
+            continue
+        ends = {end: edge.get(end) for end in ("source", "target")}
+        dangling = [end for end, node_id in ends.items() if not isinstance(node_id, str) or node_id not in node_ids]
+        for end in dangling:
+            problems.append(FieldProblem(f"{where}.{end}", f"references no existing node ({ends[end]!r})"))
+        if not dangling:
+            graph[str(ends["target"])].add(str(ends["source"]))
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as cycle:
+        loop = " -> ".join(str(node_id) for node_id in cycle.args[1])
+        problems.append(FieldProblem(path, f"the graph has a cycle: {loop}"))

@@ -1,0 +1,265 @@
+"""The decision-flow use cases: what each request does to a flow, with no HTTP and no boto3.
+
+Every write follows one pattern: read the flow once, decide the whole new state here, then hand
+the previous and the new state to the store, which writes it atomically on condition that the
+flow still has the rowVersion that was read. So a racing writer gets 409 and nothing of its
+write lands.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from decision_flows.domain import pipeline
+from decision_flows.domain.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidRequest,
+    Unprocessable,
+    flow_not_found,
+    row_version_mismatch,
+    version_not_found,
+)
+from decision_flows.domain.store import FlowStore
+from decision_flows.models.flow import (
+    PUBLISHED_VERSIONS_ON_FLOW,
+    Flow,
+    FlowAction,
+    FlowStatus,
+    PublishedVersion,
+    VersionSummary,
+)
+from decision_flows.models.identity import Identity
+from decision_flows.models.page import Page
+from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
+
+_NOT_NULLABLE = ("key", "name", "status", "auto_assembly", "draft_config")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_flow_id() -> str:
+    return f"df_{secrets.token_hex(12)}"
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class FlowService:
+    def __init__(
+        self,
+        store: FlowStore,
+        clock: Callable[[], datetime] = utc_now,
+        new_id: Callable[[], str] = new_flow_id,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._new_id = new_id
+
+    # Reads
+
+    def get(self, identity: Identity, flow_id: str) -> Flow:
+        return self._load(identity, flow_id)
+
+    def list(self, identity: Identity, status: FlowStatus | None, limit: int, cursor: str | None) -> Page[Flow]:
+        return self._store.list_flows(identity.tenant_id, status, limit, cursor)
+
+    def versions(self, identity: Identity, flow_id: str, limit: int, cursor: str | None) -> Page[PublishedVersion]:
+        page = self._store.list_versions(identity.tenant_id, flow_id, limit, cursor)
+        if page is None:
+            raise flow_not_found(flow_id)
+        return page
+
+    def version(self, identity: Identity, flow_id: str, version: int) -> PublishedVersion:
+        found = self._store.get_version(identity.tenant_id, flow_id, version)
+        if found is not None:
+            return found
+        if self._store.flow_exists(identity.tenant_id, flow_id):
+            raise version_not_found(flow_id, version)
+        raise flow_not_found(flow_id)
+
+    # Writes
+
+    def create(self, identity: Identity, request: CreateFlowRequest) -> Flow:
+        if request.status == FlowStatus.ACTIVE:
+            raise _not_published()
+        config = pipeline.DEFAULT_DRAFT_CONFIG if request.draft_config is None else request.draft_config
+        draft, draft_hash = _checked_draft(config)
+        now = timestamp(self._clock())
+        flow = Flow(
+            id=self._new_id(),
+            tenant_id=identity.tenant_id,
+            key=request.key,
+            name=request.name,
+            description=request.description,
+            status=request.status,
+            auto_assembly=request.auto_assembly,
+            draft_config=draft,
+            draft_hash=draft_hash,
+            created_at=now,
+            updated_at=now,
+            created_by=identity.principal,
+            updated_by=identity.principal,
+            last_action=FlowAction.CREATED,
+        )
+        self._store.create_flow(flow)
+        return flow
+
+    def update(self, identity: Identity, request: UpdateFlowRequest, if_match: int | None) -> Flow:
+        sent = request.model_fields_set - {"id", "row_version"}
+        nulls = [name for name in _NOT_NULLABLE if name in sent and getattr(request, name) is None]
+        if nulls:
+            problems = [FieldProblem(UpdateFlowRequest.model_fields[n].alias or n, "may not be null") for n in nulls]
+            raise InvalidRequest("VALIDATION_ERROR", "Some fields may not be null.", problems)
+        flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))
+        changes: dict[str, Any] = {name: getattr(request, name) for name in sent}
+        if "draft_config" in changes:
+            changes["draft_config"], changes["draft_hash"] = _checked_draft(changes["draft_config"])
+        changes = {name: value for name, value in changes.items() if getattr(flow, name) != value}
+        if not changes:
+            return flow
+        if changes.get("status") == FlowStatus.ACTIVE and flow.live_version is None:
+            raise _not_published()
+        only_status = set(changes) == {"status"}
+        updated = self._next(identity, flow, FlowAction.STATUS_CHANGED if only_status else FlowAction.UPDATED, changes)
+        self._store.save_flow(flow, updated)
+        return updated
+
+    def delete(self, identity: Identity, flow_id: str, if_match: int | None) -> None:
+        flow = self._load_for_write(identity, flow_id, if_match)
+        self._store.delete_flow(flow)
+
+    def publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Flow:
+        flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))
+        _check_current_version(flow, request.expected_current_version)
+        assert flow.draft_config is not None, "a flow read by id carries its draft"
+        facts = pipeline.validate_config(json.loads(flow.draft_config))
+        pipeline.require_scoring_method(facts)
+        version = PublishedVersion(
+            version=(flow.latest_version or 0) + 1,
+            published_at=timestamp(self._clock()),
+            published_by=identity.principal,
+            notes=request.notes,
+            node_count=facts.node_count,
+            scoring_method=facts.scoring_method,
+            config_hash=flow.draft_hash,
+            config=flow.draft_config,
+        )
+        published = self._go_live(identity, flow, version, FlowAction.PUBLISHED)
+        self._store.publish_version(flow, published, version)
+        return published
+
+    def rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Flow:
+        flow, target = self._store.get_flow_and_version(identity.tenant_id, request.id, request.version)
+        if flow is None:
+            raise flow_not_found(request.id)
+        _check_row_version(flow, _expected_row_version(request.row_version, if_match))
+        if target is None:
+            raise version_not_found(request.id, request.version)
+        _check_current_version(flow, request.expected_current_version)
+        if flow.live_config_hash == target.config_hash:
+            raise Conflict(
+                "ALREADY_ACTIVE",
+                f"The live version v{flow.live_version} already has the configuration of v{target.version}.",
+            )
+        prefix = f"Rollback to v{target.version}"
+        version = PublishedVersion(
+            version=(flow.latest_version or 0) + 1,
+            published_at=timestamp(self._clock()),
+            published_by=identity.principal,
+            notes=f"{prefix}: {request.notes}" if request.notes else prefix,
+            restored_from=target.version,
+            node_count=target.node_count,
+            scoring_method=target.scoring_method,
+            config_hash=target.config_hash,
+            config=target.config,
+        )
+        restored = self._go_live(identity, flow, version, FlowAction.ROLLED_BACK)
+        self._store.publish_version(flow, restored, version)
+        return restored
+
+    # Helpers
+
+    def _load(self, identity: Identity, flow_id: str) -> Flow:
+        flow = self._store.get_flow(identity.tenant_id, flow_id)
+        if flow is None:
+            raise flow_not_found(flow_id)
+        return flow
+
+    def _load_for_write(self, identity: Identity, flow_id: str, expected_row_version: int | None) -> Flow:
+        flow = self._load(identity, flow_id)
+        _check_row_version(flow, expected_row_version)
+        return flow
+
+    def _next(self, identity: Identity, flow: Flow, action: FlowAction, changes: dict[str, Any]) -> Flow:
+        """The flow after one write: every write bumps rowVersion and stamps who and when."""
+        return flow.model_copy(
+            update={
+                **changes,
+                "row_version": flow.row_version + 1,
+                "updated_at": timestamp(self._clock()),
+                "updated_by": identity.principal,
+                "last_action": action,
+            }
+        )
+
+    def _go_live(self, identity: Identity, flow: Flow, version: PublishedVersion, action: FlowAction) -> Flow:
+        summary = VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))
+        return self._next(
+            identity,
+            flow,
+            action,
+            {
+                "draft_config": version.config,
+                "draft_hash": version.config_hash,
+                "live_version": version.version,
+                "latest_version": version.version,
+                "live_config_hash": version.config_hash,
+                "status": FlowStatus.ACTIVE,
+                "published_versions": [*flow.published_versions, summary][-PUBLISHED_VERSIONS_ON_FLOW:],
+            },
+        )
+
+
+def _checked_draft(config: Any) -> tuple[str, str]:
+    """Validate a draft config; return its canonical JSON and hash."""
+    pipeline.validate_config(config)
+    canonical = pipeline.canonical_json(config)
+    pipeline.check_size(canonical)
+    return canonical, pipeline.config_hash(canonical)
+
+
+def _expected_row_version(in_body: int | None, if_match: int | None) -> int | None:
+    if in_body is not None and if_match is not None and in_body != if_match:
+        raise InvalidRequest(
+            "ROW_VERSION_AMBIGUOUS",
+            f"The body's rowVersion {in_body} and the If-Match rowVersion {if_match} disagree.",
+        )
+    return in_body if in_body is not None else if_match
+
+
+def _check_row_version(flow: Flow, expected: int | None) -> None:
+    if expected is not None and expected != flow.row_version:
+        raise row_version_mismatch(expected, flow.row_version)
+
+
+def _check_current_version(flow: Flow, expected: int | None) -> None:
+    if expected is not None and expected != flow.live_version:
+        raise Conflict(
+            "CURRENT_VERSION_MISMATCH",
+            f"expectedCurrentVersion is {expected} but the live version is {flow.live_version}.",
+        )
+
+
+def _not_published() -> Unprocessable:
+    return Unprocessable(
+        "NOT_PUBLISHED",
+        "A flow becomes active by publishing (or rolling back); it has no live version to serve yet.",
+    )

@@ -1,0 +1,82 @@
+"""The stored shapes of a decision flow and its versions, shared by the domain and the access layer.
+
+Configs travel as canonical JSON strings (see ``domain.pipeline.canonical_json``): that is how
+they are stored, measured and compared, and it keeps DynamoDB's number and nesting rules out of
+tenants' configs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+# The flow record carries the latest versions only, so its size does not grow with history.
+PUBLISHED_VERSIONS_ON_FLOW = 20
+
+
+class FlowStatus(StrEnum):
+    ACTIVE = "active"
+    DRAFT = "draft"
+    PAUSED = "paused"
+    ARCHIVED = "archived"
+
+
+class FlowAction(StrEnum):
+    """What the last write did; the stream consumer reads it from the new image."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    PUBLISHED = "published"
+    ROLLED_BACK = "rolled_back"
+    STATUS_CHANGED = "status_changed"
+
+
+class StoredModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class VersionSummary(StoredModel):
+    version: int
+    published_at: str
+    published_by: str
+    notes: str | None = None
+    restored_from: int | None = None
+
+
+class PublishedVersion(VersionSummary):
+    """One immutable published version; ``config`` is loaded only when a snapshot is asked for."""
+
+    node_count: int | None = None
+    scoring_method: str | None = None
+    config_hash: str
+    config: str | None = None
+
+
+class Flow(StoredModel):
+    """A flow as stored. ``draft_config`` is None when read from the list index (never projected)."""
+
+    id: str
+    tenant_id: str
+    key: str
+    name: str
+    description: str | None = None
+    status: FlowStatus = FlowStatus.DRAFT
+    auto_assembly: bool = True
+    draft_config: str | None = None
+    draft_hash: str
+    live_config_hash: str | None = None
+    published_versions: list[VersionSummary] = Field(default_factory=list)
+    live_version: int | None = None
+    latest_version: int | None = None
+    row_version: int = 1
+    created_at: str
+    updated_at: str
+    created_by: str
+    updated_by: str
+    last_action: FlowAction = FlowAction.CREATED
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.draft_hash != self.live_config_hash

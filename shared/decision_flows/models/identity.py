@@ -1,0 +1,28 @@
+"""Who is calling: the identity the authorizer put into the request context."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Role(IntEnum):
+    """Ordered so that a higher role includes every right of a lower one."""
+
+    VIEWER = 1
+    EDITOR = 2
+    ADMIN = 3
+
+    @classmethod
+    def parse(cls, name: str) -> Role:
+        return cls[name.upper()]
+
+
+class Identity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # Tenant ids become part of DynamoDB keys, so "#" (the key separator) may never appear in one.
+    tenant_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+    role: Role
+    principal: str = Field(min_length=1, max_length=256)

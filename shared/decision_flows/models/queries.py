@@ -1,0 +1,35 @@
+"""Query strings of the read routes. Values arrive as strings, so integers are parsed (lax mode)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from decision_flows.models.flow import FlowStatus
+from decision_flows.models.requests import FlowId
+
+Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
+
+
+class QueryModel(BaseModel):
+    # Unknown parameters are ignored, as HTTP caches and proxies may add their own.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class FlowIdQuery(QueryModel):
+    id: FlowId
+
+
+class ListFlowsQuery(QueryModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Cursor | None = None
+    status: FlowStatus | None = None
+    include: Literal["versions"] | None = None
+
+
+class VersionsQuery(QueryModel):
+    id: FlowId
+    version: Annotated[int, Field(ge=1)] | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    cursor: Cursor | None = None

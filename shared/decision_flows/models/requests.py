@@ -1,0 +1,64 @@
+"""Request bodies, exactly as the contract names their fields.
+
+Strict types: ``"3"`` is not a version and ``"true"`` is not a boolean. Unknown and server-owned
+fields are refused (``extra="forbid"``), so nothing a client sends can set ``tenantId``,
+``liveVersion`` or the like. ``draftConfig`` is ``Any`` here on purpose: its checks are the
+pipeline validator's, which reports 422 with every problem rather than a type error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from decision_flows.models.flow import FlowStatus
+
+FlowKey = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._-]+$")]
+FlowName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+Notes = Annotated[str, StringConstraints(max_length=1000)]
+FlowId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Counter = Annotated[int, Field(ge=1)]
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, frozen=True)
+
+
+class CreateFlowRequest(RequestBody):
+    key: FlowKey
+    name: FlowName
+    description: Description | None = None
+    status: FlowStatus = FlowStatus.DRAFT
+    auto_assembly: bool = True
+    draft_config: Any = None
+
+
+class UpdateFlowRequest(RequestBody):
+    """Only the fields present are changed; ``"description": null`` clears the description."""
+
+    id: FlowId
+    key: FlowKey | None = None
+    name: FlowName | None = None
+    description: Description | None = None
+    status: FlowStatus | None = None
+    auto_assembly: bool | None = None
+    draft_config: Any = None
+    row_version: Counter | None = None
+
+
+class PublishRequest(RequestBody):
+    id: FlowId
+    notes: Notes | None = None
+    row_version: Counter | None = None
+    expected_current_version: Counter | None = None
+
+
+class RollbackRequest(RequestBody):
+    id: FlowId
+    version: Counter
+    notes: Notes | None = None
+    row_version: Counter | None = None
+    expected_current_version: Counter | None = None

@@ -1,0 +1,16 @@
+"""What every handler shares: the resolver with problem details wired in, and the logger."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from decision_flows.web import problems
+
+logger = Logger()
+
+
+def new_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+    problems.register(app)
+    return app

@@ -1,0 +1,35 @@
+"""The caller's identity, from the HTTP API Lambda-authorizer context, and the per-route role check."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import ValidationError
+
+from decision_flows.domain.errors import Forbidden, InvalidRequest, Unauthenticated
+from decision_flows.models.identity import Identity, Role
+
+TENANT_HEADER = "x-tenant-id"
+
+
+def authorize(event: APIGatewayProxyEventV2, minimum: Role) -> Identity:
+    """The identity of the request, if it may use a route whose minimum role is ``minimum``."""
+    context = event.request_context.authorizer.get_lambda
+    try:
+        identity = Identity(
+            tenant_id=context.get("tenantId", ""),
+            role=Role.parse(str(context.get("role", ""))),
+            principal=context.get("principal", ""),
+        )
+    except (KeyError, ValidationError):
+        raise Unauthenticated("UNAUTHENTICATED", "The request carries no valid identity.") from None
+    tenant_header = event.headers.get(TENANT_HEADER)
+    if not tenant_header:
+        raise InvalidRequest("TENANT_HEADER_MISSING", "The X-Tenant-Id header is required.")
+    if tenant_header != identity.tenant_id:
+        raise Forbidden("TENANT_MISMATCH", "The credential does not belong to the tenant in X-Tenant-Id.")
+    if identity.role < minimum:
+        raise Forbidden(
+            "INSUFFICIENT_ROLE",
+            f"This route needs the {minimum.name.lower()} role; the credential has {identity.role.name.lower()}.",
+        )
+    return identity

@@ -1,0 +1,75 @@
+"""Turning an HTTP request's body, query and headers into the pydantic models the domain takes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import BaseModel, ValidationError
+
+from decision_flows.domain.errors import FieldProblem, InvalidRequest, PayloadTooLarge
+from decision_flows.web.problems import UnsupportedMediaType
+
+# Room for a config at its 300 KB limit plus the body's other fields and JSON escaping.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def raw_body(event: APIGatewayProxyEventV2) -> bytes:
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequest("MALFORMED_BODY", "The body is not valid base64.") from None
+    return body.encode()
+
+
+def body[M: BaseModel](event: APIGatewayProxyEventV2, model: type[M]) -> M:
+    """The body as ``model``, after the media-type and size checks.
+
+    Parsed in pydantic's JSON mode, where strict types still accept JSON strings for enums.
+    """
+    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", "Send the body as Content-Type: application/json.")
+    raw = raw_body(event)
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("BODY_TOO_LARGE", f"The body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}.")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        if any(problem["type"] == "json_invalid" for problem in error.errors()):
+            raise InvalidRequest("MALFORMED_JSON", "The body is not valid JSON.") from None
+        raise InvalidRequest("VALIDATION_ERROR", "The request body is not valid.", field_problems(error)) from None
+
+
+def parse[M: BaseModel](model: type[M], data: Any) -> M:
+    """Validate query parameters into ``model``; every problem becomes one entry of a 400's ``errors``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidRequest("VALIDATION_ERROR", "The query is not valid.", field_problems(error)) from None
+
+
+def field_problems(error: ValidationError) -> list[FieldProblem]:
+    return [
+        FieldProblem(".".join(str(part) for part in problem["loc"]) or "body", problem["msg"])
+        for problem in error.errors(include_url=False)
+    ]
+
+
+def query(event: APIGatewayProxyEventV2) -> dict[str, str]:
+    return dict(event.query_string_parameters or {})
+
+
+def if_match(event: APIGatewayProxyEventV2) -> int | None:
+    """The rowVersion an If-Match header names: ``"3"`` (our ETag), ``W/"3"`` or ``*`` (any)."""
+    value = (event.headers.get("if-match") or "").strip()
+    if not value or value == "*":
+        return None
+    tag = value.removeprefix("W/").strip('"')
+    if not tag.isdigit() or int(tag) < 1:
+        raise InvalidRequest("INVALID_IF_MATCH", 'If-Match must be an ETag of this API, such as "3".')
+    return int(tag)

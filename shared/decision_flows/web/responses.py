@@ -1,0 +1,28 @@
+"""Successful responses: JSON bodies, and the ETag every single-flow response carries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from decision_flows.models.flow import Flow
+from decision_flows.models.responses import FlowView, ResponseBody
+
+JSON = "application/json"
+
+
+def json_response(
+    status: int, body: ResponseBody | dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
+    payload = body.to_json_dict() if isinstance(body, ResponseBody) else body
+    return Response(status, JSON, json.dumps(payload, ensure_ascii=False), headers or {})
+
+
+def etag(flow: Flow) -> str:
+    return f'"{flow.row_version}"'
+
+
+def flow_response(flow: Flow, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
+    return json_response(status, FlowView.of(flow), {"ETag": etag(flow), **(headers or {})})
