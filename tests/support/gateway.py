@@ -1,0 +1,140 @@
+"""API Gateway HTTP API (payload 2.0) in miniature: a request becomes the event AWS would send,
+routed to the function template.yaml names for it, with an identity in the authorizer context."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.support import template
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: str
+    role: str
+    principal: str = "user@example.com"
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+
+class LambdaContext:
+    function_name = "decision-flows-test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:decision-flows-test"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def build_event(
+    method: str,
+    path: str,
+    *,
+    caller: Caller | None,
+    query: dict[str, str] | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    all_headers = {"host": "api.example.com", "user-agent": "pytest"}
+    if caller is not None:
+        all_headers["x-tenant-id"] = caller.tenant_id
+    if body is not None or raw_body is not None:
+        all_headers["content-type"] = "application/json"
+    all_headers.update({name.lower(): value for name, value in (headers or {}).items()})
+    route_key = f"{method} {path}"
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": urlencode(query or {}),
+        "headers": all_headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "api.example.com",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "pytest"},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "22/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795348800000,
+        },
+        "isBase64Encoded": False,
+    }
+    if caller is not None:
+        event["requestContext"]["authorizer"] = {
+            "lambda": {"tenantId": caller.tenant_id, "role": caller.role, "principal": caller.principal}
+        }
+    if query:
+        event["queryStringParameters"] = query
+    if raw_body is not None:
+        event["body"] = raw_body
+    elif body is not None:
+        event["body"] = json.dumps(body)
+    return event
+
+
+def function_for(method: str, path: str) -> str:
+    for route in template.routes():
+        if route.method == method and route.path == path:
+            return route.function
+    raise LookupError(f"template.yaml has no route {method} {path}")
+
+
+def invoke(event: dict[str, Any]) -> HttpResponse:
+    method = event["requestContext"]["http"]["method"]
+    result: dict[str, Any] = template.handler(function_for(method, event["rawPath"]))(event, LambdaContext())
+    body_text = result.get("body") or ""
+    body = json.loads(body_text) if body_text else None
+    return HttpResponse(result["statusCode"], {k.lower(): v for k, v in result.get("headers", {}).items()}, body, result)
+
+
+class Api:
+    """Calls routes as one caller; ``as_(caller)`` switches identity."""
+
+    BASE = "/api/v1/decision-flows"
+
+    def __init__(self, caller: Caller | None) -> None:
+        self.caller = caller
+
+    def as_(self, caller: Caller | None) -> Api:
+        return Api(caller)
+
+    def request(self, method: str, path: str = "", **kwargs: Any) -> HttpResponse:
+        return invoke(build_event(method, self.BASE + path, caller=self.caller, **kwargs))
+
+    def get(self, path: str = "", **query: str) -> HttpResponse:
+        return self.request("GET", path, query={k: str(v) for k, v in query.items()})
+
+    def create(self, **body: Any) -> HttpResponse:
+        return self.request("POST", body=body)
+
+    def update(self, **body: Any) -> HttpResponse:
+        return self.request("PUT", body=body)
+
+    def publish(self, **body: Any) -> HttpResponse:
+        return self.request("POST", "/publish", body=body)
+
+    def rollback(self, **body: Any) -> HttpResponse:
+        return self.request("POST", "/rollback", body=body)
+
+    def delete(self, flow_id: str) -> HttpResponse:
+        return self.request("DELETE", query={"id": flow_id})

@@ -1,0 +1,106 @@
+"""template.yaml, read with SAM's own YAML loader: the tables, functions and routes the tests use.
+
+Nothing here repeats the template: table definitions, handlers and routes all come from it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+# What CreateTable accepts of an AWS::DynamoDB::Table's properties; the rest is set by other calls.
+_CREATE_TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "BillingMode",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+
+
+@cache
+def template() -> dict[str, Any]:
+    parsed: dict[str, Any] = yaml_parse(TEMPLATE.read_text())
+    return parsed
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: body for name, body in template()["Resources"].items() if body["Type"] == kind}
+
+
+def table_names() -> dict[str, str]:
+    """Logical id -> table name. The tests name each table after its logical id."""
+    return {logical_id: logical_id for logical_id in resources("AWS::DynamoDB::Table")}
+
+
+def create_tables(client: Any) -> None:
+    for logical_id, body in resources("AWS::DynamoDB::Table").items():
+        properties = body["Properties"]
+        client.create_table(
+            TableName=logical_id,
+            **{name: properties[name] for name in _CREATE_TABLE_PROPERTIES if name in properties},
+            **_stream(properties),
+        )
+        if ttl := properties.get("TimeToLiveSpecification"):
+            client.update_time_to_live(TableName=logical_id, TimeToLiveSpecification=ttl)
+
+
+def _stream(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's StreamSpecification implies StreamEnabled; the API wants it spelled out."""
+    if spec := properties.get("StreamSpecification"):
+        return {"StreamSpecification": {"StreamEnabled": True, **spec}}
+    return {}
+
+
+def function_environment() -> dict[str, str]:
+    """The Globals environment, with each !Ref to a table resolved to the tests' table name."""
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    names = table_names()
+    resolved = {}
+    for name, value in variables.items():
+        if isinstance(value, dict) and "Ref" in value:
+            value = names.get(value["Ref"])
+        if isinstance(value, str):
+            resolved[name] = value
+    return resolved
+
+
+def routes() -> list[Route]:
+    found = []
+    for function, body in resources("AWS::Serverless::Function").items():
+        for event in body["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                found.append(Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"], function))
+    return found
+
+
+@cache
+def handler_module(function: str) -> ModuleType:
+    """Load a function's handler module from its CodeUri, as Lambda would (module ``app``)."""
+    properties = resources("AWS::Serverless::Function")[function]["Properties"]
+    module_name, _ = properties["Handler"].rsplit(".", 1)
+    path = ROOT / properties["CodeUri"] / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"functions_{function}_{module_name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def handler(function: str) -> Any:
+    properties = resources("AWS::Serverless::Function")[function]["Properties"]
+    return getattr(handler_module(function), properties["Handler"].rsplit(".", 1)[1])
