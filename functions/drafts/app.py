@@ -31,7 +31,7 @@ def create_flow() -> Response[str]:
         flow = flow_service().create(identity, request)
         return flow_response(flow, 201, {"Location": f"{ROUTE}?id={flow.id}"})
 
-    return idempotent(app.current_event, identity, "create", app.lambda_context, create)
+    return idempotent(app.current_event, identity, request, app.lambda_context, create)
 
 
 @app.put(ROUTE)

@@ -28,7 +28,7 @@ def publish() -> Response[str]:
     return idempotent(
         app.current_event,
         identity,
-        "publish",
+        request,
         app.lambda_context,
         lambda: flow_response(flow_service().publish(identity, request, expected_row_version)),
     )

@@ -28,7 +28,7 @@ def rollback() -> Response[str]:
     return idempotent(
         app.current_event,
         identity,
-        "rollback",
+        request,
         app.lambda_context,
         lambda: flow_response(flow_service().rollback(identity, request, expected_row_version)),
     )

@@ -70,7 +70,13 @@ def build_event(
             "accountId": "123456789012",
             "apiId": "local",
             "domainName": "api.example.com",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "pytest"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "pytest",
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": route_key,
             "stage": "$default",
@@ -104,7 +110,9 @@ def invoke(event: dict[str, Any]) -> HttpResponse:
     result: dict[str, Any] = template.handler(function_for(method, event["rawPath"]))(event, LambdaContext())
     body_text = result.get("body") or ""
     body = json.loads(body_text) if body_text else None
-    return HttpResponse(result["statusCode"], {k.lower(): v for k, v in result.get("headers", {}).items()}, body, result)
+    return HttpResponse(
+        result["statusCode"], {k.lower(): v for k, v in result.get("headers", {}).items()}, body, result
+    )
 
 
 class Api:

@@ -95,7 +95,8 @@ def handler_module(function: str) -> ModuleType:
     module_name, _ = properties["Handler"].rsplit(".", 1)
     path = ROOT / properties["CodeUri"] / f"{module_name}.py"
     spec = importlib.util.spec_from_file_location(f"functions_{function}_{module_name}", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -27,7 +27,7 @@ def decode(cursor: str, expected: Callable[[dict[str, str]], bool], key_names: f
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise _invalid() from None
     if (
         not isinstance(plain, dict)

@@ -53,7 +53,12 @@ def check_size(canonical: str, field: str = "draftConfig") -> None:
 
 
 def is_v2(config: dict[str, Any]) -> bool:
-    return config.get("version") == 2 or isinstance(config.get("nodes"), list)
+    return _is_int(config.get("version"), 2) or isinstance(config.get("nodes"), list)
+
+
+def _is_int(value: Any, expected: int) -> bool:
+    """Exactly the JSON integer ``expected``: neither ``true`` (== 1 in Python) nor ``2.0``."""
+    return type(value) is int and value == expected
 
 
 def validate_config(config: Any, field: str = "draftConfig") -> PipelineFacts:
@@ -83,7 +88,7 @@ def _invalid(problems: list[FieldProblem]) -> Unprocessable:
 
 
 def _validate_v1(config: dict[str, Any], field: str, problems: list[FieldProblem]) -> PipelineFacts:
-    if "version" in config and config["version"] != 1:
+    if "version" in config and not _is_int(config["version"], 1):
         problems.append(FieldProblem(f"{field}.version", "must be 1 or 2"))
     stages = config.get("stages")
     if not isinstance(stages, dict):
@@ -108,28 +113,30 @@ def _check_stages(stages: dict[str, Any], path: str, problems: list[FieldProblem
 def _check_method(method: Any, path: str, problems: list[FieldProblem]) -> str | None:
     if method is None:
         return None
-    if method not in SCORING_METHODS:
+    if not isinstance(method, str) or method not in SCORING_METHODS:
         problems.append(FieldProblem(path, f"unknown scoring method; known: {', '.join(sorted(SCORING_METHODS))}"))
         return None
     return str(method)
 
 
 def _validate_v2(config: dict[str, Any], field: str, problems: list[FieldProblem]) -> PipelineFacts:
-    if config.get("version", 2) != 2:
+    if "version" in config and not _is_int(config["version"], 2):
         problems.append(FieldProblem(f"{field}.version", "a config with 'nodes' must have version 2"))
     nodes = config.get("nodes")
-    if not isinstance(nodes, list):
+    node_ids: set[str] | None = None
+    method: str | None = None
+    if isinstance(nodes, list):
+        node_ids, method = _check_nodes(nodes, f"{field}.nodes", problems)
+    else:
         problems.append(FieldProblem(f"{field}.nodes", "must be an array"))
-        return PipelineFacts(2, None, None)
-    node_ids, method = _check_nodes(nodes, f"{field}.nodes", problems)
     _check_edges(config.get("edges", []), node_ids, f"{field}.edges", problems)
     stages = config.get("stages")
-    if stages is not None:
-        if isinstance(stages, dict):
-            method = method or _check_stages(stages, f"{field}.stages", problems)
-        else:
-            problems.append(FieldProblem(f"{field}.stages", "must be an object"))
-    return PipelineFacts(2, len(nodes), method)
+    if isinstance(stages, dict):
+        stage_method = _check_stages(stages, f"{field}.stages", problems)
+        method = method or stage_method
+    elif stages is not None:
+        problems.append(FieldProblem(f"{field}.stages", "must be an object"))
+    return PipelineFacts(2, len(nodes) if isinstance(nodes, list) else None, method)
 
 
 def _check_nodes(nodes: list[Any], path: str, problems: list[FieldProblem]) -> tuple[set[str], str | None]:
@@ -148,20 +155,27 @@ def _check_nodes(nodes: list[Any], path: str, problems: list[FieldProblem]) -> t
         else:
             seen.add(node_id)
         node_type = node.get("type")
-        if node_type not in NODE_TYPES:
+        if not isinstance(node_type, str) or node_type not in NODE_TYPES:
             problems.append(FieldProblem(f"{where}.type", f"unknown node type; known: {', '.join(sorted(NODE_TYPES))}"))
         settings_key = "config" if "config" in node else "data"
         settings = node.get(settings_key, {})
         if not isinstance(settings, dict):
             problems.append(FieldProblem(f"{where}.{settings_key}", "must be an object"))
-        elif node_type == "score" and method is None:
-            method = _check_method(settings.get("method"), f"{where}.{settings_key}.method", problems)
+        elif node_type == "score":
+            node_method = _check_method(settings.get("method"), f"{where}.{settings_key}.method", problems)
+            method = method or node_method
     return seen, method
 
 
-def _check_edges(edges: Any, node_ids: set[str], path: str, problems: list[FieldProblem]) -> None:
+def _check_edges(edges: Any, node_ids: set[str] | None, path: str, problems: list[FieldProblem]) -> None:
+    """Shape, references and acyclicity; references only when the nodes could be read (``node_ids``)."""
     if not isinstance(edges, list):
         problems.append(FieldProblem(path, "must be an array"))
+        return
+    if node_ids is None:
+        for index, edge in enumerate(edges):
+            if not isinstance(edge, dict) or not all(isinstance(edge.get(end), str) for end in ("source", "target")):
+                problems.append(FieldProblem(f"{path}[{index}]", "must be an object with 'source' and 'target'"))
         return
     graph: dict[str, set[str]] = {node_id: set() for node_id in node_ids}
     for index, edge in enumerate(edges):

@@ -1,6 +1,7 @@
 """Request bodies, exactly as the contract names their fields.
 
-Strict types: ``"3"`` is not a version and ``"true"`` is not a boolean. Unknown and server-owned
+Strict scalars: ``"3"`` is not a version and ``"true"`` is not a boolean (enums still take their
+JSON string values). Unknown and server-owned
 fields are refused (``extra="forbid"``), so nothing a client sends can set ``tenantId``,
 ``liveVersion`` or the like. ``draftConfig`` is ``Any`` here on purpose: its checks are the
 pipeline validator's, which reports 422 with every problem rather than a type error.
@@ -10,21 +11,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from decision_flows.models.flow import FlowStatus
 
-FlowKey = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._-]+$")]
-FlowName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-Description = Annotated[str, StringConstraints(max_length=2000)]
-Notes = Annotated[str, StringConstraints(max_length=1000)]
-FlowId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Counter = Annotated[int, Field(ge=1)]
+FlowKey = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._-]+$")]
+FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
+Description = Annotated[str, Strict(), StringConstraints(max_length=2000)]
+Notes = Annotated[str, Strict(), StringConstraints(max_length=1000)]
+FlowId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Counter = Annotated[int, Strict(), Field(ge=1)]
 
 
 class RequestBody(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
 
 
 class CreateFlowRequest(RequestBody):
@@ -32,7 +33,7 @@ class CreateFlowRequest(RequestBody):
     name: FlowName
     description: Description | None = None
     status: FlowStatus = FlowStatus.DRAFT
-    auto_assembly: bool = True
+    auto_assembly: StrictBool = True
     draft_config: Any = None
 
 
@@ -44,7 +45,7 @@ class UpdateFlowRequest(RequestBody):
     name: FlowName | None = None
     description: Description | None = None
     status: FlowStatus | None = None
-    auto_assembly: bool | None = None
+    auto_assembly: StrictBool | None = None
     draft_config: Any = None
     row_version: Counter | None = None
 

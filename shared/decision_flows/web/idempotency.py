@@ -8,7 +8,6 @@ request fails, so a failed request can be retried with the same key.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from functools import cache
@@ -16,11 +15,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import BaseModel
 
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.domain.errors import Conflict, InvalidRequest, Unprocessable
 from decision_flows.models.identity import Identity
-from decision_flows.web.requests import raw_body
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -32,10 +31,14 @@ Runner = Callable[..., dict[str, Any]]
 def idempotent(
     event: APIGatewayProxyEventV2,
     identity: Identity,
-    operation: str,
+    request: BaseModel,
     lambda_context: Any,
     produce: Callable[[], Response[str]],
 ) -> Response[str]:
+    """Run ``produce`` once per (tenant, operation, Idempotency-Key); ``request`` is what must match.
+
+    The validated request, not the raw body, is compared, so key order and whitespace do not matter.
+    """
     key = event.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return produce()
@@ -51,9 +54,14 @@ def idempotent(
     runner, config = _runner()
     if hasattr(lambda_context, "get_remaining_time_in_millis"):
         config.register_lambda_context(lambda_context)
-    request = {"tenantId": identity.tenant_id, "operation": operation, "key": key, "body": json.loads(raw_body(event))}
+    record = {
+        "tenantId": identity.tenant_id,
+        "operation": type(request).__name__,
+        "key": key,
+        "body": request.model_dump(mode="json", by_alias=True),
+    }
     try:
-        stored = runner(request=request, produce=lambda: _storable(produce()))
+        stored = runner(request=record, produce=lambda: _storable(produce()))
     except IdempotencyValidationError:
         raise Unprocessable(
             "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used with a different request body."

@@ -1,0 +1,252 @@
+"""Every sample event in events/ runs through the handler template.yaml routes it to, so they cannot rot.
+
+Each event gets a fresh moto store seeded into the state it needs (the flow the events name, with
+the versions and rowVersion they expect), then must come back 2xx with the body its route promises.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from decision_flows.dal.client import dynamodb_client, store_settings
+from decision_flows.dal.repository import FlowRepository
+from decision_flows.domain.service import FlowService
+from decision_flows.models.identity import Identity, Role
+from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
+from tests.support import template
+from tests.support.configs import v2_config
+from tests.support.gateway import LambdaContext
+
+pytestmark = pytest.mark.integration
+
+EVENTS_DIR = template.ROOT / "events"
+EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
+FLOW_ID = "df_example0000000000000001"
+TENANT = "tenant-a"
+PRINCIPAL = "alice@tenant-a.example"
+SEED_KEY = "example-flow"
+V1_CONFIG = v2_config("v1")
+V2_CONFIG = v2_config("v2", method="scorecard")
+
+
+@dataclass(frozen=True)
+class Result:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def load(path: Path) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(path.read_text())
+    return event
+
+
+def function_for(event: dict[str, Any]) -> str:
+    """The function template.yaml routes this event's method and path to."""
+    method, path = event["requestContext"]["http"]["method"], event["rawPath"]
+    matches = [route.function for route in template.routes() if (route.method, route.path) == (method, path)]
+    assert len(matches) == 1, f"template.yaml routes {method} {path} to {matches}"
+    return matches[0]
+
+
+def request_body(event: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(event["body"])
+    return body
+
+
+# Seeds: the store each event needs, built through the domain service with the events' fixed id.
+
+
+def repository() -> FlowRepository:
+    return FlowRepository(dynamodb_client(), store_settings().table_name)
+
+
+def service() -> FlowService:
+    return FlowService(repository(), new_id=lambda: FLOW_ID)
+
+
+SEEDER = Identity(tenant_id=TENANT, role=Role.ADMIN, principal="seed@tenant-a.example")
+
+
+def seed_draft(flows: FlowService) -> None:
+    """The flow exists, never published: rowVersion 1."""
+    request = CreateFlowRequest.model_validate({"key": SEED_KEY, "name": "Example flow", "draftConfig": V1_CONFIG})
+    flows.create(SEEDER, request)
+
+
+def seed_published(flows: FlowService) -> None:
+    """The flow with version 1 live: rowVersion 2."""
+    seed_draft(flows)
+    flows.publish(SEEDER, PublishRequest(id=FLOW_ID, notes="seed v1"), None)
+
+
+def seed_two_versions(flows: FlowService) -> None:
+    """Version 2 (another config) live, so rolling back to version 1 changes something."""
+    seed_published(flows)
+    flows.update(SEEDER, UpdateFlowRequest.model_validate({"id": FLOW_ID, "draftConfig": V2_CONFIG}), None)
+    flows.publish(SEEDER, PublishRequest(id=FLOW_ID, notes="seed v2"), None)
+
+
+SEEDS: dict[str, Callable[[FlowService], None]] = {
+    "publish": seed_draft,
+    "rollback": seed_two_versions,
+}
+
+
+# Checks: what each event's response must say, beyond a 2xx status.
+
+
+def check_list_flows(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert FLOW_ID in [flow["id"] for flow in result.body["data"]]
+    assert result.body["pagination"]["limit"] == int(event["queryStringParameters"]["limit"])
+
+
+def check_get_flow(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["id"] == event["queryStringParameters"]["id"]
+    assert result.body["tenantId"] == TENANT
+    assert result.body["draftConfig"] == V1_CONFIG
+    assert result.headers["etag"] == f'"{result.body["rowVersion"]}"'
+
+
+def check_health(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body == {"status": "ok"}
+
+
+def check_create_flow(event: dict[str, Any], result: Result) -> None:
+    sent = request_body(event)
+    assert result.status == 201
+    assert {name: result.body[name] for name in sent} == sent
+    assert result.body["publishedVersions"] == []
+    assert result.body["liveVersion"] is None
+    assert result.body["createdBy"] == PRINCIPAL
+    assert result.headers["location"].endswith(f"?id={result.body['id']}")
+
+
+def check_update_flow(event: dict[str, Any], result: Result) -> None:
+    sent = request_body(event)
+    assert result.status == 200
+    assert result.body["name"] == sent["name"]
+    assert result.body["rowVersion"] == sent["rowVersion"] + 1
+    assert result.body["updatedBy"] == PRINCIPAL
+
+
+def check_delete_flow(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 204
+    assert result.body is None
+    assert repository().get_flow(TENANT, event["queryStringParameters"]["id"]) is None
+
+
+def check_publish(event: dict[str, Any], result: Result) -> None:
+    sent = request_body(event)
+    assert result.status == 200
+    assert result.body["id"] == sent["id"]
+    assert (result.body["status"], result.body["liveVersion"], result.body["latestVersion"]) == ("active", 1, 1)
+    assert result.body["publishedVersions"][-1]["notes"] == sent["notes"]
+    assert result.body["publishedVersions"][-1]["publishedBy"] == PRINCIPAL
+
+
+def check_list_versions(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["flowId"] == event["queryStringParameters"]["id"]
+    assert [version["version"] for version in result.body["versions"]] == [1]
+    assert result.body["versions"][0]["summary"] == {"nodeCount": 3, "scoringMethod": "propensity"}
+    assert "configSnapshot" not in result.body["versions"][0]
+
+
+def check_get_version(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["flowId"] == event["queryStringParameters"]["id"]
+    assert result.body["version"] == int(event["queryStringParameters"]["version"])
+    assert result.body["configSnapshot"] == V1_CONFIG
+
+
+def check_rollback(event: dict[str, Any], result: Result) -> None:
+    sent = request_body(event)
+    assert result.status == 200
+    assert (result.body["status"], result.body["liveVersion"], result.body["latestVersion"]) == ("active", 3, 3)
+    assert result.body["draftConfig"] == V1_CONFIG
+    newest = result.body["publishedVersions"][-1]
+    assert newest["restoredFrom"] == sent["version"]
+    assert newest["notes"] == f"Rollback to v{sent['version']}: {sent['notes']}"
+
+
+CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
+    "list-flows": check_list_flows,
+    "get-flow": check_get_flow,
+    "health": check_health,
+    "create-flow": check_create_flow,
+    "update-flow": check_update_flow,
+    "delete-flow": check_delete_flow,
+    "publish": check_publish,
+    "list-versions": check_list_versions,
+    "get-version": check_get_version,
+    "rollback": check_rollback,
+}
+
+
+# Tests
+
+
+def test_there_are_event_files() -> None:
+    assert EVENT_FILES, f"no *.json events in {EVENTS_DIR}"
+
+
+def test_events_cover_every_route() -> None:
+    covered = {(event["requestContext"]["http"]["method"], event["rawPath"]) for event in map(load, EVENT_FILES)}
+    missing = {(route.method, route.path) for route in template.routes()} - covered
+    assert not missing, f"template.yaml routes with no sample event: {sorted(missing)}"
+
+
+def test_every_event_has_a_check() -> None:
+    assert sorted(path.stem for path in EVENT_FILES) == sorted(CHECKS)
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=[path.stem for path in EVENT_FILES])
+def test_event_is_an_http_api_v2_event(path: Path) -> None:
+    event = load(path)
+    context = event["requestContext"]
+    method, raw_path = context["http"]["method"], event["rawPath"]
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == context["routeKey"] == f"{method} {raw_path}"
+    assert context["http"]["path"] == raw_path
+    assert event["rawQueryString"] == urlencode(event.get("queryStringParameters", {}))
+    assert event["isBase64Encoded"] is False
+    assert all(name == name.lower() for name in event["headers"])
+    if "body" in event:
+        assert isinstance(event["body"], str)
+        assert isinstance(json.loads(event["body"]), dict)
+        assert event["headers"]["content-type"] == "application/json"
+    if "authorizer" in context:
+        identity = context["authorizer"]["lambda"]
+        assert (identity["tenantId"], identity["principal"]) == (TENANT, PRINCIPAL)
+        assert event["headers"]["x-tenant-id"] == TENANT
+        Role.parse(identity["role"])
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=[path.stem for path in EVENT_FILES])
+def test_event_runs_through_its_handler(path: Path, dynamodb: Any) -> None:
+    event = load(path)
+    SEEDS.get(path.stem, seed_published)(service())
+
+    function = function_for(event)
+    raw: dict[str, Any] = template.handler(function)(copy.deepcopy(event), LambdaContext())
+    body_text = raw.get("body") or ""
+    result = Result(
+        status=raw["statusCode"],
+        headers={name.lower(): value for name, value in (raw.get("headers") or {}).items()},
+        body=json.loads(body_text) if body_text else None,
+    )
+
+    assert 200 <= result.status < 300, f"{path.name} via {function}: {result.status} {result.body}"
+    CHECKS[path.stem](event, result)
