@@ -10,7 +10,7 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -21,6 +21,11 @@ class StoreSettings(BaseModel):
 
     table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
     endpoint_url: str | None = Field(default=None, validation_alias="DYNAMODB_ENDPOINT_URL")
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _empty_means_aws(cls, value: str | None) -> str | None:
+        return value or None
 
 
 @cache
