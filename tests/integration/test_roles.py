@@ -1,0 +1,60 @@
+"""Every route of template.yaml refuses callers below its minimum role (403) and admits the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import template
+from tests.support.gateway import Caller, build_event, invoke
+
+ROLES = ["viewer", "editor", "admin"]
+MINIMUM_ROLE = {
+    ("GET", "/api/v1/decision-flows"): "viewer",
+    ("POST", "/api/v1/decision-flows"): "editor",
+    ("PUT", "/api/v1/decision-flows"): "editor",
+    ("DELETE", "/api/v1/decision-flows"): "editor",
+    ("POST", "/api/v1/decision-flows/publish"): "editor",
+    ("GET", "/api/v1/decision-flows/versions"): "editor",
+    ("POST", "/api/v1/decision-flows/rollback"): "admin",
+}
+PUBLIC = {("GET", "/api/v1/health")}
+ROUTES = sorted((route.method, route.path) for route in template.routes())
+
+
+def test_the_matrix_covers_every_route_of_the_template() -> None:
+    assert set(ROUTES) == set(MINIMUM_ROLE) | PUBLIC
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MINIMUM_ROLE))
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_refuses_roles_below_its_minimum(dynamodb: Any, method: str, path: str, role: str) -> None:
+    body = {"id": "df_missing", "version": 1} if method in ("POST", "PUT") else None
+    event = build_event(method, path, caller=Caller("tenant-a", role), query={"id": "df_missing"}, body=body)
+
+    response = invoke(event)
+
+    if ROLES.index(role) < ROLES.index(MINIMUM_ROLE[(method, path)]):
+        assert (response.status, response.code) == (403, "INSUFFICIENT_ROLE")
+    else:
+        assert response.status != 403, response.body
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MINIMUM_ROLE))
+def test_each_route_refuses_a_request_without_identity(dynamodb: Any, method: str, path: str) -> None:
+    event = build_event(method, path, caller=None, query={"id": "df_missing"})
+    assert invoke(event).status == 401
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MINIMUM_ROLE))
+def test_each_route_refuses_a_tenant_header_of_another_tenant(dynamodb: Any, method: str, path: str) -> None:
+    event = build_event(
+        method,
+        path,
+        caller=Caller("tenant-a", "admin"),
+        query={"id": "df_missing"},
+        headers={"X-Tenant-Id": "tenant-b"},
+    )
+    response = invoke(event)
+    assert (response.status, response.code) == (403, "TENANT_MISMATCH")
