@@ -3,6 +3,7 @@ the handlers wired to it, and a counter of DynamoDB round trips and bytes."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -85,16 +86,25 @@ class DynamoCalls:
         return Counter(self.operations)
 
 
+# Budgets exclude the idempotency and rate-limit records (their cost is per request, not per route).
+NOT_COUNTED_TABLES = {os.environ["IDEMPOTENCY_TABLE_NAME"], os.environ["RATE_LIMIT_TABLE_NAME"]}
+
+
 @pytest.fixture
 def dynamo_calls(dynamodb: Any) -> DynamoCalls:
     calls = DynamoCalls()
+    counting: list[bool] = []
 
     def on_request(request: Any, operation_name: str, **_: Any) -> None:
-        calls.operations.append(operation_name)
-        calls.request_bytes += len(request.body or b"")
+        table = json.loads(request.body or b"{}").get("TableName")
+        counting.append(table not in NOT_COUNTED_TABLES)
+        if counting[-1]:
+            calls.operations.append(operation_name)
+            calls.request_bytes += len(request.body or b"")
 
     def on_response(http_response: Any, **_: Any) -> None:
-        calls.response_bytes += len(http_response.content or b"")
+        if counting.pop(0):
+            calls.response_bytes += len(http_response.content or b"")
 
     dynamodb.meta.events.register("request-created.dynamodb", on_request)
     dynamodb.meta.events.register("after-call.dynamodb", on_response)

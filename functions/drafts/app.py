@@ -14,7 +14,7 @@ from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.web import requests
 from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.idempotency import idempotent
-from decision_flows.web.identity import authorize
+from decision_flows.web.access import guard
 from decision_flows.web.responses import flow_response
 from decision_flows.web.wiring import flow_service
 
@@ -24,7 +24,7 @@ app = new_resolver()
 
 @app.post(ROUTE)
 def create_flow() -> Response[str]:
-    identity = authorize(app.current_event, Role.EDITOR)
+    identity = guard(app.current_event, Role.EDITOR)
     request = requests.body(app.current_event, CreateFlowRequest)
 
     def create() -> Response[str]:
@@ -36,14 +36,14 @@ def create_flow() -> Response[str]:
 
 @app.put(ROUTE)
 def update_flow() -> Response[str]:
-    identity = authorize(app.current_event, Role.EDITOR)
+    identity = guard(app.current_event, Role.EDITOR)
     request = requests.body(app.current_event, UpdateFlowRequest)
     return flow_response(flow_service().update(identity, request, requests.if_match(app.current_event)))
 
 
 @app.delete(ROUTE)
 def delete_flow() -> Response[str]:
-    identity = authorize(app.current_event, Role.EDITOR)
+    identity = guard(app.current_event, Role.EDITOR)
     flow_id = requests.parse(FlowIdQuery, requests.query(app.current_event)).id
     flow_service().delete(identity, flow_id, requests.if_match(app.current_event))
     return Response(204)

@@ -13,7 +13,7 @@ from decision_flows.models.queries import FlowIdQuery, ListFlowsQuery
 from decision_flows.models.responses import FlowListView, FlowView, PaginationView
 from decision_flows.web import requests
 from decision_flows.web.api import logger, new_resolver
-from decision_flows.web.identity import authorize
+from decision_flows.web.access import guard
 from decision_flows.web.responses import flow_response, json_response
 from decision_flows.web.wiring import flow_service
 
@@ -27,7 +27,7 @@ def health() -> dict[str, str]:
 
 @app.get("/api/v1/decision-flows")
 def list_or_get_flows() -> Response[str]:
-    identity = authorize(app.current_event, Role.VIEWER)
+    identity = guard(app.current_event, Role.VIEWER)
     params = requests.query(app.current_event)
     if "id" in params:
         return flow_response(flow_service().get(identity, requests.parse(FlowIdQuery, params).id))

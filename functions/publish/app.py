@@ -13,7 +13,7 @@ from decision_flows.models.requests import PublishRequest
 from decision_flows.web import requests
 from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.idempotency import idempotent
-from decision_flows.web.identity import authorize
+from decision_flows.web.access import guard
 from decision_flows.web.responses import flow_response
 from decision_flows.web.wiring import flow_service
 
@@ -22,7 +22,7 @@ app = new_resolver()
 
 @app.post("/api/v1/decision-flows/publish")
 def publish() -> Response[str]:
-    identity = authorize(app.current_event, Role.EDITOR)
+    identity = guard(app.current_event, Role.EDITOR)
     request = requests.body(app.current_event, PublishRequest)
     expected_row_version = requests.if_match(app.current_event)
     return idempotent(

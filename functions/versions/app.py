@@ -13,7 +13,7 @@ from decision_flows.models.queries import VersionsQuery
 from decision_flows.models.responses import PaginationView, VersionDetailView, VersionListItemView, VersionListView
 from decision_flows.web import requests
 from decision_flows.web.api import logger, new_resolver
-from decision_flows.web.identity import authorize
+from decision_flows.web.access import guard
 from decision_flows.web.responses import json_response
 from decision_flows.web.wiring import flow_service
 
@@ -22,7 +22,7 @@ app = new_resolver()
 
 @app.get("/api/v1/decision-flows/versions")
 def versions() -> Response[str]:
-    identity = authorize(app.current_event, Role.EDITOR)
+    identity = guard(app.current_event, Role.EDITOR)
     query = requests.parse(VersionsQuery, requests.query(app.current_event))
     if query.version is not None:
         version = flow_service().version(identity, query.id, query.version)

@@ -55,6 +55,13 @@ class Unauthenticated(DomainError):
     """No identity reached the handler (401)."""
 
 
+@dataclass
+class RateLimited(DomainError):
+    """The tenant used up its requests for this window (429)."""
+
+    retry_after_seconds: int = 60
+
+
 class StoreUnavailable(DomainError):
     """DynamoDB throttled us beyond the SDK's retries (503)."""
 

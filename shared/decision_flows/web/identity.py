@@ -13,7 +13,22 @@ TENANT_HEADER = "x-tenant-id"
 
 def authorize(event: APIGatewayProxyEventV2, minimum: Role) -> Identity:
     """The identity of the request, if it may use a route whose minimum role is ``minimum``."""
+    identity = identify(event)
+    require_role(identity, minimum)
+    return identity
+
+
+def identify(event: APIGatewayProxyEventV2) -> Identity:
+    """Who is calling, as the authorizer established it; 401 or 403 when it could not.
+
+    The authorizer lets refused requests through with an ``authError`` instead of denying them,
+    so that they get the contract's 401/403 problem details rather than API Gateway's bare 403.
+    """
     context = event.request_context.authorizer.get_lambda
+    if context.get("authError") == "TENANT_MISMATCH":
+        raise Forbidden("TENANT_MISMATCH", "The credential does not belong to the tenant in X-Tenant-Id.")
+    if context.get("authError"):
+        raise Unauthenticated("UNAUTHENTICATED", "The credential is missing, unknown, revoked or expired.")
     try:
         identity = Identity(
             tenant_id=context.get("tenantId", ""),
@@ -27,9 +42,12 @@ def authorize(event: APIGatewayProxyEventV2, minimum: Role) -> Identity:
         raise InvalidRequest("TENANT_HEADER_MISSING", "The X-Tenant-Id header is required.")
     if tenant_header != identity.tenant_id:
         raise Forbidden("TENANT_MISMATCH", "The credential does not belong to the tenant in X-Tenant-Id.")
+    return identity
+
+
+def require_role(identity: Identity, minimum: Role) -> None:
     if identity.role < minimum:
         raise Forbidden(
             "INSUFFICIENT_ROLE",
             f"This route needs the {minimum.name.lower()} role; the credential has {identity.role.name.lower()}.",
         )
-    return identity

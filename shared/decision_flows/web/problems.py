@@ -19,6 +19,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
     errors.Unprocessable: 422,
+    errors.RateLimited: 429,
     errors.StoreUnavailable: 503,
 }
 TITLES = {
@@ -30,6 +31,7 @@ TITLES = {
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     503: "Service Unavailable",
 }
 RETRY_AFTER_SECONDS = "1"
@@ -61,6 +63,8 @@ def problem_response(error: errors.DomainError) -> Response[str]:
     if error.errors:
         body["errors"] = [{"field": problem.field, "message": problem.message} for problem in error.errors]
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else {}
+    if isinstance(error, errors.RateLimited):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     return Response(status, PROBLEM_CONTENT_TYPE, json.dumps(body), headers)
 
 
