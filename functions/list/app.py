@@ -12,8 +12,8 @@ from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery, ListFlowsQuery
 from decision_flows.models.responses import FlowListView, FlowView, PaginationView
 from decision_flows.web import requests
-from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.access import guard
+from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.responses import flow_response, json_response
 from decision_flows.web.wiring import flow_service
 

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from decision_flows.models.identity import Role
 from decision_flows.models.requests import PublishRequest
 from decision_flows.web import requests
+from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.idempotency import idempotent
-from decision_flows.web.access import guard
 from decision_flows.web.responses import flow_response
 from decision_flows.web.wiring import flow_service
 

@@ -98,11 +98,43 @@ def build_event(
     return event
 
 
-def function_for(method: str, path: str) -> str:
+def route_for(method: str, path: str) -> template.Route:
     for route in template.routes():
         if route.method == method and route.path == path:
-            return route.function
+            return route
     raise LookupError(f"template.yaml has no route {method} {path}")
+
+
+def function_for(method: str, path: str) -> str:
+    return route_for(method, path).function
+
+
+def authorize_like_api_gateway(event: dict[str, Any]) -> HttpResponse | dict[str, Any]:
+    """Run the route's authorizer as an HTTP API would: a missing identity source is API Gateway's
+    own 401, ``isAuthorized: false`` its own 403; otherwise the event gains the authorizer's context."""
+    route = route_for(event["requestContext"]["http"]["method"], event["rawPath"])
+    if route.authorizer is None:
+        return event
+    authorizer = template.authorizer(route.authorizer)
+    sources = [event["headers"].get(header.lower()) for header in authorizer.identity_headers]
+    if not all(sources):
+        return HttpResponse(401, {}, {"message": "Unauthorized"}, {})
+    request = {
+        **{k: v for k, v in event.items() if k != "body"},
+        "type": "REQUEST",
+        "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/{route.method}{route.path}",
+        "identitySource": sources,
+    }
+    decision: dict[str, Any] = template.handler(authorizer.function)(request, LambdaContext())
+    if not decision.get("isAuthorized"):
+        return HttpResponse(403, {}, {"message": "Forbidden"}, {})
+    context = {**event["requestContext"], "authorizer": {"lambda": decision.get("context", {})}}
+    return {**event, "requestContext": context}
+
+
+def invoke_through_authorizer(event: dict[str, Any]) -> HttpResponse:
+    authorized = authorize_like_api_gateway(event)
+    return authorized if isinstance(authorized, HttpResponse) else invoke(authorized)
 
 
 def invoke(event: dict[str, Any]) -> HttpResponse:

@@ -30,6 +30,13 @@ class Route:
     method: str
     path: str
     function: str
+    authorizer: str | None = None
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    function: str
+    identity_headers: tuple[str, ...]
 
 
 @cache
@@ -83,9 +90,24 @@ def routes() -> list[Route]:
     found = []
     for function, body in resources("AWS::Serverless::Function").items():
         for event in body["Properties"].get("Events", {}).values():
-            if event["Type"] == "HttpApi":
-                found.append(Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"], function))
+            if event["Type"] != "HttpApi":
+                continue
+            properties = event["Properties"]
+            api = template()["Resources"][properties["ApiId"]["Ref"]]["Properties"]
+            authorizer = properties.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
+            authorizer = None if authorizer == "NONE" else authorizer
+            found.append(Route(properties["Method"].upper(), properties["Path"], function, authorizer))
     return found
+
+
+def authorizer(name: str) -> Authorizer:
+    """An HTTP API Lambda authorizer: its function and the headers that are its identity sources."""
+    for api in resources("AWS::Serverless::HttpApi").values():
+        definition = api["Properties"].get("Auth", {}).get("Authorizers", {}).get(name)
+        if definition:
+            function = definition["FunctionArn"]["Fn::GetAtt"][0]
+            return Authorizer(function, tuple(definition["Identity"]["Headers"]))
+    raise LookupError(f"template.yaml has no authorizer {name}")
 
 
 @cache

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from decision_flows.dal.client import StoreSettings
+from decision_flows.dal.client import EndpointSettings, StoreSettings
 from tests.support import template
 
 
 def test_the_templates_environment_makes_valid_settings() -> None:
-    settings = StoreSettings.model_validate(template.function_environment())
-    assert settings.table_name == "FlowsTable"
-    assert settings.endpoint_url is None
+    environment = template.function_environment()
+    assert StoreSettings.model_validate(environment).table_name == "FlowsTable"
+    assert EndpointSettings.model_validate(environment).endpoint_url is None
 
 
 @pytest.mark.parametrize(("value", "expected"), [("", None), ("http://127.0.0.1:8000", "http://127.0.0.1:8000")])
 def test_an_empty_endpoint_means_aws(value: str, expected: str | None) -> None:
-    settings = StoreSettings.model_validate({"TABLE_NAME": "flows", "DYNAMODB_ENDPOINT_URL": value})
+    settings = EndpointSettings.model_validate({"DYNAMODB_ENDPOINT_URL": value})
     assert settings.endpoint_url == expected
 
 

@@ -16,16 +16,23 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-class StoreSettings(BaseModel):
+class EndpointSettings(BaseModel):
+    """Which DynamoDB to talk to: AWS's regional endpoint, or (local runs) another one."""
+
     model_config = ConfigDict(frozen=True)
 
-    table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
     endpoint_url: str | None = Field(default=None, validation_alias="DYNAMODB_ENDPOINT_URL")
 
     @field_validator("endpoint_url")
     @classmethod
     def _empty_means_aws(cls, value: str | None) -> str | None:
         return value or None
+
+
+class StoreSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
 
 
 @cache
@@ -44,4 +51,5 @@ def dynamodb_client() -> DynamoDBClient:
         read_timeout=5,
         tcp_keepalive=True,
     )
-    return boto3.client("dynamodb", endpoint_url=store_settings().endpoint_url, config=config)
+    endpoint = EndpointSettings.model_validate(os.environ).endpoint_url
+    return boto3.client("dynamodb", endpoint_url=endpoint, config=config)

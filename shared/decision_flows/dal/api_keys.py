@@ -1,0 +1,157 @@
+"""The API keys table: one item per key, keyed by the key's SHA-256 hash (``keyHash``).
+
+    keyHash (PK)   keyId  tenantId  role  name  prefix  createdAt  revokedAt?
+
+The ``ByTenant`` index (``tenantId``, ``createdAt``; projects everything) lists a tenant's keys
+for the management command. The authorizer needs only ``get_by_hash``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+from decision_flows.dal.errors import THROTTLING_CODES, error_code, store_unavailable
+from decision_flows.dal.items import from_wire, to_wire
+from decision_flows.domain.errors import Conflict, NotFound
+from decision_flows.domain.service import timestamp
+from decision_flows.models.api_key import ApiKey
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+BY_TENANT_INDEX = "ByTenant"
+
+
+class ApiKeysSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3, validation_alias="API_KEYS_TABLE_NAME")
+
+
+@cache
+def api_keys_settings() -> ApiKeysSettings:
+    return ApiKeysSettings.model_validate(os.environ)
+
+
+def api_keys_table() -> str:
+    return api_keys_settings().table_name
+
+
+def api_key_not_found(key_id: str) -> NotFound:
+    return NotFound("API_KEY_NOT_FOUND", f"This tenant has no API key {key_id!r}.")
+
+
+class ApiKeyRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def put(self, key: ApiKey) -> None:
+        """One conditional PutItem; never overwrites a key (a hash collision of 256-bit keys would be
+        news, but a second write of the same record must not reset its revocation)."""
+        try:
+            self._call(
+                "put_item",
+                TableName=self._table,
+                Item=to_wire(_attributes(key)),
+                ConditionExpression="attribute_not_exists(keyHash)",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise Conflict("API_KEY_EXISTS", f"API key {key.key_id!r} is already stored.") from error
+            raise
+
+    def get_by_hash(self, key_hash: str) -> ApiKey | None:
+        """One GetItem, eventually consistent.
+
+        Half the cost of a strongly consistent read, on the path of every authenticated request.
+        Staleness is bounded (typically well under a second) and harmless here: keys are created
+        by an operator long before first use, and a revocation taking effect a moment later is
+        within what revocation promises anyway (authorizer responses may be cached for longer).
+        """
+        response = self._call("get_item", TableName=self._table, Key={"keyHash": {"S": key_hash}})
+        item = response.get("Item")
+        return _from_item(item) if item else None
+
+    def list_for_tenant(self, tenant_id: str) -> list[ApiKey]:
+        """Every key of one tenant, oldest first: Query on ``ByTenant``, one round trip per 1 MB page.
+
+        Index reads are eventually consistent: a key created a moment ago may not be listed yet.
+        """
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_TENANT_INDEX,
+            "KeyConditionExpression": "tenantId = :tenant",
+            "ExpressionAttributeValues": {":tenant": {"S": tenant_id}},
+        }
+        found: list[ApiKey] = []
+        while True:
+            response = self._call("query", **params)
+            found.extend(_from_item(item) for item in response.get("Items", []))
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return found
+            params["ExclusiveStartKey"] = last_key
+
+    def revoke(self, tenant_id: str, key_id: str, now: datetime) -> ApiKey:
+        """Revoke one key of one tenant: the tenant's listing, then one conditional UpdateItem.
+
+        Revoking a revoked key changes nothing and returns it as it is (so a retry is harmless).
+        """
+        key = next((k for k in self.list_for_tenant(tenant_id) if k.key_id == key_id), None)
+        if key is None:
+            raise api_key_not_found(key_id)
+        if not key.is_active:
+            return key
+        try:
+            response = self._call(
+                "update_item",
+                TableName=self._table,
+                Key={"keyHash": {"S": key.key_hash}},
+                UpdateExpression="SET revokedAt = :now",
+                # The tenant and key id are checked again on the item itself, not just on the index.
+                ConditionExpression=(
+                    "attribute_exists(keyHash) AND tenantId = :tenant AND keyId = :key_id"
+                    " AND attribute_not_exists(revokedAt)"
+                ),
+                ExpressionAttributeValues={
+                    ":now": {"S": timestamp(now)},
+                    ":tenant": {"S": tenant_id},
+                    ":key_id": {"S": key_id},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            old: Item | None = error.response.get("Item")  # type: ignore[assignment]
+            current = _from_item(old) if old else None
+            if current is None or current.tenant_id != tenant_id or current.key_id != key_id:
+                raise api_key_not_found(key_id) from error
+            return current  # revoked meanwhile (the index showed it a moment out of date)
+        return _from_item(response["Attributes"])
+
+    def _call(self, operation: str, **params: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(**params)
+        except ClientError as error:
+            if error_code(error) in THROTTLING_CODES:
+                raise store_unavailable() from error
+            raise
+
+
+def _attributes(key: ApiKey) -> dict[str, Any]:
+    attributes: dict[str, Any] = key.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return attributes
+
+
+def _from_item(item: Item) -> ApiKey:
+    return ApiKey.model_validate(from_wire(item))
