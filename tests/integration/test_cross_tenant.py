@@ -1,0 +1,60 @@
+"""A credential reaches only its own tenant's data, on every route: another tenant's flow id is 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import template
+from tests.support.configs import v2_config
+from tests.support.gateway import Api, HttpResponse
+
+FLOW_ROUTES = sorted((r.method, r.path) for r in template.routes() if r.path.startswith("/api/v1/decision-flows"))
+
+
+@pytest.fixture
+def alices_flow(admin: Api) -> dict[str, Any]:
+    flow: dict[str, Any] = admin.create(key="alice", name="Alice's", draftConfig=v2_config("a")).body
+    admin.publish(id=flow["id"])
+    admin.update(id=flow["id"], draftConfig=v2_config("b"))
+    admin.publish(id=flow["id"])
+    return flow
+
+
+def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
+    suffix = path.removeprefix(Api.BASE)
+    bodies = {
+        ("POST", ""): {"key": "alice", "name": "Bob's"},
+        ("PUT", ""): {"id": flow_id, "name": "Taken over"},
+        ("POST", "/publish"): {"id": flow_id},
+        ("POST", "/rollback"): {"id": flow_id, "version": 1},
+    }
+    if method == "GET" or method == "DELETE":
+        return api.request(method, suffix, query={"id": flow_id, **({"version": "1"} if suffix else {})})
+    return api.request(method, suffix, body=bodies[(method, suffix)])
+
+
+def test_the_routes_are_all_covered() -> None:
+    assert len(FLOW_ROUTES) == 7
+
+
+@pytest.mark.parametrize(("method", "path"), FLOW_ROUTES)
+def test_another_tenant_gets_404_or_its_own_data_never_ours(
+    admin: Api, other_tenant: Api, alices_flow: dict[str, Any], method: str, path: str
+) -> None:
+    before = admin.get(id=alices_flow["id"]).body
+
+    response = attempt(other_tenant, method, path, alices_flow["id"])
+
+    if (method, path) == ("POST", Api.BASE):
+        # Creating with the same key is Bob's own flow in his own tenant
+        assert response.status == 201
+        assert response.body["tenantId"] == "tenant-b"
+    elif (method, path) == ("GET", Api.BASE):
+        assert (response.status, response.code) == (404, "FLOW_NOT_FOUND")
+        assert other_tenant.get().body["data"] == []
+    else:
+        assert response.status == 404, response.body
+    assert alices_flow["id"] not in str(response.body) or response.status == 404
+    assert admin.get(id=alices_flow["id"]).body == before
