@@ -14,7 +14,7 @@ from decision_flows.web import requests
 from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.idempotency import idempotent
-from decision_flows.web.responses import flow_response
+from decision_flows.web.responses import flow_response, live_config
 from decision_flows.web.wiring import flow_service
 
 app = new_resolver()
@@ -31,6 +31,7 @@ def rollback() -> Response[str]:
         request,
         app.lambda_context,
         lambda: flow_response(flow_service().rollback(identity, request, expected_row_version)),
+        lambda flow: live_config(identity, flow),
     )
 
 

@@ -148,10 +148,17 @@ class TestVersions:
             "configSnapshot": v2_config("v1"),
         }
 
-    @pytest.mark.parametrize("version", ["one", "1.5", "0", "-2"])
-    def test_a_version_that_is_not_a_positive_integer_is_400(self, editor: Api, version: str) -> None:
+    @pytest.mark.parametrize("version", ["one", "1.5", "", "9" * 5000])
+    def test_a_version_that_is_not_an_integer_is_400(self, editor: Api, version: str) -> None:
         flow = new_flow(editor)
         assert editor.get("/versions", id=flow["id"], version=version).status == 400
+
+    @pytest.mark.parametrize("version", ["0", "-2", "99999999999"])
+    def test_an_integer_that_is_no_published_version_is_404(self, editor: Api, version: str) -> None:
+        flow = new_flow(editor)
+        publish(editor, flow["id"])
+        response = editor.get("/versions", id=flow["id"], version=version)
+        assert (response.status, response.code) == (404, "VERSION_NOT_FOUND")
 
     def test_unknown_flow_or_version_is_404(self, editor: Api) -> None:
         flow = new_flow(editor)
@@ -230,8 +237,9 @@ class TestRollback:
         editor.update(id=flow["id"], draftConfig=v2_config("v2"))
         publish(editor, flow["id"])
 
-        unknown_version = admin.rollback(id=flow["id"], version=9)
-        assert (unknown_version.status, unknown_version.code) == (404, "VERSION_NOT_FOUND")
+        for unknown in (9, 0, -1):
+            unknown_version = admin.rollback(id=flow["id"], version=unknown)
+            assert (unknown_version.status, unknown_version.code) == (404, "VERSION_NOT_FOUND")
         assert admin.rollback(id="df_missing", version=1).status == 404
         assert admin.rollback(id=flow["id"], version="1").status == 400
         assert admin.rollback(id=7, version=1).status == 400

@@ -19,7 +19,7 @@ from tests.support.configs import v2_config
 BATCH_WRITE_LIMIT = 25
 
 
-def seed_history(dynamodb: Any, tenant_id: str, flow_id: str, versions: int) -> None:
+def seed_history(dynamodb: Any, tenant_id: str, flow_id: str, versions: int, notes: str = "seeded release") -> None:
     table = store_settings().table_name
     flow = FlowRepository(dynamodb, table).get_flow(tenant_id, flow_id)
     assert flow is not None
@@ -31,7 +31,7 @@ def seed_history(dynamodb: Any, tenant_id: str, flow_id: str, versions: int) -> 
             version=n,
             published_at=flow.created_at,
             published_by="seed",
-            notes=f"seeded release {n}",
+            notes=f"{notes} {n}",
             node_count=3,
             scoring_method="propensity",
             config_hash=config_hash,

@@ -102,3 +102,33 @@ def test_a_throttled_transaction_is_503() -> None:
     throttled = client_error("TransactionCanceledException", CancellationReasons=[{"Code": "ThrottlingError"}])
     with pytest.raises(StoreUnavailable):
         writes.execute(FakeClient(throttled), "flows", [step(), step()])  # type: ignore[arg-type]
+
+
+def test_a_single_write_meeting_a_transaction_is_retried_then_409() -> None:
+    client = FakeClient(*[client_error("TransactionConflictException")] * writes.TRANSACTION_ATTEMPTS)
+    with pytest.raises(Conflict) as refused:
+        writes.execute(client, "flows", [step()])  # type: ignore[arg-type]
+    assert refused.value.code == "TRANSACTION_CONFLICT"
+    assert client.calls == ["put_item"] * writes.TRANSACTION_ATTEMPTS
+
+
+class RecordingClient(FakeClient):
+    def __init__(self) -> None:
+        super().__init__({}, {})
+        self.tokens: list[str | None] = []
+
+    def transact_write_items(self, **params: Any) -> Any:
+        self.tokens.append(params.get("ClientRequestToken"))
+        return {}
+
+
+def test_a_transaction_carries_a_token_naming_its_write() -> None:
+    client = RecordingClient()
+    writes.execute(client, "flows", [step(), step()], "tenant-a#df_1#7")  # type: ignore[arg-type]
+    writes.execute(client, "flows", [step(), step()], "tenant-a#df_1#7")  # type: ignore[arg-type]
+    writes.execute(client, "flows", [step(), step()], "tenant-a#df_1#8")  # type: ignore[arg-type]
+    first, resent, next_write = client.tokens
+    assert first == resent
+    assert first != next_write
+    assert first is not None
+    assert len(first) <= 36

@@ -32,7 +32,10 @@ def decode(cursor: str, expected: Callable[[dict[str, str]], bool], key_names: f
     if (
         not isinstance(plain, dict)
         or set(plain) != key_names
-        or not all(isinstance(value, str) for value in plain.values())
+        # DynamoDB refuses empty key values and sort keys over 1024 bytes: refuse them here, as a 400.
+        or not all(
+            isinstance(value, str) and 0 < len(value.encode(errors="replace")) <= 1024 for value in plain.values()
+        )
         or not expected(plain)
     ):
         raise _invalid()

@@ -52,6 +52,9 @@ def translate_write_error(error: ClientError, steps: list[WriteStep]) -> Excepti
     if code == "TransactionCanceledException":
         reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
         return _translate_cancellation(reasons, steps, error)
+    if code == "TransactionConflictException":
+        # A single write that met another transaction on the same item: as retryable as in a transaction.
+        return TransactionConflict()
     if code in THROTTLING_CODES:
         return store_unavailable()
     return error

@@ -106,16 +106,16 @@ class FlowRepository:
                 lambda start: start["PK"] == pk and start["SK"].startswith(keys.VERSIONS_PREFIX),
                 _VERSION_CURSOR_KEYS,
             )
-        found: list[Item] = self._call("query", **params).get("Items", [])
+        response = self._call("query", **params)
+        found: list[Item] = response.get("Items", [])
         if page_cursor is None:
             if not found or found[0]["SK"]["S"] != keys.VERSIONS_ANCHOR_SK:
                 return None
             found = found[1:]
-        versions = [items.version_from_item(item) for item in found[:limit]]
-        next_cursor = None
-        if len(found) > limit:
-            next_cursor = cursor.encode({"PK": pk, "SK": keys.version_sk(versions[-1].version)})
-        return Page[PublishedVersion](items=versions, next_cursor=next_cursor)
+        page = found[:limit]
+        last_key = _page_end(found, limit, response, page, _VERSION_CURSOR_KEYS)
+        versions = [items.version_from_item(item) for item in page]
+        return Page[PublishedVersion](items=versions, next_cursor=cursor.encode(last_key) if last_key else None)
 
     def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
         """One Query of the list index plus one GetItem of the tenant's counters."""
@@ -143,12 +143,12 @@ class FlowRepository:
                 ),
                 _LIST_CURSOR_KEYS,
             )
-        found: list[Item] = self._call("query", **params).get("Items", [])
-        flows = [items.flow_from_item(item) for item in found[:limit]]
-        next_cursor = None
-        if len(found) > limit:
-            last = found[limit - 1]
-            next_cursor = cursor.encode({name: last[name]["S"] for name in _LIST_CURSOR_KEYS})
+        response = self._call("query", **params)
+        found: list[Item] = response.get("Items", [])
+        page = found[:limit]
+        last_key = _page_end(found, limit, response, page, _LIST_CURSOR_KEYS)
+        flows = [items.flow_from_item(item) for item in page]
+        next_cursor = cursor.encode(last_key) if last_key else None
         return Page[Flow](items=flows, next_cursor=next_cursor, total=self._count_flows(tenant_id, status))
 
     def _count_flows(self, tenant_id: str, status: FlowStatus | None) -> int:
@@ -176,6 +176,7 @@ class FlowRepository:
                 writes.put_new(items.anchor_attributes(flow.tenant_id, flow.id), _never),
                 writes.count_statuses(flow.tenant_id, {flow.status: 1}, _never),
             ],
+            _write_token(flow),
         )
 
     def save_flow(self, previous: Flow, new: Flow) -> None:
@@ -186,7 +187,7 @@ class FlowRepository:
             steps.append(writes.put_new(_reservation(new), lambda _: key_taken(new.key)))
         if change := writes.status_change(previous.status, new.status):
             steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps)
+        writes.execute(self._client, self._table, steps, _write_token(new))
 
     def publish_version(self, previous: Flow, new: Flow, version: PublishedVersion) -> None:
         """One transaction: the flow moves to the new version, whose summary and snapshot are written
@@ -204,7 +205,7 @@ class FlowRepository:
         ]
         if change := writes.status_change(previous.status, new.status):
             steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps)
+        writes.execute(self._client, self._table, steps, _write_token(new))
 
     def delete_flow(self, previous: Flow) -> None:
         """One transaction: the flow, its key reservation and its versions anchor go; the counter drops.
@@ -223,6 +224,7 @@ class FlowRepository:
                 WriteStep({"Delete": {"Key": anchor_key}}, _never),
                 writes.count_statuses(previous.tenant_id, {previous.status: -1}, _never),
             ],
+            f"{_write_token(previous)}#deleted",
         )
 
     # Plumbing
@@ -248,6 +250,27 @@ class FlowRepository:
                 return found
             time.sleep(0.02 * 2**attempt)
         raise store_unavailable()
+
+
+def _page_end(
+    found: list[Item], limit: int, response: dict[str, Any], page: list[Item], key_names: frozenset[str]
+) -> dict[str, str] | None:
+    """Where the next page starts, or None at the end.
+
+    One item beyond ``limit`` is asked for, so its presence says there is more. DynamoDB may also
+    stop early at 1 MB of data (LastEvaluatedKey with fewer items): then there is more as well, and
+    the next page starts after the last item returned, or at DynamoDB's own key if none was.
+    """
+    if len(found) <= limit and "LastEvaluatedKey" not in response:
+        return None
+    if page:
+        return {name: page[-1][name]["S"] for name in key_names}
+    return {name: value["S"] for name, value in response["LastEvaluatedKey"].items()}
+
+
+def _write_token(flow: Flow) -> str:
+    """Names one write of a flow: the state it produces is unique to it."""
+    return f"{flow.tenant_id}#{flow.id}#{flow.row_version}"
 
 
 def _reservation(flow: Flow) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -29,11 +30,17 @@ TRANSACTION_ATTEMPTS = 3
 _SINGLE_CALLS = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
 
 
-def execute(client: DynamoDBClient, table: str, steps: list[WriteStep]) -> None:
-    """Run the steps atomically; translate a refusal into the domain error its step names."""
+def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], request_token: str | None = None) -> None:
+    """Run the steps atomically; translate a refusal into the domain error its step names.
+
+    ``request_token`` names the logical write (e.g. the flow and the rowVersion it creates): should
+    the SDK resend a transaction whose first attempt landed but timed out, DynamoDB recognises the
+    token and reports success instead of failing the rowVersion condition the first attempt moved.
+    """
+    token = str(uuid.uuid5(uuid.NAMESPACE_URL, request_token)) if request_token else None
     for attempt in range(TRANSACTION_ATTEMPTS):
         try:
-            _send(client, table, steps)
+            _send(client, table, steps, token)
             return
         except ClientError as error:
             translated = translate_write_error(error, steps)
@@ -44,7 +51,7 @@ def execute(client: DynamoDBClient, table: str, steps: list[WriteStep]) -> None:
     raise Conflict("TRANSACTION_CONFLICT", "Another write to the same flow was in progress; retry.")
 
 
-def _send(client: DynamoDBClient, table: str, steps: list[WriteStep]) -> None:
+def _send(client: DynamoDBClient, table: str, steps: list[WriteStep], token: str | None) -> None:
     for step in steps:
         for body in step.operation.values():
             body["TableName"] = table
@@ -54,7 +61,8 @@ def _send(client: DynamoDBClient, table: str, steps: list[WriteStep]) -> None:
         ((kind, body),) = steps[0].operation.items()
         getattr(client, _SINGLE_CALLS[kind])(**body)
     else:
-        client.transact_write_items(TransactItems=[step.operation for step in steps])  # type: ignore[misc]
+        extra = {"ClientRequestToken": token} if token else {}
+        client.transact_write_items(TransactItems=[step.operation for step in steps], **extra)  # type: ignore[misc, arg-type]
 
 
 def put_new(attributes: dict[str, Any], on_exists: ConditionFailure) -> WriteStep:

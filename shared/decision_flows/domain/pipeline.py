@@ -20,6 +20,8 @@ SCORING_METHODS = frozenset({"propensity", "scorecard", "priority", "priority_we
 V1_STAGES = ("enrichment", "qualification", "scoring", "ranking", "filtering")
 # Leaves room under DynamoDB's 400 KB item limit for the flow's other attributes.
 MAX_CONFIG_BYTES = 300 * 1024
+# Far beyond any real pipeline, and well inside what JSON and pydantic serialise (~250 levels).
+MAX_CONFIG_DEPTH = 64
 
 DEFAULT_DRAFT_CONFIG: dict[str, Any] = {"version": 2, "nodes": [], "edges": []}
 
@@ -34,9 +36,15 @@ class PipelineFacts:
 def canonical_json(config: dict[str, Any]) -> str:
     """The one serialisation used for storage, size limits and equality of configs."""
     try:
-        return json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError:
         raise _invalid([FieldProblem("draftConfig", "numbers must be finite (no NaN or Infinity)")]) from None
+    try:
+        canonical.encode()
+    except UnicodeEncodeError:
+        # JSON's \ud800 escapes can smuggle in lone surrogates, which no UTF-8 store or response can carry.
+        raise _invalid([FieldProblem("draftConfig", "strings must be valid Unicode (no lone surrogates)")]) from None
+    return canonical
 
 
 def config_hash(canonical: str) -> str:
@@ -67,10 +75,27 @@ def validate_config(config: Any, field: str = "draftConfig") -> PipelineFacts:
     if not isinstance(config, dict):
         problems.append(FieldProblem(field, "must be a JSON object"))
         raise _invalid(problems)
+    if _deeper_than(config, MAX_CONFIG_DEPTH):
+        problems.append(FieldProblem(field, f"nests deeper than {MAX_CONFIG_DEPTH} levels"))
+        raise _invalid(problems)
     facts = _validate_v2(config, field, problems) if is_v2(config) else _validate_v1(config, field, problems)
     if problems:
         raise _invalid(problems)
     return facts
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels deep (iterative: no recursion limit)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def require_scoring_method(facts: PipelineFacts) -> str:

@@ -30,6 +30,7 @@ class ListFlowsQuery(QueryModel):
 
 class VersionsQuery(QueryModel):
     id: FlowId
-    version: Annotated[int, Field(ge=1)] | None = None
+    # Any integer (not a published version: 404); anything else is 400.
+    version: int | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
     cursor: Cursor | None = None

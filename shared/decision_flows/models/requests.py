@@ -18,8 +18,10 @@ from decision_flows.models.flow import FlowStatus
 
 FlowKey = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._-]+$")]
 FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
-Description = Annotated[str, Strict(), StringConstraints(max_length=2000)]
-Notes = Annotated[str, Strict(), StringConstraints(max_length=1000)]
+# Characters may take 4 bytes each: these caps keep a flow item (300 KB draft, 20 summaries with
+# notes) well under DynamoDB's 400 KB item limit.
+Description = Annotated[str, Strict(), StringConstraints(max_length=1000)]
+Notes = Annotated[str, Strict(), StringConstraints(max_length=500)]
 FlowId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Counter = Annotated[int, Strict(), Field(ge=1)]
 
@@ -59,7 +61,8 @@ class PublishRequest(RequestBody):
 
 class RollbackRequest(RequestBody):
     id: FlowId
-    version: Counter
+    # Any integer: one that is no published version (0, -1) is 404 VERSION_NOT_FOUND, as the contract says.
+    version: Annotated[int, Strict()]
     notes: Notes | None = None
     row_version: Counter | None = None
     expected_current_version: Counter | None = None

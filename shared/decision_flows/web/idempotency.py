@@ -4,10 +4,15 @@ A retry with the same key and body gets the first response back and changes noth
 with another body is 422. The key is scoped by tenant and operation, so tenants cannot collide.
 Powertools keeps an INPROGRESS lock while the first request runs and forgets the key if that
 request fails, so a failed request can be retried with the same key.
+
+The stored response leaves out ``draftConfig``: a config near its 300 KB limit, JSON-escaped once
+more inside the record, would not fit DynamoDB's 400 KB item. A replay puts it back from where it
+came from (the request itself, or the published snapshot), which each route says with ``restore``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from functools import cache
@@ -28,16 +33,21 @@ RESPONSES_KEPT_SECONDS = 24 * 3600
 Runner = Callable[..., dict[str, Any]]
 
 
+ConfigSource = Callable[[dict[str, Any]], Any]
+
+
 def idempotent(
     event: APIGatewayProxyEventV2,
     identity: Identity,
     request: BaseModel,
     lambda_context: Any,
     produce: Callable[[], Response[str]],
+    restore_config: ConfigSource,
 ) -> Response[str]:
-    """Run ``produce`` once per (tenant, operation, Idempotency-Key); ``request`` is what must match.
+    """Run ``produce`` once per (tenant, operation, Idempotency-Key); ``request`` and If-Match must match.
 
     The validated request, not the raw body, is compared, so key order and whitespace do not matter.
+    ``restore_config`` gives a replayed response's ``draftConfig`` back from the response body.
     """
     key = event.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
@@ -59,23 +69,39 @@ def idempotent(
         "operation": type(request).__name__,
         "key": key,
         "body": request.model_dump(mode="json", by_alias=True),
+        "ifMatch": event.headers.get("if-match"),
     }
+    first_run: list[Response[str]] = []
+
+    def produce_and_keep() -> dict[str, Any]:
+        response = produce()
+        first_run.append(response)
+        return _storable(response)
+
     try:
-        stored = runner(request=record, produce=lambda: _storable(produce()))
+        stored = runner(request=record, produce=produce_and_keep)
     except IdempotencyValidationError:
         raise Unprocessable(
             "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used with a different request body."
         ) from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still in progress.") from None
-    return Response(stored["status"], stored["contentType"], stored["body"], stored["headers"])
+    if first_run:
+        return first_run[0]
+    body = json.loads(stored["body"])
+    if stored.get("configOmitted"):
+        body["draftConfig"] = restore_config(body)
+    return Response(stored["status"], stored["contentType"], json.dumps(body, ensure_ascii=False), stored["headers"])
 
 
 def _storable(response: Response[str]) -> dict[str, Any]:
+    body = json.loads(response.body or "null")
+    omitted = isinstance(body, dict) and body.pop("draftConfig", None) is not None
     return {
         "status": response.status_code,
         "contentType": response.headers.get("Content-Type"),
-        "body": response.body,
+        "body": json.dumps(body, ensure_ascii=False),
+        "configOmitted": omitted,
         "headers": {name: value for name, value in response.headers.items() if name != "Content-Type"},
     }
 
@@ -94,7 +120,7 @@ def _runner() -> tuple[Runner, Any]:
     )
     config = IdempotencyConfig(
         event_key_jmespath="[tenantId, operation, key]",
-        payload_validation_jmespath="body",
+        payload_validation_jmespath="[body, ifMatch]",
         expires_after_seconds=RESPONSES_KEPT_SECONDS,
         raise_on_no_idempotency_key=True,
     )

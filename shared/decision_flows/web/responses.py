@@ -8,7 +8,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.flow import Flow
+from decision_flows.models.identity import Identity
 from decision_flows.models.responses import FlowView, ResponseBody
+from decision_flows.web.wiring import flow_service
 
 JSON = "application/json"
 
@@ -22,6 +24,13 @@ def json_response(
 
 def etag(flow: Flow) -> str:
     return f'"{flow.row_version}"'
+
+
+def live_config(identity: Identity, flow: dict[str, Any]) -> Any:
+    """A published flow's draft is its live version's snapshot: how a replayed publish or rollback
+    response gets its ``draftConfig`` back."""
+    version = flow_service().version(identity, flow["id"], flow["liveVersion"])
+    return json.loads(version.config or "null")
 
 
 def flow_response(flow: Flow, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
