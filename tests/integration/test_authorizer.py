@@ -17,7 +17,7 @@ from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.domain.api_keys import new_api_key
 from decision_flows.models.identity import Role
 from tests.support import template
-from tests.support.gateway import HttpResponse, build_event, invoke_through_authorizer
+from tests.support.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
 
 ISSUER = "https://idp.example.com/"
 AUDIENCE = "decision-flows"
@@ -192,3 +192,15 @@ class TestRateLimit:
         wiring.reset()
         key = issue_key(api_keys)
         assert all(call("GET", FLOWS, key).status == 200 for _ in range(20))
+
+
+def test_the_sample_authorizer_event_runs_and_refuses_its_placeholder_key(api_keys: ApiKeyRepository) -> None:
+    event = json.loads((template.ROOT / "events" / "authorizer" / "request.json").read_text())
+    handler = template.handler(template.authorizer("CredentialAuthorizer").function)
+
+    decision = handler(event, LambdaContext())
+
+    assert decision == {"isAuthorized": True, "context": {"authError": "UNAUTHENTICATED"}}
+    plaintext = issue_key(api_keys, role=Role.VIEWER)
+    event["headers"]["authorization"] = f"Bearer {plaintext}"
+    assert handler(event, LambdaContext())["context"]["role"] == "viewer"
