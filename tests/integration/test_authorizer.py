@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.domain.api_keys import new_api_key
@@ -152,6 +152,24 @@ class TestJwts:
     def test_a_token_of_another_tenant_is_403(self, signing_key: rsa.RSAPrivateKey) -> None:
         response = call("GET", FLOWS, token(signing_key, tenant_id="tenant-b"))
         assert (response.status, response.code) == (403, "TENANT_MISMATCH")
+
+    def test_a_token_naming_another_algorithm_than_its_key_is_401_not_500(self, signing_key: rsa.RSAPrivateKey) -> None:
+        other = ec.generate_private_key(ec.SECP256R1())
+        forged = jwt.encode(
+            {"sub": "x", "tenant_id": "tenant-a", "role": "admin", "iss": ISSUER, "aud": AUDIENCE, "exp": 2**31},
+            other,
+            algorithm="ES256",
+            headers={"kid": "test-key"},
+        )
+        assert call("GET", FLOWS, forged).status == 401
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [{"role": "adm\u0131n".encode().decode("unicode_escape")}, {"role": "ADMIN"}, {"tenant_id": True}],
+        ids=["dotless-i-role", "upper-case-role", "boolean-tenant"],
+    )
+    def test_claims_must_be_exact_strings(self, signing_key: rsa.RSAPrivateKey, overrides: dict[str, Any]) -> None:
+        assert call("GET", FLOWS, token(signing_key, **overrides)).status == 401
 
     def test_an_unsigned_token_is_401(self, signing_key: rsa.RSAPrivateKey) -> None:
         unsigned = jwt.encode({"sub": "x", "tenant_id": "tenant-a", "role": "admin"}, "", algorithm="none")

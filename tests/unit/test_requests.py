@@ -335,8 +335,10 @@ def test_incomplete_identity_is_401(context: dict[str, Any]) -> None:
         identity.authorize(auth_event(context=context), Role.VIEWER)
 
 
-def test_role_name_is_case_insensitive() -> None:
-    assert identity.authorize(auth_event("ADMIN"), Role.ADMIN).role is Role.ADMIN
+@pytest.mark.parametrize("role", ["ADMIN", "Admin", "adm\u0131n"])
+def test_role_names_match_exactly(role: str) -> None:
+    with pytest.raises(Unauthenticated):
+        identity.authorize(auth_event(role), Role.VIEWER)
 
 
 @pytest.mark.parametrize("header", [None, ""])

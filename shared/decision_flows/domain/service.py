@@ -142,9 +142,10 @@ class FlowService:
         assert flow.draft_config is not None, "a flow read by id carries its draft"
         facts = pipeline.validate_config(json.loads(flow.draft_config))
         pipeline.require_scoring_method(facts)
+        now = timestamp(self._clock())
         version = PublishedVersion(
             version=(flow.latest_version or 0) + 1,
-            published_at=timestamp(self._clock()),
+            published_at=now,
             published_by=identity.principal,
             notes=request.notes,
             node_count=facts.node_count,
@@ -152,7 +153,7 @@ class FlowService:
             config_hash=flow.draft_hash,
             config=flow.draft_config,
         )
-        published = self._go_live(identity, flow, version, FlowAction.PUBLISHED)
+        published = self._go_live(identity, flow, version, FlowAction.PUBLISHED, now)
         self._store.publish_version(flow, published, version)
         return published
 
@@ -170,9 +171,10 @@ class FlowService:
                 f"The live version v{flow.live_version} already has the configuration of v{target.version}.",
             )
         prefix = f"Rollback to v{target.version}"
+        now = timestamp(self._clock())
         version = PublishedVersion(
             version=(flow.latest_version or 0) + 1,
-            published_at=timestamp(self._clock()),
+            published_at=now,
             published_by=identity.principal,
             notes=f"{prefix}: {request.notes}" if request.notes else prefix,
             restored_from=target.version,
@@ -181,7 +183,7 @@ class FlowService:
             config_hash=target.config_hash,
             config=target.config,
         )
-        restored = self._go_live(identity, flow, version, FlowAction.ROLLED_BACK)
+        restored = self._go_live(identity, flow, version, FlowAction.ROLLED_BACK, now)
         self._store.publish_version(flow, restored, version)
         return restored
 
@@ -198,25 +200,29 @@ class FlowService:
         _check_row_version(flow, expected_row_version)
         return flow
 
-    def _next(self, identity: Identity, flow: Flow, action: FlowAction, changes: dict[str, Any]) -> Flow:
-        """The flow after one write: every write bumps rowVersion and stamps who and when."""
+    def _next(
+        self, identity: Identity, flow: Flow, action: FlowAction, changes: dict[str, Any], now: str | None = None
+    ) -> Flow:
+        """The flow after one write: every write bumps rowVersion and stamps who and when (``now``:
+        the write's one timestamp, shared with the version it publishes)."""
         return flow.model_copy(
             update={
                 **changes,
                 "row_version": flow.row_version + 1,
-                "updated_at": timestamp(self._clock()),
+                "updated_at": now or timestamp(self._clock()),
                 "updated_by": identity.principal,
                 "last_action": action,
             }
         )
 
-    def _go_live(self, identity: Identity, flow: Flow, version: PublishedVersion, action: FlowAction) -> Flow:
+    def _go_live(self, identity: Identity, flow: Flow, version: PublishedVersion, action: FlowAction, now: str) -> Flow:
         summary = VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))
         return self._next(
             identity,
             flow,
             action,
-            {
+            now=now,
+            changes={
                 "draft_config": version.config,
                 "draft_hash": version.config_hash,
                 "live_version": version.version,

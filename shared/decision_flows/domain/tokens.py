@@ -6,7 +6,6 @@ functions pay nothing for it at cold start.
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from typing import Any
 
@@ -15,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from decision_flows.models.identity import Identity, Role
 
-ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+# Asymmetric only: a JWKS holds public keys, and HS* with a public key as the secret is a forgery.
+ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
+JWKS_TIMEOUT_SECONDS = 2
 
 
 class JwtSettings(BaseModel):
@@ -42,42 +43,52 @@ class JwtSettings(BaseModel):
         return bool(self.jwks_url or self.jwks_json)
 
 
-def looks_like_jwt(token: str) -> bool:
-    return token.count(".") == 2 and token.startswith("ey")
-
-
 class JwtVerifier:
     def __init__(self, settings: JwtSettings) -> None:
         self._settings = settings
 
     @cached_property
     def _jwks_client(self) -> jwt.PyJWKClient | None:
-        return jwt.PyJWKClient(self._settings.jwks_url, cache_keys=True) if self._settings.jwks_url else None
+        if not self._settings.jwks_url:
+            return None
+        return jwt.PyJWKClient(self._settings.jwks_url, cache_keys=True, timeout=JWKS_TIMEOUT_SECONDS)
 
     @cached_property
     def _key_set(self) -> jwt.PyJWKSet | None:
         return jwt.PyJWKSet.from_json(self._settings.jwks_json) if self._settings.jwks_json else None
 
     def identity(self, token: str) -> Identity | None:
-        """The identity a valid token carries, or None for any invalid, expired or foreign token."""
+        """The identity a valid token carries, or None for any invalid, expired or foreign token.
+
+        An unreachable JWKS is raised, not answered with None: the authorizer's refusals are cached,
+        and a passing network fault must not lock valid users out for the cache's lifetime.
+        """
         if not self._settings.enabled:
             return None
         try:
             claims = self._decode(token)
-            return Identity(
-                tenant_id=str(claims[self._settings.tenant_claim]),
-                role=Role.parse(str(claims[self._settings.role_claim])),
-                principal=str(claims[self._settings.principal_claim]),
+            tenant, role, principal = (
+                claims[self._settings.tenant_claim],
+                claims[self._settings.role_claim],
+                claims[self._settings.principal_claim],
             )
-        except (jwt.PyJWTError, KeyError, ValueError, json.JSONDecodeError):
+            if not all(isinstance(claim, str) for claim in (tenant, role, principal)):
+                return None
+            return Identity(tenant_id=tenant, role=Role.parse(role), principal=principal)
+        except jwt.PyJWKClientConnectionError:
+            raise
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
             return None
 
     def _decode(self, token: str) -> dict[str, Any]:
         signing_key = self._signing_key(token)
+        # The key decides the algorithm, never the token: an RSA key cannot verify an "ES256" token.
+        if signing_key.algorithm_name not in ALGORITHMS:
+            raise jwt.InvalidAlgorithmError(f"keys for {signing_key.algorithm_name} are not accepted")
         claims: dict[str, Any] = jwt.decode(
             token,
-            signing_key,
-            algorithms=ALGORITHMS,
+            signing_key.key,
+            algorithms=[signing_key.algorithm_name],
             audience=self._settings.audience,
             issuer=self._settings.issuer,
             options={"require": ["exp", "iss", "aud"]},
@@ -85,12 +96,13 @@ class JwtVerifier:
         )
         return claims
 
-    def _signing_key(self, token: str) -> Any:
+    def _signing_key(self, token: str) -> jwt.PyJWK:
         if self._jwks_client is not None:
-            return self._jwks_client.get_signing_key_from_jwt(token).key
+            return self._jwks_client.get_signing_key_from_jwt(token)
         assert self._key_set is not None
         kid = jwt.get_unverified_header(token).get("kid")
-        matching = [key for key in self._key_set.keys if kid is None or key.key_id == kid]
+        signing = [key for key in self._key_set.keys if key.public_key_use in (None, "sig")]
+        matching = [key for key in signing if kid is None or key.key_id == kid]
         if len(matching) != 1:
             raise jwt.InvalidKeyError("no single signing key matches the token's kid")
-        return matching[0].key
+        return matching[0]

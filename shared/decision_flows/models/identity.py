@@ -16,7 +16,9 @@ class Role(IntEnum):
 
     @classmethod
     def parse(cls, name: str) -> Role:
-        return cls[name.upper()]
+        """Exactly "viewer", "editor" or "admin" (KeyError otherwise): no case or Unicode folding,
+        under which "adm\u0131n" (a dotless i) would upper-case to ADMIN."""
+        return {role.name.lower(): role for role in cls}[name]
 
 
 class Identity(BaseModel):
