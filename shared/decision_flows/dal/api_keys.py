@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from decision_flows.dal.errors import THROTTLING_CODES, error_code, store_unavailable
+from decision_flows.dal.errors import call, error_code
 from decision_flows.dal.items import from_wire, to_wire
 from decision_flows.domain.errors import Conflict, NotFound
 from decision_flows.domain.service import timestamp
@@ -140,12 +140,7 @@ class ApiKeyRepository:
         return _from_item(response["Attributes"])
 
     def _call(self, operation: str, **params: Any) -> Any:
-        try:
-            return getattr(self._client, operation)(**params)
-        except ClientError as error:
-            if error_code(error) in THROTTLING_CODES:
-                raise store_unavailable() from error
-            raise
+        return call(self._client, operation, **params)
 
 
 def _attributes(key: ApiKey) -> dict[str, Any]:

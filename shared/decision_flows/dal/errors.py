@@ -44,6 +44,16 @@ def store_unavailable() -> StoreUnavailable:
     return StoreUnavailable("STORE_BUSY", "The data store is throttling requests; retry shortly.")
 
 
+def call(client: Any, operation: str, **params: Any) -> Any:
+    """One DynamoDB call; throttling beyond the SDK's retries becomes 503, other errors stay as they are."""
+    try:
+        return getattr(client, operation)(**params)
+    except ClientError as error:
+        if error_code(error) in THROTTLING_CODES:
+            raise store_unavailable() from error
+        raise
+
+
 def translate_write_error(error: ClientError, steps: list[WriteStep]) -> Exception:
     """The domain error a failed single write or transaction stands for (or the error itself)."""
     code = error_code(error)

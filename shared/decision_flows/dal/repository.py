@@ -9,10 +9,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from decision_flows.dal import cursor, items, keys, writes
-from decision_flows.dal.errors import THROTTLING_CODES, ConditionFailure, WriteStep, error_code, store_unavailable
+from decision_flows.dal.errors import ConditionFailure, WriteStep, call, store_unavailable
 from decision_flows.domain.errors import (
     Conflict,
     DomainError,
@@ -230,12 +228,7 @@ class FlowRepository:
     # Plumbing
 
     def _call(self, operation: str, **params: Any) -> Any:
-        try:
-            return getattr(self._client, operation)(**params)
-        except ClientError as error:
-            if error_code(error) in THROTTLING_CODES:
-                raise store_unavailable() from error
-            raise
+        return call(self._client, operation, **params)
 
     def _batch_get(self, wanted: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
         """Items by sort key; retries what DynamoDB left unprocessed (rare, under throttling)."""
