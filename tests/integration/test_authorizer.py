@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from decision_flows.dal.api_keys import ApiKeyRepository
-from decision_flows.domain.api_keys import new_api_key
+from decision_flows.domain.api_keys import hash_key, new_api_key
 from decision_flows.models.identity import Role
 from tests.support import template
 from tests.support.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
@@ -61,6 +61,13 @@ class TestApiKeys:
         assert created.body["tenantId"] == "tenant-a"
         assert created.body["createdBy"].startswith("apikey:key_")
         assert call("GET", FLOWS, key, query={"id": created.body["id"]}).status == 200
+
+    def test_a_readable_local_key_like_the_contracts_example_works(self, api_keys: ApiKeyRepository) -> None:
+        # Given the key LOCAL_API_KEYS="sk_test_admin_a=tenant-a:admin" would seed
+        _, generated = new_api_key("tenant-a", Role.ADMIN, "local", "test", datetime.now(UTC))
+        api_keys.put(generated.model_copy(update={"key_hash": hash_key("sk_test_admin_a")}))
+        # Then it authenticates as that tenant's admin
+        assert call("POST", FLOWS + "/rollback", "sk_test_admin_a", body={"id": "df_x", "version": 1}).status == 404
 
     def test_missing_credential_or_tenant_header_is_401(self, api_keys: ApiKeyRepository) -> None:
         key = issue_key(api_keys)

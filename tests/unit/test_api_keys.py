@@ -88,7 +88,7 @@ def test_the_hash_is_the_hex_sha256_of_the_key() -> None:
         "sk_live_",
         "sk_prod_" + "a" * 43,
         "pk_live_" + "a" * 43,
-        "sk_live_" + "a" * 42,  # too short
+        "sk_test_admin a",  # a space is no key character
         "sk_live_" + "a" * 129,  # too long
         "sk_live_" + "a" * 42 + "=",  # not base64url
         "sk_live_" + "a" * 42 + " ",
