@@ -25,7 +25,7 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy shared functions tests
+	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local functions tests
 
 template-check: $(TOOLS)/.installed
 	$(TOOLS_BIN)/cfn-lint template.yaml

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import template
-from tests.support.gateway import Api, Caller
+from decision_flows_local import template
+from decision_flows_local.gateway import Api, Caller
 
 TENANT_A = "tenant-a"
 TENANT_B = "tenant-b"

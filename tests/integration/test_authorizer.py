@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.domain.api_keys import hash_key, new_api_key
 from decision_flows.models.identity import Role
-from tests.support import template
-from tests.support.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
+from decision_flows_local import template
+from decision_flows_local.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
 
 ISSUER = "https://idp.example.com/"
 AUDIENCE = "decision-flows"

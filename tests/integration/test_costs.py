@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from decision_flows_local.gateway import Api, HttpResponse
 from tests.conftest import DynamoCalls
 from tests.support.configs import config_of_size, v2_config
-from tests.support.gateway import Api, HttpResponse
 from tests.support.history import seed_history
 
 CONFIG_BYTES = 50 * 1024

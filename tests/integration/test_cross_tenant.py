@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.support import template
+from decision_flows_local import template
+from decision_flows_local.gateway import Api, HttpResponse
 from tests.support.configs import v2_config
-from tests.support.gateway import Api, HttpResponse
 
 FLOW_ROUTES = sorted((r.method, r.path) for r in template.routes() if r.path.startswith("/api/v1/decision-flows"))
 

@@ -21,9 +21,9 @@ from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain.service import FlowService
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
-from tests.support import template
+from decision_flows_local import template
+from decision_flows_local.gateway import LambdaContext
 from tests.support.configs import v2_config
-from tests.support.gateway import LambdaContext
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from decision_flows_local.gateway import Api
 from tests.support.configs import config_of_size, v1_config, v2_config
-from tests.support.gateway import Api
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -310,7 +310,7 @@ class TestDelete:
 
 
 def test_health_needs_no_identity(dynamodb: Any) -> None:
-    from tests.support.gateway import build_event, invoke
+    from decision_flows_local.gateway import build_event, invoke
 
     response = invoke(build_event("GET", "/api/v1/health", caller=None))
     assert response.status == 200

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from decision_flows_local.gateway import Api
 from tests.support.configs import config_of_size, v2_config
-from tests.support.gateway import Api
 from tests.support.history import seed_history
 
 

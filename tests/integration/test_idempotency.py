@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from decision_flows_local.gateway import Api
 from tests.support.configs import v2_config
-from tests.support.gateway import Api
 
 
 def test_a_retried_create_returns_the_first_response_and_creates_nothing(editor: Api) -> None:

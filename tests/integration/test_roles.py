@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import template
-from tests.support.gateway import Caller, build_event, invoke
+from decision_flows_local import template
+from decision_flows_local.gateway import Caller, build_event, invoke
 
 ROLES = ["viewer", "editor", "admin"]
 MINIMUM_ROLE = {

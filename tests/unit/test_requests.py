@@ -16,7 +16,7 @@ from decision_flows.models.requests import CreateFlowRequest, PublishRequest, Ro
 from decision_flows.web import identity, requests
 from decision_flows.web.problems import UnsupportedMediaType
 from decision_flows.web.requests import MAX_BODY_BYTES
-from tests.support.gateway import Caller, build_event
+from decision_flows_local.gateway import Caller, build_event
 
 TENANT = "tenant-a"
 CREATE = {"key": "checkout.offers", "name": "Checkout offers"}

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from decision_flows.dal.client import EndpointSettings, StoreSettings
-from tests.support import template
+from decision_flows_local import template
 
 
 def test_the_templates_environment_makes_valid_settings() -> None:

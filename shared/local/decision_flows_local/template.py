@@ -14,7 +14,8 @@ from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
-ROOT = Path(__file__).resolve().parents[2]
+# shared/local/decision_flows_local/template.py -> the checkout that holds template.yaml
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
 # What CreateTable accepts of an AWS::DynamoDB::Table's properties; the rest is set by other calls.
 _CREATE_TABLE_PROPERTIES = (

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.support import template
+from decision_flows_local import template
 
 
 @dataclass(frozen=True)
