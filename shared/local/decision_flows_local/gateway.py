@@ -3,11 +3,13 @@ routed to the function template.yaml names for it, with an identity in the autho
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from decision_flows_local import template
 
@@ -178,3 +180,53 @@ class Api:
 
     def delete(self, flow_id: str) -> HttpResponse:
         return self.request("DELETE", query={"id": flow_id})
+
+
+def event_from_http(
+    method: str, path: str, raw_query: str, header_pairs: list[tuple[str, str]], body: bytes, source_ip: str
+) -> dict[str, Any]:
+    """The payload-2.0 event API Gateway makes of a real HTTP request: headers lower-cased and
+    repeats joined with commas, the raw query kept, a body that is not UTF-8 sent as base64."""
+    route = route_for(method, path)
+    headers: dict[str, str] = {}
+    for name, value in header_pairs:
+        key = name.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    route_key = f"{route.method} {route.path}"
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if body:
+        try:
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return event

@@ -55,16 +55,23 @@ def table_names() -> dict[str, str]:
     return {logical_id: logical_id for logical_id in resources("AWS::DynamoDB::Table")}
 
 
-def create_tables(client: Any) -> None:
+def create_tables(client: Any, existing: frozenset[str] = frozenset()) -> list[str]:
+    """Create the template's tables that ``existing`` does not name; return the names created."""
+    created = []
     for logical_id, body in resources("AWS::DynamoDB::Table").items():
+        if logical_id in existing:
+            continue
         properties = body["Properties"]
         client.create_table(
             TableName=logical_id,
             **{name: properties[name] for name in _CREATE_TABLE_PROPERTIES if name in properties},
             **_stream(properties),
         )
+        client.get_waiter("table_exists").wait(TableName=logical_id, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
         if ttl := properties.get("TimeToLiveSpecification"):
             client.update_time_to_live(TableName=logical_id, TimeToLiveSpecification=ttl)
+        created.append(logical_id)
+    return created
 
 
 def _stream(properties: dict[str, Any]) -> dict[str, Any]:
@@ -75,13 +82,16 @@ def _stream(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def function_environment() -> dict[str, str]:
-    """The Globals environment, with each !Ref to a table resolved to the tests' table name."""
+    """The Globals environment: a !Ref to a table becomes its local name, a !Ref to a parameter its
+    default (e.g. RATE_LIMIT_PER_MINUTE)."""
     variables = template()["Globals"]["Function"]["Environment"]["Variables"]
     names = table_names()
+    parameters = template().get("Parameters", {})
     resolved = {}
     for name, value in variables.items():
         if isinstance(value, dict) and "Ref" in value:
-            value = names.get(value["Ref"])
+            ref = value["Ref"]
+            value = names.get(ref, str(parameters.get(ref, {}).get("Default", "")) or None)
         if isinstance(value, str):
             resolved[name] = value
     return resolved

@@ -1,0 +1,45 @@
+"""API keys for a local run: ``LOCAL_API_KEYS="key=tenant:role,…"``, or one new admin key."""
+
+from __future__ import annotations
+
+import os
+
+from decision_flows.dal.api_keys import ApiKeyRepository
+from decision_flows.dal.client import dynamodb_client
+from decision_flows.domain.api_keys import hash_key, looks_like_api_key, new_api_key
+from decision_flows.domain.service import utc_now
+from decision_flows.models.api_key import PREFIX_LENGTH
+from decision_flows.models.identity import Role
+
+DEFAULT_TENANT = "tenant-local"
+
+
+class SeedError(ValueError):
+    """LOCAL_API_KEYS says something the service could not accept."""
+
+
+def seed_api_keys(spec: str) -> list[str]:
+    """Store the keys ``spec`` lists (or one new admin key when it is empty); return lines to print."""
+    repository = ApiKeyRepository(dynamodb_client(), os.environ["API_KEYS_TABLE_NAME"])
+    if not spec.strip():
+        plaintext, key = new_api_key(DEFAULT_TENANT, Role.ADMIN, "local admin", "test", utc_now())
+        repository.put(key)
+        return [
+            f"API key (admin of {DEFAULT_TENANT}): {plaintext}",
+            f"  curl -H 'Authorization: Bearer {plaintext}' -H 'X-Tenant-Id: {DEFAULT_TENANT}' "
+            "http://127.0.0.1:<port>/api/v1/decision-flows",
+        ]
+    lines = []
+    for entry in spec.split(","):
+        plaintext, _, grant = entry.strip().partition("=")
+        tenant, _, role_name = grant.partition(":")
+        if not looks_like_api_key(plaintext) or not tenant:
+            raise SeedError(f"LOCAL_API_KEYS entry {entry.strip()[:20]!r}… is not 'sk_test_…=tenant:role'")
+        try:
+            role = Role.parse(role_name)
+        except KeyError:
+            raise SeedError(f"LOCAL_API_KEYS: role {role_name!r} is not viewer, editor or admin") from None
+        _, key = new_api_key(tenant, role, "LOCAL_API_KEYS", "test", utc_now())
+        repository.put(key.model_copy(update={"key_hash": hash_key(plaintext), "prefix": plaintext[:PREFIX_LENGTH]}))
+        lines.append(f"API key {plaintext[:PREFIX_LENGTH]}… → {tenant}:{role_name}")
+    return lines

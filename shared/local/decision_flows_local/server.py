@@ -1,0 +1,143 @@
+"""`make serve`: the API on 127.0.0.1 as API Gateway would serve it, with no Docker.
+
+Each HTTP request becomes the payload-2.0 event (and authorizer call) that template.yaml's HTTP API
+would send, and runs through the same Lambda handlers. One lock serialises requests: the embedded
+moto DynamoDB is not atomic per request under threads, and DynamoDB is.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+LOCAL_DEFAULTS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # botocore >= 1.44.4 sends stream calls to an account endpoint the embedded DynamoDB does not know.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "LOG_LEVEL": "WARNING",
+}
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+log = logging.getLogger("decision_flows_local")
+
+
+class LocalApi:
+    """A WSGI application that plays API Gateway in front of the template's functions."""
+
+    def __init__(self) -> None:
+        from decision_flows_local import template
+
+        self._lock = threading.Lock()
+        # Import every handler now: cold starts happen once, before the first request.
+        for route in template.routes():
+            template.handler(route.function)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        from decision_flows_local import gateway, template
+
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = [(name[5:].replace("_", "-"), value) for name, value in environ.items() if name.startswith("HTTP_")]
+        headers += [(name.replace("_", "-"), environ[name]) for name in ("CONTENT_TYPE",) if environ.get(name)]
+        try:
+            event = gateway.event_from_http(
+                method, path, environ.get("QUERY_STRING", ""), headers, body, environ.get("REMOTE_ADDR", "")
+            )
+        except LookupError:
+            return _send(start_response, 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
+        with self._lock:
+            authorized = gateway.authorize_like_api_gateway(event)
+            if isinstance(authorized, gateway.HttpResponse):  # API Gateway's own 401/403
+                payload = json.dumps(authorized.body).encode()
+                return _send(start_response, authorized.status, {"Content-Type": "application/json"}, payload)
+            result = template.handler(gateway.function_for(method, path))(authorized, gateway.LambdaContext())
+        data = result.get("body") or ""
+        payload = base64.b64decode(data) if result.get("isBase64Encoded") else data.encode()
+        return _send(start_response, result["statusCode"], dict(result.get("headers") or {}), payload)
+
+
+def _send(start_response: StartResponse, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
+    start_response(f"{status} {HTTPStatus(status).phrase}", [*headers.items(), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def configure_environment() -> None:
+    """The functions' environment from template.yaml, under whatever the caller set explicitly."""
+    from decision_flows_local import template
+
+    for name, value in {**LOCAL_DEFAULTS, **template.function_environment()}.items():
+        if name != "DYNAMODB_ENDPOINT_URL":
+            os.environ.setdefault(name, value)
+    os.environ.pop("AWS_PROFILE", None)
+
+
+def main() -> int:
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("werkzeug", "botocore", "boto3"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
+    configure_environment()
+    from decision_flows_local.seeding import SeedError, seed_api_keys
+    from decision_flows_local.store import LocalStore
+
+    started = time.perf_counter()
+    store = LocalStore(endpoint)
+    created = store.start()
+    try:
+        key_lines = seed_api_keys(os.environ.get("LOCAL_API_KEYS", ""))
+    except SeedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        store.stop()
+        return 1
+    app = LocalApi()
+
+    class RequestLog(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            log.info("%s %s %s", self.command, self.path, code)
+
+    port = int(os.environ.get("PORT", "3000"))
+    try:
+        server = make_server("127.0.0.1", port, app, threaded=True, request_handler=RequestLog)
+    except SystemExit:  # werkzeug has printed "Port N is in use by another program."
+        print(f"error: port {port} is taken; choose another, e.g. PORT={port + 1} make serve", file=sys.stderr)
+        store.stop()
+        return 1
+    print(f"storage: {store.description}" + (f" (created {', '.join(created)})" if created else ""))
+    print(*key_lines, sep="\n")
+    print(f"ready in {time.perf_counter() - started:.1f} s: http://127.0.0.1:{server.server_port} (Ctrl-C stops)")
+    sys.stdout.flush()
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # also for SIGTERM, and for SIGINT where a parent shell ignores it
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping", flush=True)
+    finally:
+        server.server_close()
+        store.stop()
+    print("stopped", flush=True)
+    sys.stdout.flush()
+    # The embedded store's in-memory tables can take long to garbage-collect; nothing is left to save.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The DynamoDB a local run talks to: an embedded in-memory one (moto) by default, or the endpoint
+``DYNAMODB_ENDPOINT_URL`` names. Tables come from template.yaml and are created when missing."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from decision_flows_local import template
+
+
+class LocalStore:
+    def __init__(self, endpoint_url: str | None) -> None:
+        self.endpoint_url = endpoint_url or None
+        self._mock: Any = None
+
+    @property
+    def description(self) -> str:
+        return f"DynamoDB at {self.endpoint_url}" if self.endpoint_url else "embedded in-memory DynamoDB (moto)"
+
+    def start(self) -> list[str]:
+        """Start the store and create the template's missing tables; return the ones created."""
+        if self.endpoint_url:
+            os.environ["DYNAMODB_ENDPOINT_URL"] = self.endpoint_url
+        else:
+            from moto import mock_aws
+
+            os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
+            self._mock = mock_aws()
+            self._mock.start()
+        from decision_flows.dal.client import dynamodb_client
+        from decision_flows.web import wiring
+
+        wiring.reset()
+        client = dynamodb_client()
+        existing = frozenset(client.list_tables()["TableNames"])
+        return template.create_tables(client, existing)
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None

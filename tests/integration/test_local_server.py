@@ -1,0 +1,149 @@
+"""`make serve`'s server, started as a newcomer would start it and driven over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import pytest
+
+from tests.support.configs import v2_config
+
+ADMIN_KEY, VIEWER_KEY = "sk_test_admin_a", "sk_test_view_a"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    base: str
+    banner: list[str]
+
+    def call(self, method: str, path: str, key: str = ADMIN_KEY, body: Any = None) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {key}", "X-Tenant-Id": "tenant-a"}
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        request = Request(self.base + path, data=data, method=method, headers=headers)  # noqa: S310 (loopback)
+        try:
+            with urlopen(request, timeout=10) as response:  # noqa: S310
+                text = response.read().decode()
+                return response.status, json.loads(text) if text else None
+        except HTTPError as error:
+            return error.code, json.loads(error.read().decode() or "null")
+
+
+def start(port: int, **env: str) -> subprocess.Popen[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TABLE_NAME", "DYNAMODB_"))}
+    environment.update(
+        {"PORT": str(port), "LOCAL_API_KEYS": f"{ADMIN_KEY}=tenant-a:admin,{VIEWER_KEY}=tenant-a:viewer"}
+    )
+    environment.update(env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "decision_flows_local.server"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_until_ready(process: subprocess.Popen[str]) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if line.startswith("ready in"):
+            return lines
+    raise AssertionError(f"the server did not become ready: {lines}")
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    port = free_port()
+    process = start(port)
+    banner = wait_until_ready(process)
+    yield Server(process, f"http://127.0.0.1:{port}", banner)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_create_publish_rollback_versions_over_http(server: Server) -> None:
+    # Given the seeded keys and a new flow
+    assert any("tenant-a:admin" in line for line in server.banner)
+    status, flow = server.call(
+        "POST", "/api/v1/decision-flows", body={"key": "w", "name": "W", "draftConfig": v2_config("a")}
+    )
+    assert status == 201
+    # When it is published twice and rolled back to v1
+    assert server.call("POST", "/api/v1/decision-flows/publish", body={"id": flow["id"]})[0] == 200
+    server.call("PUT", "/api/v1/decision-flows", body={"id": flow["id"], "draftConfig": v2_config("b")})
+    assert server.call("POST", "/api/v1/decision-flows/publish", body={"id": flow["id"]})[0] == 200
+    status, restored = server.call("POST", "/api/v1/decision-flows/rollback", body={"id": flow["id"], "version": 1})
+    # Then v3 restores v1, and the versions route lists all three
+    assert status == 200
+    assert (restored["liveVersion"], restored["draftConfig"]) == (3, v2_config("a"))
+    status, versions = server.call("GET", f"/api/v1/decision-flows/versions?id={flow['id']}")
+    assert status == 200
+    assert [(v["version"], v.get("restoredFrom")) for v in versions["versions"]] == [(1, None), (2, None), (3, 1)]
+
+
+def test_the_authorizer_and_roles_apply(server: Server) -> None:
+    assert server.call("GET", "/api/v1/decision-flows", key=VIEWER_KEY)[0] == 200
+    status, problem = server.call("POST", "/api/v1/decision-flows", key=VIEWER_KEY, body={"key": "k", "name": "n"})
+    assert (status, problem["code"]) == (403, "INSUFFICIENT_ROLE")
+    status, problem = server.call("GET", "/api/v1/decision-flows", key="sk_test_nobody")
+    assert (status, problem["code"]) == (401, "UNAUTHENTICATED")
+    with urlopen(server.base + "/api/v1/health", timeout=10) as health:  # noqa: S310
+        assert json.loads(health.read()) == {"status": "ok"}
+
+
+def test_ctrl_c_stops_it_cleanly_and_requests_were_logged(server: Server) -> None:
+    server.call("GET", "/api/v1/decision-flows")
+    server.process.send_signal(signal.SIGINT)
+    output, _ = server.process.communicate(timeout=30)
+    assert server.process.returncode == 0
+    assert "GET /api/v1/decision-flows 200" in output
+    assert output.rstrip().endswith("stopped")
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process = start(taken.getsockname()[1])
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "is taken" in output
+
+
+def test_without_local_api_keys_one_admin_key_is_created_and_printed() -> None:
+    port = free_port()
+    process = start(port, LOCAL_API_KEYS="")
+    try:
+        banner = wait_until_ready(process)
+        assert any(line.startswith("API key (admin of tenant-local): sk_test_") for line in banner)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
