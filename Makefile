@@ -11,10 +11,13 @@ TOOLS := .tools
 BIN := $(VENV)/bin
 TOOLS_BIN := $(TOOLS)/bin
 
-.PHONY: serve test lint format typecheck template-check build check clean
+.PHONY: serve invoke test lint format typecheck template-check build check clean
 
 serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:$${PORT:-3000}, no Docker
 	$(BIN)/python -m decision_flows_local.server
+
+invoke: $(VENV)/.installed  ## make invoke FUNCTION=PublishFunction EVENT=events/publish.json
+	$(BIN)/python -m decision_flows_local.invoke "$(FUNCTION)" "$(EVENT)"
 
 test: $(VENV)/.installed  ## run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -147,3 +147,31 @@ def test_without_local_api_keys_one_admin_key_is_created_and_printed() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_make_invoke_runs_one_function_with_one_event() -> None:
+    from decision_flows_local.invoke import main
+
+    environment = dict(os.environ)
+    try:
+        assert main(["ListFlowsFunction", "events/list-flows.json"]) == 0
+        assert main(["RollbackFunction", "events/rollback.json"]) == 0
+        assert main(["NoSuchFunction", "events/list-flows.json"]) == 2
+        assert main(["ListFlowsFunction", "events/none.json"]) == 2
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+
+
+def test_make_invoke_prints_the_handlers_result(capsys: pytest.CaptureFixture[str]) -> None:
+    from decision_flows_local.invoke import main
+
+    environment = dict(os.environ)
+    try:
+        main(["ListFlowsFunction", "events/list-flows.json"])
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+    result = json.loads(capsys.readouterr().out)
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"])["data"] == []
