@@ -142,20 +142,16 @@ class FlowService:
         assert flow.draft_config is not None, "a flow read by id carries its draft"
         facts = pipeline.validate_config(json.loads(flow.draft_config))
         pipeline.require_scoring_method(facts)
-        now = timestamp(self._clock())
-        version = PublishedVersion(
-            version=(flow.latest_version or 0) + 1,
-            published_at=now,
-            published_by=identity.principal,
+        return self._release(
+            identity,
+            flow,
+            FlowAction.PUBLISHED,
             notes=request.notes,
             node_count=facts.node_count,
             scoring_method=facts.scoring_method,
             config_hash=flow.draft_hash,
             config=flow.draft_config,
         )
-        published = self._go_live(identity, flow, version, FlowAction.PUBLISHED, now)
-        self._store.publish_version(flow, published, version)
-        return published
 
     def rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Flow:
         flow, target = self._store.get_flow_and_version(identity.tenant_id, request.id, request.version)
@@ -171,11 +167,10 @@ class FlowService:
                 f"The live version v{flow.live_version} already has the configuration of v{target.version}.",
             )
         prefix = f"Rollback to v{target.version}"
-        now = timestamp(self._clock())
-        version = PublishedVersion(
-            version=(flow.latest_version or 0) + 1,
-            published_at=now,
-            published_by=identity.principal,
+        return self._release(
+            identity,
+            flow,
+            FlowAction.ROLLED_BACK,
             notes=f"{prefix}: {request.notes}" if request.notes else prefix,
             restored_from=target.version,
             node_count=target.node_count,
@@ -183,9 +178,6 @@ class FlowService:
             config_hash=target.config_hash,
             config=target.config,
         )
-        restored = self._go_live(identity, flow, version, FlowAction.ROLLED_BACK, now)
-        self._store.publish_version(flow, restored, version)
-        return restored
 
     # Helpers
 
@@ -214,6 +206,16 @@ class FlowService:
                 "last_action": action,
             }
         )
+
+    def _release(self, identity: Identity, flow: Flow, action: FlowAction, **content: Any) -> Flow:
+        """Append the next version with ``content`` and make it live, in one atomic write."""
+        now = timestamp(self._clock())
+        version = PublishedVersion(
+            version=(flow.latest_version or 0) + 1, published_at=now, published_by=identity.principal, **content
+        )
+        released = self._go_live(identity, flow, version, action, now)
+        self._store.publish_version(flow, released, version)
+        return released
 
     def _go_live(self, identity: Identity, flow: Flow, version: PublishedVersion, action: FlowAction, now: str) -> Flow:
         summary = VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))

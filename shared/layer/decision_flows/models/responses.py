@@ -17,6 +17,13 @@ class ResponseBody(BaseModel):
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
 
+    @classmethod
+    def fields_of(cls, source: object, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The values of ``source``'s attributes that this view has a field of the same name for."""
+        return {
+            name: getattr(source, name) for name in cls.model_fields if name not in exclude and hasattr(source, name)
+        }
+
 
 class VersionSummaryView(ResponseBody):
     """``restoredFrom`` appears only on versions a rollback created, as the contract writes it."""
@@ -36,13 +43,7 @@ class VersionSummaryView(ResponseBody):
 
     @classmethod
     def of(cls, summary: VersionSummary) -> VersionSummaryView:
-        return cls(
-            version=summary.version,
-            published_at=summary.published_at,
-            published_by=summary.published_by,
-            notes=summary.notes,
-            restored_from=summary.restored_from,
-        )
+        return cls(**cls.fields_of(summary))
 
 
 class PipelineSummaryView(ResponseBody):
@@ -56,8 +57,8 @@ class VersionListItemView(VersionSummaryView):
     @classmethod
     def of_version(cls, version: PublishedVersion) -> VersionListItemView:
         return cls(
-            **VersionSummaryView.of(version).model_dump(),
-            summary=PipelineSummaryView(node_count=version.node_count, scoring_method=version.scoring_method),
+            **cls.fields_of(version, exclude=frozenset({"summary"})),
+            summary=PipelineSummaryView(**PipelineSummaryView.fields_of(version)),
         )
 
 
@@ -93,23 +94,9 @@ class FlowView(ResponseBody):
     @classmethod
     def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> FlowView:
         return cls(
-            id=flow.id,
-            tenant_id=flow.tenant_id,
-            key=flow.key,
-            name=flow.name,
-            description=flow.description,
-            status=flow.status,
-            auto_assembly=flow.auto_assembly,
+            **cls.fields_of(flow, exclude=frozenset({"draft_config", "published_versions"})),
             draft_config=json.loads(flow.draft_config) if with_config and flow.draft_config else None,
             published_versions=[VersionSummaryView.of(v) for v in flow.published_versions] if with_versions else None,
-            live_version=flow.live_version,
-            latest_version=flow.latest_version,
-            has_unpublished_changes=flow.has_unpublished_changes,
-            row_version=flow.row_version,
-            created_at=flow.created_at,
-            updated_at=flow.updated_at,
-            created_by=flow.created_by,
-            updated_by=flow.updated_by,
         )
 
 
@@ -144,9 +131,10 @@ class VersionDetailView(VersionSummaryView):
 
     @classmethod
     def of_version(cls, flow_id: str, version: PublishedVersion) -> VersionDetailView:
-        assert version.config is not None, "a version detail needs its snapshot"
+        if version.config is None:
+            raise ValueError("a version detail needs the version's snapshot")
         return cls(
-            **VersionSummaryView.of(version).model_dump(),
+            **cls.fields_of(version, exclude=frozenset({"flow_id", "config_snapshot"})),
             flow_id=flow_id,
             config_snapshot=json.loads(version.config),
         )
