@@ -14,6 +14,7 @@ import pytest
 
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.streams import StreamPoller
 
 TENANT_A = "tenant-a"
 TENANT_B = "tenant-b"
@@ -36,14 +37,20 @@ def dynamodb() -> Iterator[Any]:
     """A fresh moto DynamoDB with the template's tables; handlers build their clients against it."""
     from moto import mock_aws
 
+    from decision_flows import wiring
     from decision_flows.dal.client import dynamodb_client
-    from decision_flows.web import wiring
 
     with mock_aws():
         wiring.reset()
         template.create_tables(dynamodb_client())
         yield dynamodb_client()
         wiring.reset()
+
+
+@pytest.fixture
+def stream(dynamodb: Any) -> StreamPoller:
+    """The flows table's stream, read from moto and handed to the consumer as Lambda would."""
+    return StreamPoller.for_template(dynamodb)
 
 
 @pytest.fixture

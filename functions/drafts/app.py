@@ -17,7 +17,7 @@ from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.idempotency import idempotent
 from decision_flows.web.responses import flow_response
-from decision_flows.web.wiring import flow_service
+from decision_flows.wiring import flow_service
 
 ROUTE = "/api/v1/decision-flows"
 app = new_resolver()

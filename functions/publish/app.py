@@ -15,7 +15,7 @@ from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.idempotency import idempotent
 from decision_flows.web.responses import flow_response, live_config
-from decision_flows.web.wiring import flow_service
+from decision_flows.wiring import flow_service
 
 app = new_resolver()
 

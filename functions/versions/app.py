@@ -15,7 +15,7 @@ from decision_flows.web import requests
 from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver
 from decision_flows.web.responses import json_response
-from decision_flows.web.wiring import flow_service
+from decision_flows.wiring import flow_service
 
 app = new_resolver()
 

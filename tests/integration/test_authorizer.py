@@ -187,7 +187,8 @@ class TestRateLimit:
     def test_over_the_limit_is_429_with_retry_after_and_per_tenant(
         self, api_keys: ApiKeyRepository, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from decision_flows.web import access, wiring
+        from decision_flows import wiring
+        from decision_flows.web import access
 
         # Given a limit of 3 per minute, and a clock 45 s into a window
         monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "3")
@@ -211,7 +212,7 @@ class TestRateLimit:
         assert call("GET", FLOWS, key_a).status == 200
 
     def test_zero_turns_the_limit_off(self, api_keys: ApiKeyRepository, monkeypatch: pytest.MonkeyPatch) -> None:
-        from decision_flows.web import wiring
+        from decision_flows import wiring
 
         monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
         wiring.reset()

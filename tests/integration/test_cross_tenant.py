@@ -8,17 +8,20 @@ import pytest
 
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, HttpResponse
+from decision_flows_local.streams import StreamPoller
 from tests.support.configs import v2_config
 
 FLOW_ROUTES = sorted((r.method, r.path) for r in template.routes() if r.path.startswith("/api/v1/decision-flows"))
 
 
 @pytest.fixture
-def alices_flow(admin: Api) -> dict[str, Any]:
+def alices_flow(admin: Api, stream: StreamPoller) -> dict[str, Any]:
     flow: dict[str, Any] = admin.create(key="alice", name="Alice's", draftConfig=v2_config("a")).body
     admin.publish(id=flow["id"])
     admin.update(id=flow["id"], draftConfig=v2_config("b"))
     admin.publish(id=flow["id"])
+    stream.deliver()  # so that Alice's flow has a change history and a live entry to leak
+    assert admin.request("GET", "/live", query={"key": "alice"}).status == 200
     return flow
 
 
@@ -30,13 +33,15 @@ def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
         ("POST", "/publish"): {"id": flow_id},
         ("POST", "/rollback"): {"id": flow_id, "version": 1},
     }
+    if suffix == "/live":
+        return api.request(method, suffix, query={"key": "alice"})
     if method == "GET" or method == "DELETE":
         return api.request(method, suffix, query={"id": flow_id, **({"version": "1"} if suffix else {})})
     return api.request(method, suffix, body=bodies[(method, suffix)])
 
 
 def test_the_routes_are_all_covered() -> None:
-    assert len(FLOW_ROUTES) == 7
+    assert len(FLOW_ROUTES) == 9
 
 
 @pytest.mark.parametrize(("method", "path"), FLOW_ROUTES)

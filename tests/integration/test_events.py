@@ -23,6 +23,7 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows_local import template
 from decision_flows_local.gateway import LambdaContext
+from decision_flows_local.streams import StreamPoller
 from tests.support.configs import v2_config
 
 pytestmark = pytest.mark.integration
@@ -95,9 +96,16 @@ def seed_two_versions(flows: FlowService) -> None:
     flows.publish(SEEDER, PublishRequest(id=FLOW_ID, notes="seed v2"), None)
 
 
+def seed_history(flows: FlowService) -> None:
+    """Two versions, and the stream consumer has written their change history."""
+    seed_two_versions(flows)
+    StreamPoller.for_template(dynamodb_client()).deliver()
+
+
 SEEDS: dict[str, Callable[[FlowService], None]] = {
     "publish": seed_draft,
     "rollback": seed_two_versions,
+    "history": seed_history,
 }
 
 
@@ -181,6 +189,20 @@ def check_rollback(event: dict[str, Any], result: Result) -> None:
     assert newest["notes"] == f"Rollback to v{sent['version']}: {sent['notes']}"
 
 
+def check_history(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["flowId"] == event["queryStringParameters"]["id"]
+    actions = [entry["action"] for entry in result.body["data"]]
+    assert actions == ["published", "updated", "published", "created"]
+    assert {entry["actor"] for entry in result.body["data"]} == {SEEDER.principal}
+
+
+def check_live(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["key"], result.body["flowId"]) == (event["queryStringParameters"]["key"], FLOW_ID)
+    assert (result.body["version"], result.body["config"]) == (1, V1_CONFIG)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "list-flows": check_list_flows,
     "get-flow": check_get_flow,
@@ -192,6 +214,8 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "list-versions": check_list_versions,
     "get-version": check_get_version,
     "rollback": check_rollback,
+    "history": check_history,
+    "live": check_live,
 }
 
 

@@ -18,6 +18,8 @@ MINIMUM_ROLE = {
     ("POST", "/api/v1/decision-flows/publish"): "editor",
     ("GET", "/api/v1/decision-flows/versions"): "editor",
     ("POST", "/api/v1/decision-flows/rollback"): "admin",
+    ("GET", "/api/v1/decision-flows/history"): "editor",
+    ("GET", "/api/v1/decision-flows/live"): "viewer",
 }
 PUBLIC = {("GET", "/api/v1/health")}
 ROUTES = sorted((route.method, route.path) for route in template.routes())

@@ -28,8 +28,8 @@ class LocalStore:
             os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
             self._mock = mock_aws()
             self._mock.start()
+        from decision_flows import wiring
         from decision_flows.dal.client import dynamodb_client
-        from decision_flows.web import wiring
 
         wiring.reset()
         client = dynamodb_client()

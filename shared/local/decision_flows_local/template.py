@@ -32,6 +32,7 @@ class Route:
     path: str
     function: str
     authorizer: str | None = None
+    event: str = ""  # the function's event name in the template, e.g. CreateFlow
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,14 @@ def function_environment() -> dict[str, str]:
 def routes() -> list[Route]:
     found = []
     for function, body in resources("AWS::Serverless::Function").items():
-        for event in body["Properties"].get("Events", {}).values():
+        for name, event in body["Properties"].get("Events", {}).items():
             if event["Type"] != "HttpApi":
                 continue
             properties = event["Properties"]
             api = template()["Resources"][properties["ApiId"]["Ref"]]["Properties"]
             authorizer = properties.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
             authorizer = None if authorizer == "NONE" else authorizer
-            found.append(Route(properties["Method"].upper(), properties["Path"], function, authorizer))
+            found.append(Route(properties["Method"].upper(), properties["Path"], function, authorizer, name))
     return found
 
 
@@ -138,3 +139,36 @@ def handler_module(function: str) -> ModuleType:
 def handler(function: str) -> Any:
     properties = resources("AWS::Serverless::Function")[function]["Properties"]
     return getattr(handler_module(function), properties["Handler"].rsplit(".", 1)[1])
+
+
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A DynamoDB stream event source mapping: which function reads which table's stream, and how."""
+
+    function: str
+    table: str
+    batch_size: int
+    maximum_retry_attempts: int
+    starting_position: str
+
+
+def stream_consumers() -> list[StreamConsumer]:
+    found = []
+    for function, body in resources("AWS::Serverless::Function").items():
+        for event in body["Properties"].get("Events", {}).values():
+            if event["Type"] != "DynamoDB":
+                continue
+            properties = event["Properties"]
+            table, attribute = properties["Stream"]["Fn::GetAtt"]
+            if attribute != "StreamArn":
+                raise ValueError(f"{function}: a stream must be !GetAtt <table>.StreamArn")
+            found.append(
+                StreamConsumer(
+                    function=function,
+                    table=table,
+                    batch_size=int(properties.get("BatchSize", 100)),
+                    maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+                    starting_position=properties["StartingPosition"],
+                )
+            )
+    return found

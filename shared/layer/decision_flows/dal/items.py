@@ -8,6 +8,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from decision_flows.dal import keys
+from decision_flows.models.changes import ChangeEntry, FlowTombstone, LiveEntry
 from decision_flows.models.flow import Flow, PublishedVersion
 
 Item = dict[str, Any]
@@ -79,3 +80,48 @@ def version_from_item(item: Item) -> PublishedVersion:
 
 def anchor_attributes(tenant_id: str, flow_id: str) -> dict[str, Any]:
     return {"PK": keys.flow_pk(tenant_id, flow_id), "SK": keys.VERSIONS_ANCHOR_SK, "entity": ANCHOR_ENTITY}
+
+
+def tombstone_attributes(deleted: Flow, deleted_at: str, deleted_by: str) -> dict[str, Any]:
+    tombstone = FlowTombstone(
+        flow_id=deleted.id,
+        tenant_id=deleted.tenant_id,
+        key=deleted.key,
+        status=deleted.status,
+        live_version=deleted.live_version,
+        row_version=deleted.row_version + 1,
+        deleted_at=deleted_at,
+        deleted_by=deleted_by,
+    )
+    return {
+        "PK": keys.flow_pk(deleted.tenant_id, deleted.id),
+        "SK": keys.TOMBSTONE_SK,
+        **tombstone.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+
+
+def tombstone_from_item(item: Item) -> FlowTombstone:
+    return FlowTombstone.model_validate(from_wire(item))
+
+
+def change_attributes(entry: ChangeEntry) -> dict[str, Any]:
+    return {
+        "PK": keys.flow_pk(entry.tenant_id, entry.flow_id),
+        "SK": keys.change_sk(entry.row_version),
+        **entry.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+
+
+def change_from_item(item: Item) -> ChangeEntry:
+    return ChangeEntry.model_validate(from_wire(item))
+
+
+def live_attributes(entry: LiveEntry) -> dict[str, Any]:
+    return {
+        "PK": keys.key_reservation_pk(entry.tenant_id, entry.key),
+        **entry.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+
+
+def live_from_item(item: Item) -> LiveEntry:
+    return LiveEntry.model_validate(from_wire(item))

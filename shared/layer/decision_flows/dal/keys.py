@@ -5,12 +5,16 @@
     T#<t>#F#<flowId>        VER#                versions anchor: exists exactly while the flow does
     T#<t>#F#<flowId>        VER#<n:010d>        version summary (small; what /versions lists)
     T#<t>#F#<flowId>        SNAP#<n:010d>       version snapshot (summary + configSnapshot)
+    T#<t>#F#<flowId>        TOMBSTONE           who deleted the flow; the consumer removes the rest
     T#<t>#KEY#<key>         KEY                 key reservation: makes `key` unique per tenant
     T#<t>                   COUNTERS            flow counts per status, for pagination.total
 
 The list index ``ByStatus`` keys flows by ``GSI1PK = T#<t>#FLOWS`` and
 ``GSI1SK = <status rank>#<inverted updatedAt ms>#<flowId>``: status order first, newest first.
 Summaries and snapshots are separate items so that listing versions never reads snapshot bytes.
+
+The change-history table keys a flow's entries ``PK = T#<t>#F#<flowId>``, ``SK = RV#<rowVersion:010d>``
+(one entry per write, in write order), and the live table keys entries by ``PK = T#<t>#KEY#<key>``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ FLOW_SK = "FLOW"
 VERSIONS_PREFIX = "VER#"
 VERSIONS_ANCHOR_SK = VERSIONS_PREFIX
 KEY_SK = "KEY"
+TOMBSTONE_SK = "TOMBSTONE"
+CHANGE_PREFIX = "RV#"
 COUNTERS_SK = "COUNTERS"
 LIST_INDEX = "ByStatus"
 
@@ -40,6 +46,10 @@ def version_sk(version: int) -> str:
 
 def snapshot_sk(version: int) -> str:
     return f"SNAP#{version:010d}"
+
+
+def change_sk(row_version: int) -> str:
+    return f"{CHANGE_PREFIX}{row_version:010d}"
 
 
 def key_reservation_pk(tenant_id: str, key: str) -> str:

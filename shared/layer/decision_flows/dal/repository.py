@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from decision_flows.dal import cursor, items, keys, writes
+from decision_flows.dal import cursor, items, keys, purge, writes
 from decision_flows.dal.errors import ConditionFailure, WriteStep, call, store_unavailable
 from decision_flows.domain.errors import (
     Conflict,
@@ -205,8 +205,9 @@ class FlowRepository:
             steps.append(writes.count_statuses(new.tenant_id, change, _never))
         writes.execute(self._client, self._table, steps, _write_token(new))
 
-    def delete_flow(self, previous: Flow) -> None:
-        """One transaction: the flow, its key reservation and its versions anchor go; the counter drops.
+    def delete_flow(self, previous: Flow, deleted_by: str, deleted_at: str) -> None:
+        """One transaction: the flow, its key reservation and its versions anchor go; the counter drops;
+        a tombstone records who deleted it (the stream's REMOVE record of the flow cannot).
 
         Version items are left for the stream consumer to remove in batches, so a delete costs the
         same at any history length; without the anchor they are unreachable at once.
@@ -221,9 +222,28 @@ class FlowRepository:
                 _release_key(previous),
                 WriteStep({"Delete": {"Key": anchor_key}}, _never),
                 writes.count_statuses(previous.tenant_id, {previous.status: -1}, _never),
+                writes.put_new(items.tombstone_attributes(previous, deleted_at, deleted_by), _never),
             ],
             f"{_write_token(previous)}#deleted",
         )
+
+    def key_owner(self, tenant_id: str, key: str) -> str | None:
+        """One GetItem of the key's reservation: the id of the flow that has the key."""
+        response = self._call(
+            "get_item",
+            TableName=self._table,
+            Key=keys.key(keys.key_reservation_pk(tenant_id, key), keys.KEY_SK),
+            ConsistentRead=True,
+        )
+        owner = response.get("Item", {}).get("flowId", {}).get("S")
+        return str(owner) if owner else None
+
+    def purge_deleted_flow(self, tenant_id: str, flow_id: str) -> None:
+        """Remove a deleted flow's remaining items (its versions), the tombstone last, so a retry after
+        a failure part way finds the tombstone and the rest still there. One Query per 1 MB page of
+        keys and one BatchWriteItem per 25 items."""
+        pk = keys.flow_pk(tenant_id, flow_id)
+        purge.delete_partition(self._client, self._table, pk, keep_until_last=keys.TOMBSTONE_SK)
 
     # Plumbing
 

@@ -54,7 +54,7 @@ def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], request_
 def _send(client: DynamoDBClient, table: str, steps: list[WriteStep], token: str | None) -> None:
     for step in steps:
         for body in step.operation.values():
-            body["TableName"] = table
+            body.setdefault("TableName", table)
             if "ConditionExpression" in body:
                 body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     if len(steps) == 1:

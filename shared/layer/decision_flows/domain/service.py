@@ -134,7 +134,7 @@ class FlowService:
 
     def delete(self, identity: Identity, flow_id: str, if_match: int | None) -> None:
         flow = self._load_for_write(identity, flow_id, if_match)
-        self._store.delete_flow(flow)
+        self._store.delete_flow(flow, identity.principal, timestamp(self._clock()))
 
     def publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Flow:
         flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))

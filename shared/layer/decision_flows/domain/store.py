@@ -1,9 +1,10 @@
-"""What the domain needs from storage. The DynamoDB access layer is the implementation."""
+"""What the domain needs from storage. The DynamoDB access layer implements each protocol."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from decision_flows.models.changes import ChangeEntry, LiveEntry
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import Page
 
@@ -33,4 +34,22 @@ class FlowStore(Protocol):
 
     def publish_version(self, previous: Flow, new: Flow, version: PublishedVersion) -> None: ...
 
-    def delete_flow(self, previous: Flow) -> None: ...
+    def delete_flow(self, previous: Flow, deleted_by: str, deleted_at: str) -> None: ...
+
+    def key_owner(self, tenant_id: str, key: str) -> str | None: ...
+
+    def purge_deleted_flow(self, tenant_id: str, flow_id: str) -> None: ...
+
+
+class ChangeLog(Protocol):
+    def record(self, entry: ChangeEntry) -> None: ...
+
+    def list_changes(self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None) -> Page[ChangeEntry]: ...
+
+
+class LiveCache(Protocol):
+    def get_live(self, tenant_id: str, key: str) -> LiveEntry | None: ...
+
+    def put_live(self, entry: LiveEntry) -> bool: ...
+
+    def release_live(self, tenant_id: str, key: str, flow_id: str, row_version: int) -> None: ...

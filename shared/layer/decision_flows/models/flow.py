@@ -31,6 +31,7 @@ class FlowAction(StrEnum):
     PUBLISHED = "published"
     ROLLED_BACK = "rolled_back"
     STATUS_CHANGED = "status_changed"
+    DELETED = "deleted"
 
 
 class StoredModel(BaseModel):

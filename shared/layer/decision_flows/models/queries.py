@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from decision_flows.models.flow import FlowStatus
-from decision_flows.models.requests import FlowId
+from decision_flows.models.requests import FlowId, FlowKey
 
 Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
 
@@ -34,3 +34,13 @@ class VersionsQuery(QueryModel):
     version: int | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
     cursor: Cursor | None = None
+
+
+class HistoryQuery(QueryModel):
+    id: FlowId
+    limit: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Cursor | None = None
+
+
+class LiveQuery(QueryModel):
+    key: FlowKey

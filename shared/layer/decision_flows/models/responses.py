@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, VersionSummary
+from decision_flows.models.changes import ChangeEntry, LiveEntry
+from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, VersionSummary
+
+
+def left_out_when_none() -> Any:
+    """A field that the response leaves out, rather than sending null, when it has no value."""
+    return Field(default=None, exclude_if=lambda value: value is None)
 
 
 class ResponseBody(BaseModel):
@@ -32,14 +38,7 @@ class VersionSummaryView(ResponseBody):
     published_at: str
     published_by: str
     notes: str | None
-    restored_from: int | None = None
-
-    @model_serializer(mode="wrap")
-    def _omit_absent_restored_from(self, handler: Any) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("restoredFrom") is None:
-            data.pop("restoredFrom", None)
-        return data
+    restored_from: int | None = left_out_when_none()
 
     @classmethod
     def of(cls, summary: VersionSummary) -> VersionSummaryView:
@@ -72,8 +71,8 @@ class FlowView(ResponseBody):
     description: str | None
     status: FlowStatus
     auto_assembly: bool
-    draft_config: dict[str, Any] | None = None
-    published_versions: list[VersionSummaryView] | None = None
+    draft_config: dict[str, Any] | None = left_out_when_none()
+    published_versions: list[VersionSummaryView] | None = left_out_when_none()
     live_version: int | None
     latest_version: int | None
     has_unpublished_changes: bool
@@ -82,14 +81,6 @@ class FlowView(ResponseBody):
     updated_at: str
     created_by: str
     updated_by: str
-
-    @model_serializer(mode="wrap")
-    def _omit_left_out(self, handler: Any) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        for optional in ("draftConfig", "publishedVersions"):
-            if data.get(optional) is None:
-                data.pop(optional, None)
-        return data
 
     @classmethod
     def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> FlowView:
@@ -101,17 +92,10 @@ class FlowView(ResponseBody):
 
 
 class PaginationView(ResponseBody):
-    total: int | None = None
+    total: int | None = left_out_when_none()
     limit: int
     has_more: bool
     next_cursor: str | None
-
-    @model_serializer(mode="wrap")
-    def _omit_absent_total(self, handler: Any) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("total") is None:
-            data.pop("total", None)
-        return data
 
 
 class FlowListView(ResponseBody):
@@ -137,4 +121,51 @@ class VersionDetailView(VersionSummaryView):
             **cls.fields_of(version, exclude=frozenset({"flow_id", "config_snapshot"})),
             flow_id=flow_id,
             config_snapshot=json.loads(version.config),
+        )
+
+
+class ChangeEntryView(ResponseBody):
+    event_id: str
+    flow_id: str
+    action: FlowAction
+    actor: str
+    at: str
+    row_version: int
+    from_version: int | None = left_out_when_none()
+    to_version: int | None = left_out_when_none()
+    restored_from: int | None = left_out_when_none()
+    changes: dict[str, dict[str, Any]] | None = left_out_when_none()
+    previous_draft: dict[str, Any] | None = left_out_when_none()
+
+    @classmethod
+    def of(cls, entry: ChangeEntry) -> ChangeEntryView:
+        return cls(
+            **cls.fields_of(entry, exclude=frozenset({"previous_draft"})),
+            previous_draft=json.loads(entry.previous_draft) if entry.previous_draft else None,
+        )
+
+
+class HistoryView(ResponseBody):
+    flow_id: str
+    data: list[ChangeEntryView]
+    pagination: PaginationView
+
+
+class LiveView(ResponseBody):
+    flow_id: str
+    key: str
+    version: int
+    published_at: str
+    config: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: LiveEntry) -> LiveView:
+        if entry.version is None or entry.published_at is None or entry.config is None:
+            raise ValueError("only a served live entry has a view")
+        return cls(
+            flow_id=entry.flow_id,
+            key=entry.key,
+            version=entry.version,
+            published_at=entry.published_at,
+            config=json.loads(entry.config),
         )

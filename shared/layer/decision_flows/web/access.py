@@ -11,7 +11,7 @@ from decision_flows.dal.rate_limit import requests_per_minute
 from decision_flows.domain.errors import RateLimited
 from decision_flows.models.identity import Identity, Role
 from decision_flows.web.identity import identify, require_role
-from decision_flows.web.wiring import rate_limiter
+from decision_flows.wiring import rate_limiter
 
 # The rate limit's clock; tests set it to pin requests inside one window.
 clock: Callable[[], float] = time.time

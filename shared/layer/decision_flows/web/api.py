@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from decision_flows.observability import logger
 from decision_flows.web import problems
 
-logger = Logger()
+__all__ = ["logger", "new_resolver"]
 
 
 def new_resolver() -> APIGatewayHttpResolver:

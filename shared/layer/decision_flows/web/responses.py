@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity
 from decision_flows.models.responses import FlowView, ResponseBody
-from decision_flows.web.wiring import flow_service
+from decision_flows.wiring import flow_service
 
 JSON = "application/json"
 

@@ -1,0 +1,42 @@
+"""GET /api/v1/decision-flows/history: a flow's change history, newest first, paginated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from decision_flows.models.identity import Role
+from decision_flows.models.queries import HistoryQuery
+from decision_flows.models.responses import ChangeEntryView, HistoryView, PaginationView
+from decision_flows.web import requests
+from decision_flows.web.access import guard
+from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.responses import json_response
+from decision_flows.wiring import history_service
+
+app = new_resolver()
+
+
+@app.get("/api/v1/decision-flows/history")
+def history() -> Response[str]:
+    identity = guard(app.current_event, Role.EDITOR)
+    query = requests.parse(HistoryQuery, requests.query(app.current_event))
+    page = history_service().history(identity, query.id, query.limit, query.cursor)
+    return json_response(
+        200,
+        HistoryView(
+            flow_id=query.id,
+            data=[ChangeEntryView.of(entry) for entry in page.items],
+            pagination=PaginationView(
+                limit=query.limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
+            ),
+        ),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

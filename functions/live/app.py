@@ -1,0 +1,32 @@
+"""GET /api/v1/decision-flows/live?key=: the config runtime callers execute, served from the live cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from decision_flows.models.identity import Role
+from decision_flows.models.queries import LiveQuery
+from decision_flows.models.responses import LiveView
+from decision_flows.web import requests
+from decision_flows.web.access import guard
+from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.responses import json_response
+from decision_flows.wiring import live_service
+
+app = new_resolver()
+
+
+@app.get("/api/v1/decision-flows/live")
+def live() -> Response[str]:
+    identity = guard(app.current_event, Role.VIEWER)
+    query = requests.parse(LiveQuery, requests.query(app.current_event))
+    return json_response(200, LiveView.of(live_service().live(identity, query.key)))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

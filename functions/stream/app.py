@@ -1,0 +1,31 @@
+"""The flows table's DynamoDB Streams consumer: change history, live entries, purging deleted flows.
+
+Records are processed one by one with partial batch failures: a record that fails is reported in
+``batchItemFailures`` and Lambda retries from it, while the records before it stay done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from decision_flows.dal.stream import change_of
+from decision_flows.observability import logger
+from decision_flows.wiring import change_feed
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = change_of(record.raw_event)
+    if change is not None:
+        change_feed().apply(change)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return dict(response)

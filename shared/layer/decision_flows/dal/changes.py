@@ -1,0 +1,64 @@
+"""The change-history table: entries written once each by the stream consumer, read newest first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from decision_flows.dal import cursor, items, keys
+from decision_flows.dal.errors import call, error_code
+from decision_flows.models.changes import ChangeEntry
+from decision_flows.models.page import Page
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CURSOR_KEYS = frozenset({"PK", "SK"})
+
+
+class ChangeLogRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def record(self, entry: ChangeEntry) -> None:
+        """One conditional PutItem. An entry for this rowVersion already there is this change, delivered
+        again by the stream: nothing new is written."""
+        try:
+            call(
+                self._client,
+                "put_item",
+                TableName=self._table,
+                Item=items.to_wire(items.change_attributes(entry)),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+    def list_changes(self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None) -> Page[ChangeEntry]:
+        """One Query, newest first."""
+        pk = keys.flow_pk(tenant_id, flow_id)
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if page_cursor is not None:
+            params["ExclusiveStartKey"] = cursor.decode(
+                page_cursor,
+                lambda start: start["PK"] == pk and start["SK"].startswith(keys.CHANGE_PREFIX),
+                _CURSOR_KEYS,
+            )
+        response = call(self._client, "query", **params)
+        found: list[dict[str, Any]] = response.get("Items", [])
+        page = found[:limit]
+        more = len(found) > limit or "LastEvaluatedKey" in response
+        last_key = {name: page[-1][name]["S"] for name in _CURSOR_KEYS} if more and page else None
+        return Page[ChangeEntry](
+            items=[items.change_from_item(item) for item in page],
+            next_cursor=cursor.encode(last_key) if last_key else None,
+        )

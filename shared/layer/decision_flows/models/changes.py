@@ -1,0 +1,59 @@
+"""What the stream consumer reads and writes: delete tombstones, change-history entries, live entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from decision_flows.models.flow import FlowAction, FlowStatus, StoredModel
+
+
+class FlowTombstone(StoredModel):
+    """Written in the delete's transaction: the stream's REMOVE record of the flow names no actor."""
+
+    flow_id: str
+    tenant_id: str
+    key: str
+    status: FlowStatus
+    live_version: int | None = None
+    row_version: int
+    deleted_at: str
+    deleted_by: str
+
+
+class ChangeEntry(StoredModel):
+    """One change-history entry. ``rowVersion`` orders a flow's entries and makes each write once.
+
+    ``changes`` maps a field to ``{"from", "to"}``; for ``draftConfig`` those are config hashes, since
+    two full configs would not fit one item. ``previousDraft`` (canonical JSON) keeps an unpublished
+    draft that the change overwrote.
+    """
+
+    event_id: str
+    flow_id: str
+    tenant_id: str
+    action: FlowAction
+    actor: str
+    at: str
+    row_version: int
+    from_version: int | None = None
+    to_version: int | None = None
+    restored_from: int | None = None
+    changes: dict[str, dict[str, Any]] | None = None
+    previous_draft: str | None = None
+
+
+class LiveEntry(StoredModel):
+    """What runtime callers of one tenant's key get, as of the flow's ``row_version``.
+
+    ``served`` is false for a flow that is not active (or never published): a remembered refusal, so
+    a late record of an older, active state cannot bring it back.
+    """
+
+    tenant_id: str
+    key: str
+    flow_id: str
+    row_version: int
+    served: bool
+    version: int | None = None
+    published_at: str | None = None
+    config: str | None = None

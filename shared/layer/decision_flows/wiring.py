@@ -1,0 +1,69 @@
+"""The objects handlers use, built once per Lambda execution environment, on first use."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from decision_flows.dal.changes import ChangeLogRepository
+from decision_flows.dal.client import dynamodb_client, store_settings
+from decision_flows.dal.live import LiveRepository
+from decision_flows.dal.rate_limit import RateLimitRepository, requests_per_minute
+from decision_flows.dal.repository import FlowRepository
+from decision_flows.domain.change_feed import ChangeFeed
+from decision_flows.domain.history import HistoryService
+from decision_flows.domain.live import LiveService
+from decision_flows.domain.service import FlowService
+
+
+@cache
+def flow_repository() -> FlowRepository:
+    return FlowRepository(dynamodb_client(), store_settings().table_name)
+
+
+@cache
+def flow_service() -> FlowService:
+    return FlowService(flow_repository())
+
+
+@cache
+def change_log() -> ChangeLogRepository:
+    return ChangeLogRepository(dynamodb_client(), os.environ["CHANGES_TABLE_NAME"])
+
+
+@cache
+def live_cache() -> LiveRepository:
+    return LiveRepository(dynamodb_client(), os.environ["LIVE_TABLE_NAME"], store_settings().table_name)
+
+
+@cache
+def history_service() -> HistoryService:
+    return HistoryService(change_log(), flow_repository())
+
+
+@cache
+def live_service() -> LiveService:
+    return LiveService(live_cache(), flow_repository())
+
+
+@cache
+def change_feed() -> ChangeFeed:
+    return ChangeFeed(change_log(), live_cache(), flow_repository())
+
+
+@cache
+def rate_limiter() -> RateLimitRepository:
+    return RateLimitRepository(dynamodb_client(), os.environ["RATE_LIMIT_TABLE_NAME"])
+
+
+def reset() -> None:
+    """Forget every cached client and setting (tests and the local server switch stores)."""
+    from decision_flows.web import idempotency
+
+    for built in (flow_repository, flow_service, change_log, live_cache, history_service, live_service, change_feed):
+        built.cache_clear()
+    rate_limiter.cache_clear()
+    requests_per_minute.cache_clear()
+    dynamodb_client.cache_clear()
+    store_settings.cache_clear()
+    idempotency._runner.cache_clear()
