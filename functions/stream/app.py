@@ -27,5 +27,4 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    return dict(response)
+    return dict(process_partial_response(event, record_handler, processor, context))

@@ -181,6 +181,12 @@ class Api:
     def delete(self, flow_id: str) -> HttpResponse:
         return self.request("DELETE", query={"id": flow_id})
 
+    def history(self, flow_id: str, **query: str) -> HttpResponse:
+        return self.get("/history", id=flow_id, **query)
+
+    def live(self, key: str) -> HttpResponse:
+        return self.get("/live", key=key)
+
 
 def event_from_http(
     method: str, path: str, raw_query: str, header_pairs: list[tuple[str, str]], body: bytes, source_ip: str
