@@ -10,8 +10,10 @@ VENV := .venv
 TOOLS := .tools
 BIN := $(VENV)/bin
 TOOLS_BIN := $(TOOLS)/bin
+CHROMIUM := /usr/bin/chromium
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: serve invoke test lint format typecheck template-check build check clean
+.PHONY: serve invoke test browser lint format typecheck template-check build check clean
 
 serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:$${PORT:-3000}, no Docker
 	$(BIN)/python -m decision_flows_local.server
@@ -19,8 +21,16 @@ serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:$${PORT:-3000}, 
 invoke: $(VENV)/.installed  ## make invoke FUNCTION=PublishFunction EVENT=events/publish.json
 	$(BIN)/python -m decision_flows_local.invoke "$(FUNCTION)" "$(EVENT)"
 
-test: $(VENV)/.installed  ## run the whole test suite
+test: $(VENV)/.installed browser  ## run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),
+# installed once, so that `make test` alone still works on a fresh machine.
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(APT) update
+	$(APT) install -y chromium
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

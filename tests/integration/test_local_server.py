@@ -6,87 +6,11 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
-from urllib.error import HTTPError
-from urllib.request import Request, urlopen
 
 import pytest
 
 from tests.support.configs import v2_config
-
-ADMIN_KEY, VIEWER_KEY = "sk_test_admin_a", "sk_test_view_a"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    base: str
-    banner: list[str]
-
-    def call(self, method: str, path: str, key: str = ADMIN_KEY, body: Any = None) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {key}", "X-Tenant-Id": "tenant-a"}
-        data = None
-        if body is not None:
-            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
-        request = Request(self.base + path, data=data, method=method, headers=headers)  # noqa: S310 (loopback)
-        try:
-            with urlopen(request, timeout=10) as response:  # noqa: S310
-                text = response.read().decode()
-                return response.status, json.loads(text) if text else None
-        except HTTPError as error:
-            return error.code, json.loads(error.read().decode() or "null")
-
-
-def start(port: int, **env: str) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TABLE_NAME", "DYNAMODB_"))}
-    environment.update(
-        {"PORT": str(port), "LOCAL_API_KEYS": f"{ADMIN_KEY}=tenant-a:admin,{VIEWER_KEY}=tenant-a:viewer"}
-    )
-    environment.update(env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "decision_flows_local.server"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_until_ready(process: subprocess.Popen[str]) -> list[str]:
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip())
-        if line.startswith("ready in"):
-            return lines
-    raise AssertionError(f"the server did not become ready: {lines}")
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    port = free_port()
-    process = start(port)
-    banner = wait_until_ready(process)
-    yield Server(process, f"http://127.0.0.1:{port}", banner)
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+from tests.support.local_server import VIEWER_KEY, Server, free_port, start, wait_until_ready
 
 
 def test_create_publish_rollback_versions_over_http(server: Server) -> None:
@@ -115,16 +39,18 @@ def test_the_authorizer_and_roles_apply(server: Server) -> None:
     assert (status, problem["code"]) == (403, "INSUFFICIENT_ROLE")
     status, problem = server.call("GET", "/api/v1/decision-flows", key="sk_test_nobody")
     assert (status, problem["code"]) == (401, "UNAUTHENTICATED")
-    with urlopen(server.base + "/api/v1/health", timeout=10) as health:  # noqa: S310
-        assert json.loads(health.read()) == {"status": "ok"}
+    health = server.send("GET", "/api/v1/health", key=None)
+    assert (health.status, health.json()) == (200, {"status": "ok"})
 
 
 def test_ctrl_c_stops_it_cleanly_and_requests_were_logged(server: Server) -> None:
     server.call("GET", "/api/v1/decision-flows")
+    server.send("GET", "/openapi.json", key=None)
     server.process.send_signal(signal.SIGINT)
     output, _ = server.process.communicate(timeout=30)
     assert server.process.returncode == 0
     assert "GET /api/v1/decision-flows 200" in output
+    assert "GET /openapi.json 200" in output
     assert output.rstrip().endswith("stopped")
 
 

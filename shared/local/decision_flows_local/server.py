@@ -2,7 +2,9 @@
 
 Each HTTP request becomes the payload-2.0 event (and authorizer call) that template.yaml's HTTP API
 would send, and runs through the same Lambda handlers. One lock serialises requests: the embedded
-moto DynamoDB is not atomic per request under threads, and DynamoDB is.
+moto DynamoDB is not atomic per request under threads, and DynamoDB is. The server's own pages, with
+no credentials: the OpenAPI document at /openapi.json and Swagger UI at /swagger (offline: the UI's
+script and style come from the copy inside aws-lambda-powertools).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import cache
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 LOCAL_DEFAULTS = {
@@ -30,6 +34,7 @@ LOCAL_DEFAULTS = {
 }
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 log = logging.getLogger("decision_flows_local")
+DOC_PAGES = ("/openapi.json", "/swagger", "/swagger.js", "/swagger.css")
 
 
 class LocalApi:
@@ -47,6 +52,10 @@ class LocalApi:
         from decision_flows_local import gateway, template
 
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
+        if method == "GET" and path in DOC_PAGES:
+            # Swagger UI links its document as /swagger?format=json (Powertools serves it there).
+            as_json = path == "/swagger" and environ.get("QUERY_STRING") == "format=json"
+            return _send(start_response, *doc_page("/openapi.json" if as_json else path))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         headers = [(name[5:].replace("_", "-"), value) for name, value in environ.items() if name.startswith("HTTP_")]
@@ -71,6 +80,31 @@ class LocalApi:
 def _send(start_response: StartResponse, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
     start_response(f"{status} {HTTPStatus(status).phrase}", [*headers.items(), ("Content-Length", str(len(body)))])
     return [body]
+
+
+@cache
+def doc_page(path: str) -> tuple[int, dict[str, str], bytes]:
+    """One of DOC_PAGES, built on first request: a route missing from openapi.OPERATIONS breaks these
+    pages (500, saying which), not the API."""
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    from decision_flows_local import openapi
+
+    assets = Path(swagger_ui.__file__).parent
+    if path == "/swagger.js":
+        return 200, {"Content-Type": "text/javascript"}, (assets / "swagger-ui-bundle.min.js").read_bytes()
+    if path == "/swagger.css":
+        return 200, {"Content-Type": "text/css"}, (assets / "swagger-ui.min.css").read_bytes()
+    try:
+        document = json.dumps(openapi.build())
+    except openapi.RouteMismatch as error:
+        log.error("openapi: %s", error)
+        return 500, {"Content-Type": "text/plain; charset=utf-8"}, f"{error}\n".encode()
+    if path == "/openapi.json":
+        return 200, {"Content-Type": "application/json"}, document.encode()
+    html = generate_swagger_html(document, "/swagger.js", "/swagger.css", "/", oauth2_config=None)
+    return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
 
 
 def configure_environment() -> None:

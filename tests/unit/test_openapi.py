@@ -1,0 +1,95 @@
+"""The OpenAPI document: valid OpenAPI 3.1, every template route in it, and the table kept in step with the template."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from decision_flows_local import openapi, template
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return openapi.build()
+
+
+def accepts(document: dict[str, Any], schema_name: str, field: str, value: Any) -> bool:
+    schema = document["components"]["schemas"][schema_name]["properties"][field]
+    return bool(Draft202012Validator({**schema, "components": document["components"]}).is_valid(value))
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+
+
+def test_every_template_route_is_an_operation_with_its_credentials(document: dict[str, Any]) -> None:
+    for route in template.routes():
+        operation = document["paths"][route.path][route.method.lower()]
+        assert operation["operationId"] == route.event
+        tenant_header = [p for p in operation["parameters"] if p["name"] == "X-Tenant-Id" and p["in"] == "header"]
+        if route.authorizer is None:
+            assert (operation["security"], tenant_header) == ([], [])
+        else:
+            assert "security" not in operation  # the document's default: the bearer scheme
+            assert tenant_header[0]["required"] is True
+            assert {"401", "403", "429"} <= operation["responses"].keys()
+    assert document["security"] == [{"bearer": []}]
+
+
+def test_a_route_the_table_lacks_is_an_error_that_names_it() -> None:
+    routes = [*template.routes(), template.Route("GET", "/api/v1/decision-flows/audit", "AuditFunction", "Auth")]
+    with pytest.raises(openapi.RouteMismatch, match=r"template.yaml routes GET /api/v1/decision-flows/audit"):
+        openapi.check(routes)
+
+
+def test_a_table_row_the_template_does_not_route_is_an_error() -> None:
+    routes = [route for route in template.routes() if route.path != "/api/v1/decision-flows/rollback"]
+    with pytest.raises(openapi.RouteMismatch, match=r"OPERATIONS has POST /api/v1/decision-flows/rollback"):
+        openapi.check(routes)
+
+
+def test_a_role_on_a_route_without_authorizer_is_an_error() -> None:
+    routes = [replace(route, authorizer=None) if route.method == "PUT" else route for route in template.routes()]
+    with pytest.raises(openapi.RouteMismatch, match=r"PUT /api/v1/decision-flows: role editor but authorizer None"):
+        openapi.check(routes)
+
+
+def test_problems_are_problem_json_and_the_gateways_own_401_is_plain_json(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/api/v1/decision-flows"]["post"]["responses"]
+    assert set(responses) == {"201", "400", "401", "403", "409", "413", "415", "422", "429", "503"}
+    assert set(responses["401"]["content"]) == {"application/problem+json", "application/json"}
+    assert set(responses["415"]["content"]) == {"application/problem+json"}
+    assert "Retry-After" in responses["429"]["headers"]
+    assert {"ETag", "Location"} <= responses["201"]["headers"].keys()
+
+
+def test_views_describe_their_fields_and_left_out_fields_are_absent_never_null(document: dict[str, Any]) -> None:
+    flow = document["components"]["schemas"]["FlowView"]
+    assert "draftConfig" not in flow["required"]
+    assert not accepts(document, "FlowView", "draftConfig", None)
+    assert "description" in flow["required"]
+    assert accepts(document, "FlowView", "description", None)
+    assert not accepts(document, "VersionSummaryView", "restoredFrom", None)
+    assert not accepts(document, "ChangeEntryView", "previousDraft", None)
+
+
+def test_update_fields_are_nullable_only_where_the_api_accepts_null(document: dict[str, Any]) -> None:
+    fields = document["components"]["schemas"]["UpdateFlowRequest"]["properties"]
+    nullable = {name for name in fields if accepts(document, "UpdateFlowRequest", name, None)}
+    assert nullable == {"description", "rowVersion"}
+
+
+def test_query_parameters_are_never_null_and_required_only_where_every_query_model_requires_them(
+    document: dict[str, Any],
+) -> None:
+    parameters = {p["name"]: p for p in document["paths"]["/api/v1/decision-flows"]["get"]["parameters"]}
+    assert parameters["id"]["required"] is False  # the list needs no id; one flow does
+    assert parameters["limit"]["schema"]["type"] == "integer"
+    versions = {p["name"]: p for p in document["paths"]["/api/v1/decision-flows/versions"]["get"]["parameters"]}
+    assert versions["id"]["required"] is True
+    assert versions["version"]["schema"] == {"type": "integer"}
