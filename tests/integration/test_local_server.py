@@ -6,6 +6,8 @@ import json
 import os
 import signal
 import socket
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -31,6 +33,44 @@ def test_create_publish_rollback_versions_over_http(server: Server) -> None:
     status, versions = server.call("GET", f"/api/v1/decision-flows/versions?id={flow['id']}")
     assert status == 200
     assert [(v["version"], v.get("restoredFrom")) for v in versions["versions"]] == [(1, None), (2, None), (3, 1)]
+
+
+def test_the_stream_consumer_runs_in_process_so_live_and_history_follow_writes(server: Server) -> None:
+    # Given a flow published twice
+    _, flow = server.call(
+        "POST", "/api/v1/decision-flows", body={"key": "s", "name": "S", "draftConfig": v2_config("a")}
+    )
+    server.call("POST", "/api/v1/decision-flows/publish", body={"id": flow["id"]})
+    server.call("PUT", "/api/v1/decision-flows", body={"id": flow["id"], "draftConfig": v2_config("b")})
+    server.call("POST", "/api/v1/decision-flows/publish", body={"id": flow["id"]})
+    assert eventually(lambda: server.call("GET", "/api/v1/decision-flows/live?key=s")[1].get("version") == 2)
+
+    # When it is rolled back to v1
+    server.call("POST", "/api/v1/decision-flows/rollback", body={"id": flow["id"], "version": 1})
+
+    # Then runtime reads get v1's config as v3, and history records the rollback, with nobody polling by hand
+    assert eventually(lambda: server.call("GET", "/api/v1/decision-flows/live?key=s")[1].get("version") == 3)
+    assert server.call("GET", "/api/v1/decision-flows/live?key=s")[1]["config"] == v2_config("a")
+    status, history = server.call("GET", f"/api/v1/decision-flows/history?id={flow['id']}")
+    assert status == 200
+    assert [entry["action"] for entry in history["data"]] == [
+        "rolled_back",
+        "published",
+        "updated",
+        "published",
+        "created",
+    ]
+    assert any("StreamFunction" in line for line in server.banner)
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 15) -> bool:
+    """The consumer runs a moment after a write, as on AWS: wait for it, within a bound."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_the_authorizer_and_roles_apply(server: Server) -> None:

@@ -4,7 +4,8 @@ Each HTTP request becomes the payload-2.0 event (and authorizer call) that templ
 would send, and runs through the same Lambda handlers. One lock serialises requests: the embedded
 moto DynamoDB is not atomic per request under threads, and DynamoDB is. The server's own pages, with
 no credentials: the OpenAPI document at /openapi.json and Swagger UI at /swagger (offline: the UI's
-script and style come from the copy inside aws-lambda-powertools).
+script and style come from the copy inside aws-lambda-powertools). The stream consumer runs in
+a thread, fed the table's real stream records (see streams.py), so /history and /live work too.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class LocalApi:
     def __init__(self) -> None:
         from decision_flows_local import template
 
-        self._lock = threading.Lock()
+        # Shared with the stream poller: the consumer's writes are requests to DynamoDB too.
+        self.lock = threading.Lock()
         # Import every handler now: cold starts happen once, before the first request.
         for route in template.routes():
             template.handler(route.function)
@@ -66,7 +68,7 @@ class LocalApi:
             )
         except LookupError:
             return _send(start_response, 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
-        with self._lock:
+        with self.lock:
             authorized = gateway.authorize_like_api_gateway(event)
             if isinstance(authorized, gateway.HttpResponse):  # API Gateway's own 401/403
                 payload = json.dumps(authorized.body).encode()
@@ -107,6 +109,18 @@ def doc_page(path: str) -> tuple[int, dict[str, str], bytes]:
     return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
 
 
+def start_stream_poller(lock: threading.Lock) -> threading.Event:
+    """Run the template's stream consumer in-process on the flows table's stream; set the event to stop."""
+    from decision_flows.dal.client import dynamodb_client
+    from decision_flows_local.streams import StreamPoller
+
+    poller = StreamPoller.for_template(dynamodb_client(), lock=lock)
+    stop = threading.Event()
+    threading.Thread(target=poller.run, args=(stop,), name="stream-poller", daemon=True).start()
+    print(f"stream: {poller.consumer.function} reads {poller.consumer.table}'s stream in-process")
+    return stop
+
+
 def configure_environment() -> None:
     """The functions' environment from template.yaml, under whatever the caller set explicitly."""
     from decision_flows_local import template
@@ -138,6 +152,7 @@ def main() -> int:
         store.stop()
         return 1
     app = LocalApi()
+    stop_polling = start_stream_poller(app.lock)
 
     class RequestLog(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -165,6 +180,7 @@ def main() -> int:
     except KeyboardInterrupt:
         print("stopping", flush=True)
     finally:
+        stop_polling.set()
         server.server_close()
         store.stop()
     print("stopped", flush=True)
