@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
-from decision_flows.domain.service import _NOT_NULLABLE
 from decision_flows.models import queries, requests
 from decision_flows.models import responses as views
 from decision_flows.web.idempotency import MAX_KEY_LENGTH
@@ -115,7 +114,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
 }
 # Nulls the models let through but the service refuses (400): the document says what the API accepts.
-REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {requests.UpdateFlowRequest: _NOT_NULLABLE}
+REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {requests.UpdateFlowRequest: requests.NOT_NULLABLE_ON_UPDATE}
 STRING = {"type": "string"}
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Tenant-Id": {"required": True, "description": "The credential's tenant (403 otherwise)", "schema": STRING},

@@ -35,9 +35,13 @@ from decision_flows.models.flow import (
 )
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
-
-_NOT_NULLABLE = ("key", "name", "status", "auto_assembly", "draft_config")
+from decision_flows.models.requests import (
+    NOT_NULLABLE_ON_UPDATE,
+    CreateFlowRequest,
+    PublishRequest,
+    RollbackRequest,
+    UpdateFlowRequest,
+)
 
 
 def utc_now() -> datetime:
@@ -114,7 +118,7 @@ class FlowService:
 
     def update(self, identity: Identity, request: UpdateFlowRequest, if_match: int | None) -> Flow:
         sent = request.model_fields_set - {"id", "row_version"}
-        nulls = [name for name in _NOT_NULLABLE if name in sent and getattr(request, name) is None]
+        nulls = [name for name in NOT_NULLABLE_ON_UPDATE if name in sent and getattr(request, name) is None]
         if nulls:
             problems = [FieldProblem(UpdateFlowRequest.model_fields[n].alias or n, "may not be null") for n in nulls]
             raise InvalidRequest("VALIDATION_ERROR", "Some fields may not be null.", problems)

@@ -39,8 +39,13 @@ class CreateFlowRequest(RequestBody):
     draft_config: Any = None
 
 
+# An update may leave these fields out but not send them as null (400): only a description clears.
+NOT_NULLABLE_ON_UPDATE = ("key", "name", "status", "auto_assembly", "draft_config")
+
+
 class UpdateFlowRequest(RequestBody):
-    """Only the fields present are changed; ``"description": null`` clears the description."""
+    """Only the fields present are changed; ``"description": null`` clears the description (the others
+    refuse null: NOT_NULLABLE_ON_UPDATE)."""
 
     id: FlowId
     key: FlowKey | None = None
