@@ -86,8 +86,7 @@ def test_the_authorizer_and_roles_apply(server: Server) -> None:
 def test_ctrl_c_stops_it_cleanly_and_requests_were_logged(server: Server) -> None:
     server.call("GET", "/api/v1/decision-flows")
     server.send("GET", "/openapi.json", key=None)
-    server.process.send_signal(signal.SIGINT)
-    output, _ = server.process.communicate(timeout=30)
+    output = server.stop()
     assert server.process.returncode == 0
     assert "GET /api/v1/decision-flows 200" in output
     assert "GET /openapi.json 200" in output

@@ -8,10 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 from urllib.error import HTTPError
@@ -46,6 +47,25 @@ class Server:
     process: subprocess.Popen[str]
     base: str
     banner: list[str]
+    # What the server printed after its banner, read as it comes: a pipe nobody reads fills up
+    # (64 KB, some 1 500 request log lines) and then blocks the server.
+    output: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        self._reader = threading.Thread(target=lambda: self.output.extend(stdout), daemon=True)
+        self._reader.start()
+
+    def stop(self) -> str:
+        """Ctrl-C, as a developer would; everything printed after the banner."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        if self._reader is not None:
+            self._reader.join(timeout=30)
+        return "".join(self.output)
 
     def send(
         self,
@@ -107,9 +127,8 @@ def running_server() -> Iterator[Server]:
     """A server on a free port, stopped with Ctrl-C afterwards unless the test stopped it itself."""
     port = free_port()
     process = start(port)
+    server = Server(process, f"http://127.0.0.1:{port}", wait_until_ready(process))
     try:
-        yield Server(process, f"http://127.0.0.1:{port}", wait_until_ready(process))
+        yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+        server.stop()
