@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as StoreConnectionError
 
 from decision_flows.domain.errors import DomainError, StoreUnavailable
 
@@ -22,6 +23,11 @@ THROTTLING_CODES = frozenset(
         "ProvisionedThroughputExceeded",
     }
 )
+
+
+# What reaching a store that does not answer looks like once the SDK's retries are spent.
+UNREACHABLE = (StoreConnectionError, HTTPClientError)
+SERVER_ERROR_STATUS = 500
 
 
 @dataclass(frozen=True)
@@ -44,18 +50,36 @@ def store_unavailable() -> StoreUnavailable:
     return StoreUnavailable("STORE_BUSY", "The data store is throttling requests; retry shortly.")
 
 
+def store_failed() -> StoreUnavailable:
+    return StoreUnavailable("STORE_BUSY", "The data store did not answer; retry shortly.")
+
+
+def unavailable(error: Exception) -> StoreUnavailable | None:
+    """The 503 a failure stands for once the SDK has retried it: throttling, DynamoDB's own 5xx, or no
+    connection (a timed-out write may have landed: its rowVersion condition makes a client's retry safe)."""
+    if isinstance(error, ClientError):
+        if error_code(error) in THROTTLING_CODES:
+            return store_unavailable()
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return store_failed() if status >= SERVER_ERROR_STATUS else None
+    return store_failed() if isinstance(error, UNREACHABLE) else None
+
+
 def call(client: Any, operation: str, **params: Any) -> Any:
-    """One DynamoDB call; throttling beyond the SDK's retries becomes 503, other errors stay as they are."""
+    """One DynamoDB call; a store that throttles or fails beyond the SDK's retries becomes 503, other
+    errors stay as they are."""
     try:
         return getattr(client, operation)(**params)
-    except ClientError as error:
-        if error_code(error) in THROTTLING_CODES:
-            raise store_unavailable() from error
+    except (ClientError, *UNREACHABLE) as error:
+        if (refusal := unavailable(error)) is not None:
+            raise refusal from error
         raise
 
 
-def translate_write_error(error: ClientError, steps: list[WriteStep]) -> Exception:
+def translate_write_error(error: Exception, steps: list[WriteStep]) -> Exception:
     """The domain error a failed single write or transaction stands for (or the error itself)."""
+    if not isinstance(error, ClientError):
+        return unavailable(error) or error
     code = error_code(error)
     if code == "ConditionalCheckFailedException":
         return steps[0].on_condition_failed(error.response.get("Item"))  # type: ignore[arg-type]
@@ -65,9 +89,7 @@ def translate_write_error(error: ClientError, steps: list[WriteStep]) -> Excepti
     if code == "TransactionConflictException":
         # A single write that met another transaction on the same item: as retryable as in a transaction.
         return TransactionConflict()
-    if code in THROTTLING_CODES:
-        return store_unavailable()
-    return error
+    return unavailable(error) or error
 
 
 def _translate_cancellation(reasons: list[dict[str, Any]], steps: list[WriteStep], error: ClientError) -> Exception:

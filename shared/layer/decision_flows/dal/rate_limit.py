@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from decision_flows.dal.errors import THROTTLING_CODES, error_code, store_unavailable
+from decision_flows.dal.errors import call, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,7 +39,9 @@ class RateLimitRepository:
         """Count one request; None when admitted, else the seconds until the window resets."""
         window_start = int(now) - int(now) % WINDOW_SECONDS
         try:
-            self._client.update_item(
+            call(
+                self._client,
+                "update_item",
                 TableName=self._table,
                 Key={"window": {"S": f"{tenant_id}#{window_start}"}},
                 UpdateExpression="ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expires)",
@@ -54,7 +56,5 @@ class RateLimitRepository:
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return max(1, window_start + WINDOW_SECONDS - int(now))
-            if error_code(error) in THROTTLING_CODES:
-                raise store_unavailable() from error
             raise
         return None

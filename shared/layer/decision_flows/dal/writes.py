@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from decision_flows.dal import items, keys
 from decision_flows.dal.errors import (
+    UNREACHABLE,
     ConditionFailure,
     TransactionConflict,
     WriteStep,
@@ -42,7 +43,7 @@ def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], request_
         try:
             _send(client, table, steps, token)
             return
-        except ClientError as error:
+        except (ClientError, *UNREACHABLE) as error:
             translated = translate_write_error(error, steps)
             if not isinstance(translated, TransactionConflict):
                 raise translated from error

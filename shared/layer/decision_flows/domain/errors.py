@@ -63,7 +63,7 @@ class RateLimited(DomainError):
 
 
 class StoreUnavailable(DomainError):
-    """DynamoDB throttled us beyond the SDK's retries (503)."""
+    """DynamoDB throttled us, or failed or could not be reached, beyond the SDK's retries (503)."""
 
 
 def flow_not_found(flow_id: str) -> NotFound:

@@ -23,8 +23,10 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
 from decision_flows.dal.client import dynamodb_client
+from decision_flows.dal.errors import unavailable
 from decision_flows.domain.errors import Conflict, InvalidRequest, Unprocessable
 from decision_flows.models.identity import Identity
+from decision_flows.observability import logger
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -58,6 +60,7 @@ def idempotent(
         )
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -86,6 +89,17 @@ def idempotent(
         ) from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still in progress.") from None
+    except IdempotencyPersistenceLayerError as error:
+        if first_run:
+            # The write landed and only storing its response failed: answer it. A 503 would invite a
+            # retry, which meets the INPROGRESS record (409) until it expires and then writes again.
+            logger.warning("Idempotency-Key response not stored", exc_info=error)
+            return first_run[0]
+        cause = error.__cause__
+        refusal = unavailable(cause) if isinstance(cause, Exception) else None
+        if refusal is None:
+            raise
+        raise refusal from error
     if first_run:
         return first_run[0]
     body = json.loads(stored["body"])
