@@ -348,11 +348,6 @@ class TestFailureBetweenReadAndWrite:
         assert_store_consistent(rig.api)
         figures(attempts_of_each_failed_write=rig.sdk_attempts, failures=list(FAILURES))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a single conditional write carries no idempotency token: the SDK's resend fails the "
-        "rowVersion condition its own first attempt moved, and the client gets 409 for a write that landed",
-    )
     def test_a_single_write_whose_answer_was_lost_after_it_landed_succeeds(self, rig: Rig) -> None:
         # Given a rename (one conditional UpdateItem) whose first attempt lands but whose answer is lost
         rig.faults.inject(

@@ -9,10 +9,11 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as StoreConnectionError
 
-from decision_flows.domain.errors import DomainError, StoreUnavailable
+from decision_flows.domain.errors import StoreUnavailable
 
 Item = dict[str, Any]
-ConditionFailure = Callable[[Item | None], DomainError]
+# What a refused condition means: the domain error to raise, or AlreadyApplied.
+ConditionFailure = Callable[[Item | None], Exception]
 
 THROTTLING_CODES = frozenset(
     {
@@ -36,6 +37,11 @@ class WriteStep:
 
     operation: dict[str, dict[str, Any]]
     on_condition_failed: ConditionFailure
+
+
+class AlreadyApplied(Exception):
+    """The refused write is our own earlier attempt, which landed: the SDK resent it after its answer
+    was lost, and the item already holds exactly the state the write was to produce."""
 
 
 class TransactionConflict(Exception):

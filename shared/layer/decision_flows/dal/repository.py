@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import cursor, items, keys, purge, writes
-from decision_flows.dal.errors import ConditionFailure, WriteStep, call, store_unavailable
+from decision_flows.dal.errors import AlreadyApplied, ConditionFailure, WriteStep, call, store_unavailable
 from decision_flows.domain.errors import (
     Conflict,
     DomainError,
@@ -179,7 +179,7 @@ class FlowRepository:
 
     def save_flow(self, previous: Flow, new: Flow) -> None:
         """One conditional write of the changed attributes; a transaction when the key or status moves."""
-        steps = [writes.update_flow(previous, new, _flow_changed(previous))]
+        steps = [writes.update_flow(previous, new, _flow_changed(previous, new))]
         if new.key != previous.key:
             steps.append(_release_key(previous))
             steps.append(writes.put_new(_reservation(new), lambda _: key_taken(new.key)))
@@ -191,7 +191,7 @@ class FlowRepository:
         """One transaction: the flow moves to the new version, whose summary and snapshot are written
         once and never again (attribute_not_exists)."""
         steps = [
-            writes.update_flow(previous, new, _flow_changed(previous)),
+            writes.update_flow(previous, new, _flow_changed(previous, new)),
             writes.put_new(
                 items.version_summary_attributes(new.tenant_id, new.id, version),
                 lambda _: row_version_mismatch(previous.row_version),
@@ -300,13 +300,17 @@ def _release_key(flow: Flow) -> WriteStep:
     )
 
 
-def _flow_changed(previous: Flow) -> ConditionFailure:
-    """A refused flow write: gone means 404, present means someone else wrote first (409)."""
+def _flow_changed(previous: Flow, new: Flow | None = None) -> ConditionFailure:
+    """A refused flow write: gone means 404; holding exactly ``new`` means our own resent attempt had
+    landed (success); anything else means someone else wrote first (409)."""
 
-    def explain(old_item: Item | None) -> DomainError:
+    def explain(old_item: Item | None) -> Exception:
         if not old_item:
             return flow_not_found(previous.id)
-        actual = items.from_wire(old_item).get("rowVersion")
+        stored = items.from_wire(old_item)
+        if new is not None and stored == items.flow_attributes(new):
+            return AlreadyApplied()
+        actual = stored.get("rowVersion")
         return row_version_mismatch(previous.row_version, int(actual) if actual is not None else None)
 
     return explain

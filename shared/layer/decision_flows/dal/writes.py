@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from decision_flows.dal import items, keys
 from decision_flows.dal.errors import (
     UNREACHABLE,
+    AlreadyApplied,
     ConditionFailure,
     TransactionConflict,
     WriteStep,
@@ -45,6 +46,8 @@ def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], request_
             return
         except (ClientError, *UNREACHABLE) as error:
             translated = translate_write_error(error, steps)
+            if isinstance(translated, AlreadyApplied):
+                return
             if not isinstance(translated, TransactionConflict):
                 raise translated from error
             # The conditions are re-checked on every attempt, so retrying cannot apply a stale write.
