@@ -6,13 +6,12 @@ import json
 import os
 import signal
 import socket
-import time
-from collections.abc import Callable
 
 import pytest
 
 from tests.support.configs import v2_config
 from tests.support.local_server import VIEWER_KEY, Server, free_port, start, wait_until_ready
+from tests.support.waiting import eventually
 
 
 def test_create_publish_rollback_versions_over_http(server: Server) -> None:
@@ -61,16 +60,6 @@ def test_the_stream_consumer_runs_in_process_so_live_and_history_follow_writes(s
         "created",
     ]
     assert any("StreamFunction" in line for line in server.banner)
-
-
-def eventually(condition: Callable[[], bool], seconds: float = 15) -> bool:
-    """The consumer runs a moment after a write, as on AWS: wait for it, within a bound."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_the_authorizer_and_roles_apply(server: Server) -> None:

@@ -14,6 +14,7 @@ from decision_flows_local.gateway import Api
 from decision_flows_local.streams import StreamPoller
 from tests.support.configs import v2_config
 from tests.support.local_server import VIEWER_KEY, Reply, Server
+from tests.support.waiting import eventually
 
 FLOWS = "/api/v1/decision-flows"
 
@@ -90,6 +91,8 @@ def test_answers_of_a_whole_flow_life_fit_the_document(module_server: Server, do
     assert [v.get("restoredFrom") for v in versions["versions"]] == [None, None, 1]
     send("GET", f"{FLOWS}/versions?id={flow_id}&version=3")
     send("GET", f"{FLOWS}/history?id={flow_id}&limit=2")
+    # /live follows the stream consumer, which runs a moment after the write
+    assert eventually(lambda: module_server.send("GET", f"{FLOWS}/live?key=life").json().get("version") == 3)
     assert send("GET", f"{FLOWS}/live?key=life")["version"] == 3
     send("GET", "/api/v1/health", key=None)
     send("DELETE", f"{FLOWS}?id={flow_id}")
