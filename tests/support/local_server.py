@@ -123,10 +123,11 @@ def wait_until_ready(process: subprocess.Popen[str]) -> list[str]:
 
 
 @contextmanager
-def running_server() -> Iterator[Server]:
-    """A server on a free port, stopped with Ctrl-C afterwards unless the test stopped it itself."""
+def running_server(**env: str) -> Iterator[Server]:
+    """A server on a free port, stopped with Ctrl-C afterwards unless the test stopped it itself;
+    ``env`` adds to or overrides its environment, e.g. ``RATE_LIMIT_PER_MINUTE="0"``."""
     port = free_port()
-    process = start(port)
+    process = start(port, **env)
     server = Server(process, f"http://127.0.0.1:{port}", wait_until_ready(process))
     try:
         yield server
