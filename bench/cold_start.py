@@ -51,7 +51,7 @@ def python() -> Path:
         venv.create(ENV, with_pip=True)
         requirements = [LAYER / "requirements.txt", ROOT / "functions" / "authorizer" / "requirements.txt"]
         pip = [str(interpreter), "-m", "pip", "install", "--quiet", "boto3"]
-        subprocess.run([*pip, *(arg for path in requirements for arg in ("-r", str(path)))], check=True)
+        subprocess.run([*pip, *(arg for path in requirements for arg in ("-r", str(path)))], check=True)  # noqa: S603
     return interpreter
 
 
@@ -67,7 +67,7 @@ def sample(interpreter: Path, body: str, path: list[Path]) -> float:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "PYTHONDONTWRITEBYTECODE": "",
     }
-    output = subprocess.run(
+    output = subprocess.run(  # noqa: S603 (our own interpreter and probe)
         [str(interpreter), "-c", PROBE.format(body=body)], env=environment, capture_output=True, text=True, check=True
     )
     return float(output.stdout.strip().splitlines()[-1])
@@ -93,7 +93,7 @@ def main(samples: int) -> int:
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "cold_start.json").write_text(json.dumps({"samples": samples, "rows": rows}, indent=2) + "\n")
-    table = ["| function | median ms | p90 ms | × floor |", "|---|---|---|---|"]
+    table = ["| function | median ms | p90 ms | ratio to floor |", "|---|---|---|---|"]
     table += [f"| {r['function']} | {r['median_ms']} | {r['p90_ms']} | {r['ratio_to_floor']} |" for r in rows]
     (RESULTS / "cold_start.md").write_text("\n".join(table) + "\n")
     print("\n".join(table))
