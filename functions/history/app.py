@@ -30,9 +30,7 @@ def history() -> Response[str]:
         HistoryView(
             flow_id=query.id,
             data=[ChangeEntryView.of(entry) for entry in page.items],
-            pagination=PaginationView(
-                limit=query.limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
-            ),
+            pagination=PaginationView.of(page, query.limit),
         ),
     )
 

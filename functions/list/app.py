@@ -38,9 +38,7 @@ def list_or_get_flows() -> Response[str]:
         200,
         FlowListView(
             data=[FlowView.of(flow, with_config=False, with_versions=with_versions) for flow in page.items],
-            pagination=PaginationView(
-                total=page.total, limit=query.limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
-            ),
+            pagination=PaginationView.of(page, query.limit),
         ),
     )
 

@@ -33,9 +33,7 @@ def versions() -> Response[str]:
         VersionListView(
             flow_id=query.id,
             versions=[VersionListItemView.of_version(version) for version in page.items],
-            pagination=PaginationView(
-                limit=query.limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
-            ),
+            pagination=PaginationView.of(page, query.limit),
         ),
     )
 

@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from decision_flows.models.changes import ChangeEntry, LiveEntry
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, VersionSummary
+from decision_flows.models.page import Page
 
 
 def left_out_when_none() -> Any:
@@ -96,6 +97,10 @@ class PaginationView(ResponseBody):
     limit: int
     has_more: bool
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Any], limit: int) -> PaginationView:
+        return cls(total=page.total, limit=limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor)
 
 
 class FlowListView(ResponseBody):
