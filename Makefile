@@ -13,7 +13,7 @@ TOOLS_BIN := $(TOOLS)/bin
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: serve invoke test reliability bench-cold-start browser lint format typecheck template-check build check clean
+.PHONY: serve invoke test reliability bench bench-cold-start browser lint format typecheck template-check build check clean
 
 serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:$${PORT:-3000}, no Docker
 	$(BIN)/python -m decision_flows_local.server
@@ -27,8 +27,15 @@ test: $(VENV)/.installed browser  ## run the whole test suite
 reliability: $(VENV)/.installed browser  ## the reliability suite at full size, figures in docs/reliability-figures.json
 	RELIABILITY_PROFILE=full RELIABILITY_FIGURES=docs/reliability-figures.json $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
+bench: $(VENV)/.installed  ## every benchmark: figures in bench/results/, the README's performance tables updated
+	$(PYTHON) -m bench.cold_start
+	$(BIN)/python -m bench.dynamodb_cost
+	$(BIN)/python -m bench.overhead
+	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.report
+
 bench-cold-start:  ## cold start of each function vs `import boto3; boto3.client("dynamodb")`, Lambda-like env
-	$(PYTHON) bench/cold_start.py
+	$(PYTHON) -m bench.cold_start
 
 # The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),
 # installed once, so that `make test` alone still works on a fresh machine.
@@ -47,7 +54,7 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local functions tests
+	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local functions tests bench
 
 template-check: $(TOOLS)/.installed
 	$(TOOLS_BIN)/cfn-lint template.yaml

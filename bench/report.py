@@ -1,0 +1,55 @@
+"""Where every benchmark leaves its figures: bench/results/<name>.json and <name>.md.
+
+`make bench` runs each benchmark, then `python -m bench.report` copies the Markdown tables into the
+README's performance section, between its two markers, so the README always shows the latest run.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+# The order of the README's tables; a benchmark that has not run yet is left out.
+SECTIONS = ("cold_start", "dynamodb_cost", "overhead", "throughput")
+
+
+def machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "machine": platform.machine(), "system": platform.system()}
+
+
+def write(name: str, payload: dict[str, Any], markdown: str) -> None:
+    """Save one benchmark's results: the JSON for tools, the Markdown for people."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamped = {"benchmark": name, "at": datetime.now(UTC).isoformat(timespec="seconds"), **machine(), **payload}
+    (RESULTS / f"{name}.json").write_text(json.dumps(stamped, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown.rstrip() + "\n")
+    print(markdown)
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def update_readme() -> None:
+    text = README.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"README.md has no {START} … {END} section")
+    tables = [(RESULTS / f"{name}.md").read_text().strip() for name in SECTIONS if (RESULTS / f"{name}.md").exists()]
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(head + START + "\n" + "\n\n".join(tables) + "\n" + END + tail)
+
+
+if __name__ == "__main__":
+    update_readme()
+    sys.exit(0)
