@@ -27,15 +27,15 @@ test: $(VENV)/.installed browser  ## run the whole test suite
 reliability: $(VENV)/.installed browser  ## the reliability suite at full size, figures in docs/reliability-figures.json
 	RELIABILITY_PROFILE=full RELIABILITY_FIGURES=docs/reliability-figures.json $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed  ## every benchmark: figures in bench/results/, the README's performance tables updated
-	$(PYTHON) -m bench.cold_start
+bench: build  ## every benchmark: figures in bench/results/, the README's performance tables updated
+	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.dynamodb_cost
 	$(BIN)/python -m bench.overhead
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.report
 
-bench-cold-start:  ## cold start of each function vs `import boto3; boto3.client("dynamodb")`, Lambda-like env
-	$(PYTHON) -m bench.cold_start
+bench-cold-start: build  ## cold start of each function vs `import boto3; boto3.client("dynamodb")`, Lambda-like env
+	$(BIN)/python -m bench.cold_start
 
 # The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),
 # installed once, so that `make test` alone still works on a fresh machine.
@@ -61,8 +61,9 @@ template-check: $(TOOLS)/.installed
 	$(TOOLS_BIN)/sam validate
 	$(TOOLS_BIN)/sam validate --lint
 
-build: $(TOOLS)/.installed
+build: $(TOOLS)/.installed $(VENV)/.installed  ## sam build, then check that the layer ships bytecode
 	$(TOOLS_BIN)/sam build
+	$(BIN)/python -m bench.artifacts --check
 
 check: lint typecheck test template-check build
 

@@ -1,103 +1,218 @@
-"""Cold start of each function, against the floor, in an environment like the Lambda runtime.
+"""Cold start of every function beside the floor, in a process like the Lambda runtime's.
 
-The Lambda python3.13 runtime has boto3 and nothing else. This builds such an environment once
-(bench/.lambda-env: boto3 plus the layer's requirements, and the authorizer's own), then starts a
-fresh interpreter per sample that imports the handler module the way Lambda does (the function's
-folder and the layer's folder on sys.path) and creates its DynamoDB client. The floor is
-`import boto3; boto3.client("dynamodb")` in the same environment and run. Prints a table and
-writes bench/results/cold_start.json and .md.
+Each sample is a fresh interpreter (bench/lambda_runtime.py) on `sam build`'s artifacts: Lambda's
+init phase (import the handler, create its DynamoDB client) and then its first request, against a
+moto server seeded here. The floor is `import boto3; boto3.client("dynamodb")` and one GetItem, in
+the same run; samples go round-robin so that the machine's noise falls on every row alike. Also
+measured: the share of each part (powertools, pydantic, our models and code) of one API function's
+cold start, the cost of shipping no bytecode, and each function's deployment size.
 
-    make bench-cold-start            # or: python bench/cold_start.py [samples]
+    make bench-cold-start            # or: python -m bench.cold_start [samples]
 """
 
 from __future__ import annotations
 
-import json
-import os
+import shutil
 import statistics
-import subprocess
 import sys
-import venv
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = ROOT / "bench" / ".lambda-env"
-RESULTS = ROOT / "bench" / "results"
-LAYER = ROOT / "shared" / "layer"
-FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())
+from bench import report
+from bench.artifacts import deployment_sizes
+from bench.cold_start_store import EventFiles, seeded_store
+from bench.lambda_runtime import Sample, artifact, probe
+from decision_flows_local import template
 
-# One sample: the time from a bare interpreter to a handler ready to serve its first request.
-PROBE = """
-import sys, time
-started = time.perf_counter()
-{body}
-print(time.perf_counter() - started)
-"""
-HANDLER = """
+HANDLER_INIT = """
 import importlib
-app = importlib.import_module("app")
+handler = getattr(importlib.import_module({module!r}), {attribute!r})
 from decision_flows.dal.client import dynamodb_client
-dynamodb_client()
+client = dynamodb_client()
 """
-FLOOR = """
-import boto3
-boto3.client("dynamodb")
+FIRST_REQUEST = """
+class Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+    def get_remaining_time_in_millis(self):
+        return 10_000
+with open(sys.argv[1]) as file:
+    result = handler(json.load(file), Context())
+ok = {check}
 """
+API_CHECK = '200 <= result["statusCode"] < 300'
+CHECKS = {
+    "AuthorizerFunction": 'result["isAuthorized"] is True and "authError" not in result["context"]',
+    "StreamFunction": 'result == {"batchItemFailures": []}',
+}
+FLOOR_INIT = 'import boto3\nclient = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT_URL"])'
+FLOOR_FIRST = """
+client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "T#bench"}, "SK": {"S": "FLOW"}})
+ok = True
+"""
+FLOOR = "floor"
+# The parts of one API function's init, each step adding one to the previous ones.
+PARTS_OF = "PublishFunction"
+PARTS = [
+    ("boto3 and its DynamoDB client (the floor)", FLOOR_INIT),
+    ("powertools Logger", "from aws_lambda_powertools import Logger\nLogger()"),
+    (
+        "powertools HTTP API resolver",
+        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\nAPIGatewayHttpResolver()",
+    ),
+    ("pydantic", "import pydantic"),
+    (
+        "the service's pydantic models",
+        "import decision_flows.models.requests, decision_flows.models.responses, decision_flows.models.queries",
+    ),
+    ("the handler and the rest of decision_flows", HANDLER_INIT),
+]
 
 
-def python() -> Path:
-    interpreter = ENV / "bin" / "python"
-    if not interpreter.exists():
-        venv.create(ENV, with_pip=True)
-        requirements = [LAYER / "requirements.txt", ROOT / "functions" / "authorizer" / "requirements.txt"]
-        pip = [str(interpreter), "-m", "pip", "install", "--quiet", "boto3"]
-        subprocess.run([*pip, *(arg for path in requirements for arg in ("-r", str(path)))], check=True)  # noqa: S603
-    return interpreter
-
-
-def sample(interpreter: Path, body: str, path: list[Path]) -> float:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join(str(p) for p in path),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "TABLE_NAME": "FlowsTable",
-        "POWERTOOLS_SERVICE_NAME": "decision-flows",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "PYTHONDONTWRITEBYTECODE": "",
+def functions() -> dict[str, str]:
+    """Logical id → handler (`module.attribute`) of every function in template.yaml."""
+    return {
+        name: spec["Properties"]["Handler"] for name, spec in template.resources("AWS::Serverless::Function").items()
     }
-    output = subprocess.run(  # noqa: S603 (our own interpreter and probe)
-        [str(interpreter), "-c", PROBE.format(body=body)], env=environment, capture_output=True, text=True, check=True
-    )
-    return float(output.stdout.strip().splitlines()[-1])
+
+
+def handler_init(handler: str) -> str:
+    module, attribute = handler.rsplit(".", 1)
+    return HANDLER_INIT.format(module=module, attribute=attribute)
+
+
+def median_ms(values: list[float]) -> float:
+    return round(statistics.median(values) * 1000, 1)
+
+
+def cold_starts(samples: int, events: EventFiles, environment: dict[str, str]) -> dict[str, list[Sample]]:
+    layer = artifact("SharedLayer")
+
+    def floor(_: int) -> Sample:
+        return probe(FLOOR_INIT, FLOOR_FIRST, [], environment)
+
+    def function(name: str, handler: str) -> Callable[[int], Sample]:
+        init, first = handler_init(handler), FIRST_REQUEST.format(check=CHECKS.get(name, API_CHECK))
+        return lambda i: probe(init, first, [artifact(name), layer], environment, str(events.of(name, i)))
+
+    runs = {FLOOR: floor} | {name: function(name, handler) for name, handler in functions().items()}
+    for run in runs.values():  # warm the page cache; not counted
+        run(samples)
+    results: dict[str, list[Sample]] = {name: [] for name in runs}
+    for i in range(samples):
+        for name, run in runs.items():
+            sample = run(i)
+            if not sample.ok:
+                raise SystemExit(f"{name}'s first request failed in sample {i}")
+            results[name].append(sample)
+    return results
+
+
+def parts(samples: int, environment: dict[str, str]) -> list[dict[str, Any]]:
+    path = [artifact(PARTS_OF), artifact("SharedLayer")]
+    steps = [code if code != HANDLER_INIT else handler_init(functions()[PARTS_OF]) for _, code in PARTS]
+    cumulative = ["\n".join(steps[: k + 1]) for k in range(len(steps))]
+    times: list[list[float]] = [[] for _ in steps]
+    for _ in range(samples):
+        for k, code in enumerate(cumulative):
+            times[k].append(probe(code, "ok = True", path, environment).init_s)
+    medians = [median_ms(t) for t in times]
+    return [
+        {"part": label, "ms": round(medians[k] - (medians[k - 1] if k else 0.0), 1), "cumulative_ms": medians[k]}
+        for k, (label, _) in enumerate(PARTS)
+    ]
+
+
+def without_bytecode(samples: int, environment: dict[str, str]) -> float:
+    """PARTS_OF's init with the layer as SAM's python builder shipped it: sources only."""
+    with tempfile.TemporaryDirectory() as scratch:
+        layer = Path(scratch) / "python"
+        shutil.copytree(artifact("SharedLayer"), layer, ignore=shutil.ignore_patterns("__pycache__"))
+        init = handler_init(functions()[PARTS_OF])
+        return median_ms(
+            [probe(init, "ok = True", [artifact(PARTS_OF), layer], environment).init_s for _ in range(samples)]
+        )
 
 
 def main(samples: int) -> int:
-    interpreter = python()
-    sample(interpreter, FLOOR, [])  # warm the bytecode caches once, as a deployed package has them
-    results = {"floor": sorted(sample(interpreter, FLOOR, []) for _ in range(samples))}
-    for function in FUNCTIONS:
-        path = [ROOT / "functions" / function, LAYER]
-        sample(interpreter, HANDLER, path)
-        results[function] = sorted(sample(interpreter, HANDLER, path) for _ in range(samples))
-    floor = statistics.median(results["floor"])
-    rows = [
-        {
-            "function": name,
-            "median_ms": round(statistics.median(times) * 1000, 1),
-            "p90_ms": round(times[int(len(times) * 0.9) - 1] * 1000, 1),
-            "ratio_to_floor": round(statistics.median(times) / floor, 2),
-        }
-        for name, times in results.items()
-    ]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "cold_start.json").write_text(json.dumps({"samples": samples, "rows": rows}, indent=2) + "\n")
-    table = ["| function | median ms | p90 ms | ratio to floor |", "|---|---|---|---|"]
-    table += [f"| {r['function']} | {r['median_ms']} | {r['p90_ms']} | {r['ratio_to_floor']} |" for r in rows]
-    (RESULTS / "cold_start.md").write_text("\n".join(table) + "\n")
-    print("\n".join(table))
+    with seeded_store(samples + 1) as (events, environment):
+        results = cold_starts(samples, events, environment)
+        shares = parts(samples, environment)
+        sourced_ms = without_bytecode(max(3, samples // 3), environment)
+    sizes = deployment_sizes(list(functions()))
+    floor = results[FLOOR]
+    floor_init, floor_total = statistics.median(s.init_s for s in floor), statistics.median(s.total_s for s in floor)
+    rows = []
+    for name, runs in results.items():
+        init, total = [s.init_s for s in runs], [s.total_s for s in runs]
+        rows.append(
+            {
+                "function": name,
+                "init_ms": median_ms(init),
+                "init_p90_ms": round(sorted(init)[int(len(init) * 0.9) - 1] * 1000, 1),
+                "first_request_ms": median_ms([s.first_request_s for s in runs]),
+                "first_request_store_ms": median_ms([s.store_s for s in runs]),
+                "total_ms": median_ms(total),
+                "init_ratio": round(statistics.median(init) / floor_init, 2),
+                "total_ratio": round(statistics.median(total) / floor_total, 2),
+                "xray_modules": sorted({m for s in runs for m in s.xray_modules}),
+                **sizes.get(name, {}),
+            }
+        )
+    payload = {"samples": samples, "goal_ratio": 1.4, "rows": rows, "parts_of": PARTS_OF, "parts": shares}
+    payload["init_without_bytecode_ms"] = sourced_ms
+    report.write("cold_start", payload, markdown(payload))
     return 0
+
+
+def markdown(payload: dict[str, Any]) -> str:
+    rows = payload["rows"]
+    table = report.markdown_table(
+        [
+            "function",
+            "init ms",
+            "first request ms (in DynamoDB)",
+            "init ÷ floor",
+            "init + first ÷ floor",
+            "zip MB",
+            "unzipped MB",
+        ],
+        [
+            [
+                r["function"],
+                r["init_ms"],
+                f"{r['first_request_ms']} ({r['first_request_store_ms']})",
+                r["init_ratio"],
+                r["total_ratio"],
+                r.get("zip_mb", "—"),
+                r.get("unzipped_mb", "—"),
+            ]
+            for r in rows
+        ],
+    )
+    parts = report.markdown_table(
+        ["part (each added to the ones above)", "ms", "cumulative ms"],
+        [[p["part"], p["ms"], p["cumulative_ms"]] for p in payload["parts"]],
+    )
+    traced = sorted({m for r in rows for m in r["xray_modules"]})
+    return "\n\n".join(
+        [
+            f"**Cold start**: median of {payload['samples']} fresh processes per function, Lambda-like runtime, "
+            f"`sam build` artifacts. Goal: init at most {payload['goal_ratio']} times the floor. "
+            "Sizes are code + layer.",
+            table,
+            f"Where {payload['parts_of']}'s init goes:",
+            parts,
+            f"Without bytecode in the layer (SAM's python builder), {payload['parts_of']}'s init was "
+            f"{payload['init_without_bytecode_ms']} ms. X-Ray SDK modules loaded with tracing off: "
+            + (", ".join(traced) if traced else "none")
+            + ".",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -1,53 +1,74 @@
-"""The objects handlers use, built once per Lambda execution environment, on first use."""
+"""The objects handlers use, built once per Lambda execution environment, on first use.
+
+Each builder imports what it builds: a function imports only the repositories and services it
+calls, which keeps the others' modules out of its cold start.
+"""
 
 from __future__ import annotations
 
 import os
 from functools import cache
+from typing import TYPE_CHECKING
 
-from decision_flows.dal.changes import ChangeLogRepository
 from decision_flows.dal.client import dynamodb_client, store_settings
-from decision_flows.dal.live import LiveRepository
 from decision_flows.dal.rate_limit import RateLimitRepository, requests_per_minute
-from decision_flows.dal.repository import FlowRepository
-from decision_flows.domain.change_feed import ChangeFeed
-from decision_flows.domain.history import HistoryService
-from decision_flows.domain.live import LiveService
-from decision_flows.domain.service import FlowService
+
+if TYPE_CHECKING:
+    from decision_flows.dal.changes import ChangeLogRepository
+    from decision_flows.dal.live import LiveRepository
+    from decision_flows.dal.repository import FlowRepository
+    from decision_flows.domain.change_feed import ChangeFeed
+    from decision_flows.domain.history import HistoryService
+    from decision_flows.domain.live import LiveService
+    from decision_flows.domain.service import FlowService
 
 
 @cache
 def flow_repository() -> FlowRepository:
+    from decision_flows.dal.repository import FlowRepository
+
     return FlowRepository(dynamodb_client(), store_settings().table_name)
 
 
 @cache
 def flow_service() -> FlowService:
+    from decision_flows.domain.service import FlowService
+
     return FlowService(flow_repository())
 
 
 @cache
 def change_log() -> ChangeLogRepository:
+    from decision_flows.dal.changes import ChangeLogRepository
+
     return ChangeLogRepository(dynamodb_client(), os.environ["CHANGES_TABLE_NAME"])
 
 
 @cache
 def live_cache() -> LiveRepository:
+    from decision_flows.dal.live import LiveRepository
+
     return LiveRepository(dynamodb_client(), os.environ["LIVE_TABLE_NAME"], store_settings().table_name)
 
 
 @cache
 def history_service() -> HistoryService:
+    from decision_flows.domain.history import HistoryService
+
     return HistoryService(change_log(), flow_repository())
 
 
 @cache
 def live_service() -> LiveService:
+    from decision_flows.domain.live import LiveService
+
     return LiveService(live_cache(), flow_repository())
 
 
 @cache
 def change_feed() -> ChangeFeed:
+    from decision_flows.domain.change_feed import ChangeFeed
+
     return ChangeFeed(change_log(), live_cache(), flow_repository())
 
 

@@ -1,0 +1,149 @@
+"""The store and the first requests of the cold-start probes.
+
+A moto server on loopback (the probes are other processes), tables from template.yaml, seeded through
+the real handlers in this process. Every probe's first request must succeed as a caller's would, so
+writes get a flow of their own per sample (a second rollback to the same version is 409
+ALREADY_ACTIVE), and the stream consumer gets a record nobody delivered yet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from decision_flows_local import template
+from decision_flows_local.gateway import Api, Caller, build_event
+from decision_flows_local.streams import StreamPoller
+
+ROOT = Path(__file__).resolve().parents[1]
+TENANT = "tenant-bench"
+CALLER = Caller(TENANT, "admin", "bench@tenant-bench.example")
+BASE = Api.BASE
+# A realistic draft: the one the sample create event carries.
+DRAFT = json.loads(json.loads((ROOT / "events" / "create-flow.json").read_text())["body"])["draftConfig"]
+SECOND_DRAFT = {**DRAFT, "nodes": [*DRAFT["nodes"][:-1], {**DRAFT["nodes"][-1], "config": {"top": 3}}]}
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@dataclass
+class EventFiles:
+    """Event files per function and sample: reads share one flow, writes have one each."""
+
+    folder: Path
+    files: dict[tuple[str, int], Path] = field(default_factory=dict)
+
+    def add(self, function: str, sample: int, event: dict[str, Any]) -> None:
+        path = self.folder / f"{function}-{sample}.json"
+        path.write_text(json.dumps(event, default=str))
+        self.files[function, sample] = path
+
+    def of(self, function: str, sample: int) -> Path:
+        return self.files[function, sample]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def created(api: Api, key: str) -> dict[str, Any]:
+    response = api.create(key=key, name=f"Bench {key}", draftConfig=DRAFT)
+    assert response.status == 201, response.body
+    flow: dict[str, Any] = response.body
+    return flow
+
+
+def published_twice(api: Api, key: str) -> dict[str, Any]:
+    """A flow with versions 1 and 2, whose configs differ (2 is live)."""
+    flow = created(api, key)
+    assert api.publish(id=flow["id"], notes="first").status == 200
+    assert api.update(id=flow["id"], draftConfig=SECOND_DRAFT).status == 200
+    assert api.publish(id=flow["id"], notes="second").status == 200
+    return flow
+
+
+def api_event(method: str, path: str, query: dict[str, str] | None = None, body: Any = None) -> dict[str, Any]:
+    return build_event(method, BASE + path, caller=CALLER, query=query, body=body)
+
+
+def authorizer_event(plaintext_key: str) -> dict[str, Any]:
+    event = build_event("GET", BASE, caller=None, headers={"authorization": f"Bearer {plaintext_key}"})
+    event["headers"]["x-tenant-id"] = TENANT
+    return {
+        **event,
+        "type": "REQUEST",
+        "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/GET{BASE}",
+        "identitySource": [f"Bearer {plaintext_key}", TENANT],
+    }
+
+
+def api_key() -> str:
+    from decision_flows.dal.api_keys import ApiKeyRepository
+    from decision_flows.dal.client import dynamodb_client
+    from decision_flows.domain.api_keys import new_api_key
+    from decision_flows.domain.service import utc_now
+    from decision_flows.models.identity import Role
+
+    plaintext, key = new_api_key(TENANT, Role.ADMIN, "bench", "test", utc_now())
+    ApiKeyRepository(dynamodb_client(), os.environ["API_KEYS_TABLE_NAME"]).put(key)
+    return plaintext
+
+
+def write_events(events: EventFiles, samples: int, api: Api, stream: StreamPoller) -> None:
+    shared = published_twice(api, "bench-shared")
+    stream.deliver()  # the live entry of the shared flow exists, as it would minutes after a publish
+    plaintext = api_key()
+    for i in range(samples):
+        events.add("ListFlowsFunction", i, api_event("GET", "", {"id": shared["id"]}))
+        events.add("VersionsFunction", i, api_event("GET", "/versions", {"id": shared["id"], "version": "1"}))
+        events.add("HistoryFunction", i, api_event("GET", "/history", {"id": shared["id"]}))
+        events.add("LiveFunction", i, api_event("GET", "/live", {"key": shared["key"]}))
+        events.add("AuthorizerFunction", i, authorizer_event(plaintext))
+        own = {name: published_twice(api, f"bench-{name.lower()}-{i}") for name in ("drafts", "publish", "rollback")}
+        events.add("DraftsFunction", i, api_event("PUT", "", body={"id": own["drafts"]["id"], "name": f"Renamed {i}"}))
+        events.add("PublishFunction", i, api_event("POST", "/publish", body={"id": own["publish"]["id"]}))
+        events.add(
+            "RollbackFunction", i, api_event("POST", "/rollback", body={"id": own["rollback"]["id"], "version": 1})
+        )
+        # The newest change of one of this sample's flows, never delivered: the consumer does real work.
+        flow_changes = [record for record in stream.read() if record["dynamodb"]["Keys"]["SK"]["S"] == "FLOW"]
+        events.add("StreamFunction", i, {"Records": flow_changes[-1:]})
+
+
+@contextmanager
+def seeded_store(samples: int) -> Iterator[tuple[EventFiles, dict[str, str]]]:
+    """Yield the event files and the environment of the probes (template's Globals, endpoint)."""
+    from moto.server import ThreadedMotoServer
+
+    from decision_flows import wiring
+    from decision_flows.dal.client import dynamodb_client
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    # Seeding is not rate limited; the probes count their request as a caller's would, under a
+    # limit they do not reach.
+    seeding = {**CREDENTIALS, **template.function_environment(), "DYNAMODB_ENDPOINT_URL": endpoint}
+    os.environ.update({**seeding, "RATE_LIMIT_PER_MINUTE": "0"})
+    try:
+        wiring.reset()
+        template.create_tables(dynamodb_client())
+        with TemporaryDirectory() as folder:
+            events = EventFiles(Path(folder))
+            write_events(events, samples, Api(CALLER), StreamPoller.for_template(dynamodb_client()))
+            yield events, {**seeding, "RATE_LIMIT_PER_MINUTE": "1000000"}
+    finally:
+        wiring.reset()
+        server.stop()
