@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from decision_flows.dal import cursor, items, keys
 from decision_flows.dal.errors import call, error_code
 from decision_flows.models.changes import ChangeEntry
-from decision_flows.models.page import Page
+from decision_flows.models.page import ChangePage, Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,7 +58,7 @@ class ChangeLogRepository:
         page = found[:limit]
         more = len(found) > limit or "LastEvaluatedKey" in response
         last_key = {name: page[-1][name]["S"] for name in _CURSOR_KEYS} if more and page else None
-        return Page[ChangeEntry](
+        return ChangePage(
             items=[items.change_from_item(item) for item in page],
             next_cursor=cursor.encode(last_key) if last_key else None,
         )

@@ -19,7 +19,7 @@ from decision_flows.domain.errors import (
     row_version_mismatch,
 )
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
-from decision_flows.models.page import Page
+from decision_flows.models.page import FlowPage, Page, VersionPage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -113,7 +113,7 @@ class FlowRepository:
         page = found[:limit]
         last_key = _page_end(found, limit, response, page, _VERSION_CURSOR_KEYS)
         versions = [items.version_from_item(item) for item in page]
-        return Page[PublishedVersion](items=versions, next_cursor=cursor.encode(last_key) if last_key else None)
+        return VersionPage(items=versions, next_cursor=cursor.encode(last_key) if last_key else None)
 
     def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
         """One Query of the list index plus one GetItem of the tenant's counters."""
@@ -147,7 +147,7 @@ class FlowRepository:
         last_key = _page_end(found, limit, response, page, _LIST_CURSOR_KEYS)
         flows = [items.flow_from_item(item) for item in page]
         next_cursor = cursor.encode(last_key) if last_key else None
-        return Page[Flow](items=flows, next_cursor=next_cursor, total=self._count_flows(tenant_id, status))
+        return FlowPage(items=flows, next_cursor=next_cursor, total=self._count_flows(tenant_id, status))
 
     def _count_flows(self, tenant_id: str, status: FlowStatus | None) -> int:
         statuses = [status] if status else list(FlowStatus)
