@@ -22,7 +22,10 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from decision_flows_local.store import LocalStore
 
 LOCAL_DEFAULTS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -109,12 +112,13 @@ def doc_page(path: str) -> tuple[int, dict[str, str], bytes]:
     return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
 
 
-def start_stream_poller(lock: threading.Lock) -> threading.Event:
+def start_stream_poller(lock: threading.Lock, store: LocalStore) -> threading.Event:
     """Run the template's stream consumer in-process on the flows table's stream; set the event to stop."""
     from decision_flows.dal.client import dynamodb_client
     from decision_flows_local.streams import StreamPoller
 
-    poller = StreamPoller.for_template(dynamodb_client(), lock=lock)
+    forget = store.forget_stream_records if store.embedded else None
+    poller = StreamPoller.for_template(dynamodb_client(), lock=lock, forget=forget)
     stop = threading.Event()
     threading.Thread(target=poller.run, args=(stop,), name="stream-poller", daemon=True).start()
     print(f"stream: {poller.consumer.function} reads {poller.consumer.table}'s stream in-process")
@@ -152,7 +156,7 @@ def main() -> int:
         store.stop()
         return 1
     app = LocalApi()
-    stop_polling = start_stream_poller(app.lock)
+    stop_polling = start_stream_poller(app.lock, store)
 
     class RequestLog(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

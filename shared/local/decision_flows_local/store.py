@@ -36,6 +36,25 @@ class LocalStore:
         existing = frozenset(client.list_tables()["TableNames"])
         return template.create_tables(client, existing)
 
+    @property
+    def embedded(self) -> bool:
+        return self._mock is not None
+
+    def forget_stream_records(self, table_name: str, through_sequence_number: int) -> None:
+        """Drop the embedded stream's records up to one the consumer has had. moto keeps every
+        record and copies them all in each transaction, so without this a session's writes slowed
+        down as it went on (≈2.7 ms more per record kept, bench/overhead.py)."""
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables[table_name]
+        shard = table.stream_shard
+        delivered = through_sequence_number - shard.starting_sequence_number + 1 if shard else 0
+        if shard and delivered > 0:
+            # Sequence numbers are positions counted from the shard's start: move the start along.
+            del shard.items[:delivered]
+            shard.starting_sequence_number += delivered
+
     def stop(self) -> None:
         if self._mock is not None:
             self._mock.stop()

@@ -31,8 +31,11 @@ class StreamPoller:
         dynamodb: Any,
         streams: Any,
         lock: AbstractContextManager[Any] | None = None,
+        forget: Callable[[str, int], None] | None = None,
     ) -> None:
         self.consumer = consumer
+        # Told (table, last sequence number) after each delivery: the store may drop those records.
+        self._forget = forget
         self._streams = streams
         self._lock = lock or nullcontext()
         self.stream_arn: str = dynamodb.describe_table(TableName=template.table_names()[consumer.table])["Table"][
@@ -41,7 +44,12 @@ class StreamPoller:
         self._iterators: dict[str, str | None] = {}
 
     @classmethod
-    def for_template(cls, dynamodb: Any, lock: AbstractContextManager[Any] | None = None) -> StreamPoller:
+    def for_template(
+        cls,
+        dynamodb: Any,
+        lock: AbstractContextManager[Any] | None = None,
+        forget: Callable[[str, int], None] | None = None,
+    ) -> StreamPoller:
         """The poller of the template's one stream consumer, reading with a client like ``dynamodb``'s."""
         import boto3
         from botocore.config import Config
@@ -54,7 +62,7 @@ class StreamPoller:
             # botocore >= 1.44.4 sends stream calls to an account endpoint that moto does not serve.
             config=Config(account_id_endpoint_mode="disabled"),
         )
-        return cls(consumer, dynamodb, streams, lock)
+        return cls(consumer, dynamodb, streams, lock, forget)
 
     def read(self) -> list[Record]:
         """Every record that arrived since the last read, oldest first, shaped as Lambda delivers them."""
@@ -85,6 +93,10 @@ class StreamPoller:
         given_up: list[Record] = []
         for start in range(0, len(pending), self.consumer.batch_size):
             given_up += self._deliver_batch(pending[start : start + self.consumer.batch_size])
+        if self._forget is not None and pending:
+            with self._lock:
+                last = max(int(record["dynamodb"]["SequenceNumber"]) for record in pending)
+                self._forget(template.table_names()[self.consumer.table], last)
         return given_up
 
     def run(self, stop: threading.Event, interval_seconds: float = 0.2) -> None:
