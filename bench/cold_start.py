@@ -64,9 +64,10 @@ PARTS = [
         "powertools HTTP API resolver",
         "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\nAPIGatewayHttpResolver()",
     ),
-    ("pydantic", "import pydantic"),
+    # `import pydantic` alone loads a lazy shell; BaseModel brings the machinery every model needs.
+    ("pydantic (BaseModel and its machinery)", "from pydantic import BaseModel"),
     (
-        "the service's pydantic models",
+        "the service's pydantic models (built at import)",
         "import decision_flows.models.requests, decision_flows.models.responses, decision_flows.models.queries",
     ),
     ("the handler and the rest of decision_flows", HANDLER_INIT),
