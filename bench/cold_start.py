@@ -13,17 +13,16 @@ cold start, the cost of shipping no bytecode, and each function's deployment siz
 from __future__ import annotations
 
 import shutil
-import statistics
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import report, stats
 from bench.artifacts import deployment_sizes
 from bench.cold_start_store import EventFiles, seeded_store
-from bench.lambda_runtime import Sample, artifact, probe
+from bench.lambda_runtime import Sample, artifact, probe, runtime_versions
 from decision_flows_local import template
 
 HANDLER_INIT = """
@@ -55,6 +54,7 @@ client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "T#bench"},
 ok = True
 """
 FLOOR = "floor"
+GOAL_RATIO = 1.4
 # The parts of one API function's init, each step adding one to the previous ones.
 PARTS_OF = "PublishFunction"
 PARTS = [
@@ -86,8 +86,8 @@ def handler_init(handler: str) -> str:
     return HANDLER_INIT.format(module=module, attribute=attribute)
 
 
-def median_ms(values: list[float]) -> float:
-    return round(statistics.median(values) * 1000, 1)
+def seconds_to_ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
 
 
 def cold_starts(samples: int, events: EventFiles, environment: dict[str, str]) -> dict[str, list[Sample]]:
@@ -121,7 +121,7 @@ def parts(samples: int, environment: dict[str, str]) -> list[dict[str, Any]]:
     for _ in range(samples):
         for k, code in enumerate(cumulative):
             times[k].append(probe(code, "ok = True", path, environment).init_s)
-    medians = [median_ms(t) for t in times]
+    medians = [seconds_to_ms(stats.median(t)) for t in times]
     return [
         {"part": label, "ms": round(medians[k] - (medians[k - 1] if k else 0.0), 1), "cumulative_ms": medians[k]}
         for k, (label, _) in enumerate(PARTS)
@@ -134,9 +134,8 @@ def without_bytecode(samples: int, environment: dict[str, str]) -> float:
         layer = Path(scratch) / "python"
         shutil.copytree(artifact("SharedLayer"), layer, ignore=shutil.ignore_patterns("__pycache__"))
         init = handler_init(functions()[PARTS_OF])
-        return median_ms(
-            [probe(init, "ok = True", [artifact(PARTS_OF), layer], environment).init_s for _ in range(samples)]
-        )
+        runs = [probe(init, "ok = True", [artifact(PARTS_OF), layer], environment) for _ in range(samples)]
+        return seconds_to_ms(stats.median([run.init_s for run in runs]))
 
 
 def main(samples: int) -> int:
@@ -145,27 +144,34 @@ def main(samples: int) -> int:
         shares = parts(samples, environment)
         sourced_ms = without_bytecode(max(3, samples // 3), environment)
     sizes = deployment_sizes(list(functions()))
-    floor = results[FLOOR]
-    floor_init, floor_total = statistics.median(s.init_s for s in floor), statistics.median(s.total_s for s in floor)
+    floor_init = stats.median([s.init_s for s in results[FLOOR]])
     rows = []
     for name, runs in results.items():
-        init, total = [s.init_s for s in runs], [s.total_s for s in runs]
+        init = [s.init_s for s in runs]
         rows.append(
             {
                 "function": name,
-                "init_ms": median_ms(init),
-                "init_p90_ms": round(sorted(init)[int(len(init) * 0.9) - 1] * 1000, 1),
-                "first_request_ms": median_ms([s.first_request_s for s in runs]),
-                "first_request_store_ms": median_ms([s.store_s for s in runs]),
-                "total_ms": median_ms(total),
-                "init_ratio": round(statistics.median(init) / floor_init, 2),
-                "total_ratio": round(statistics.median(total) / floor_total, 2),
+                "init_ms": seconds_to_ms(stats.median(init)),
+                "init_p90_ms": seconds_to_ms(stats.percentile(init, 0.9)),
+                "init_ratio": round(stats.median(init) / floor_init, 2),
+                "meets_goal": stats.median(init) / floor_init <= GOAL_RATIO,
+                # The first request apart from its DynamoDB calls (HTTP, moto and parsing): the
+                # calls differ per route and are moto's cost here, not the code's.
+                "first_request_code_ms": seconds_to_ms(stats.median([s.first_request_s - s.store_s for s in runs])),
+                "first_request_calls_ms": seconds_to_ms(stats.median([s.store_s for s in runs])),
                 "xray_modules": sorted({m for s in runs for m in s.xray_modules}),
                 **sizes.get(name, {}),
             }
         )
-    payload = {"samples": samples, "goal_ratio": 1.4, "rows": rows, "parts_of": PARTS_OF, "parts": shares}
-    payload["init_without_bytecode_ms"] = sourced_ms
+    payload = {
+        "samples": samples,
+        "goal_ratio": GOAL_RATIO,
+        "runtime": runtime_versions(),
+        "rows": rows,
+        "parts_of": PARTS_OF,
+        "parts": shares,
+        "init_without_bytecode_ms": sourced_ms,
+    }
     report.write("cold_start", payload, markdown(payload))
     return 0
 
@@ -175,20 +181,22 @@ def markdown(payload: dict[str, Any]) -> str:
     table = report.markdown_table(
         [
             "function",
-            "init ms",
-            "first request ms (in DynamoDB)",
+            "init ms (p90)",
             "init ÷ floor",
-            "init + first ÷ floor",
+            f"goal ≤ {payload['goal_ratio']}",
+            "first request: code ms",
+            "its DynamoDB calls ms",
             "zip MB",
             "unzipped MB",
         ],
         [
             [
                 r["function"],
-                r["init_ms"],
-                f"{r['first_request_ms']} ({r['first_request_store_ms']})",
+                f"{r['init_ms']} ({r['init_p90_ms']})",
                 r["init_ratio"],
-                r["total_ratio"],
+                "—" if r["function"] == FLOOR else ("pass" if r["meets_goal"] else "**fail**"),
+                r["first_request_code_ms"],
+                r["first_request_calls_ms"],
                 r.get("zip_mb", "—"),
                 r.get("unzipped_mb", "—"),
             ]
@@ -200,18 +208,19 @@ def markdown(payload: dict[str, Any]) -> str:
         [[p["part"], p["ms"], p["cumulative_ms"]] for p in payload["parts"]],
     )
     traced = sorted({m for r in rows for m in r["xray_modules"]})
+    runtime = ", ".join(f"{name} {version}" for name, version in payload["runtime"].items())
     return "\n\n".join(
         [
-            f"**Cold start**: median of {payload['samples']} fresh processes per function, Lambda-like runtime, "
-            f"`sam build` artifacts. Goal: init at most {payload['goal_ratio']} times the floor. "
-            "Sizes are code + layer.",
+            f"**Cold start**: median of {payload['samples']} fresh processes per function in a Lambda-like runtime "
+            f'({runtime}), on `sam build`\'s artifacts, the floor being `import boto3; boto3.client("dynamodb")`; '
+            "the page cache is warm (a new Lambda VM may also read its files from disk). A first request's "
+            "DynamoDB calls (HTTP to a moto server, moto, parsing) are apart from its code. Sizes are code + layer.",
             table,
             f"Where {payload['parts_of']}'s init goes:",
             parts,
-            f"Without bytecode in the layer (SAM's python builder), {payload['parts_of']}'s init was "
-            f"{payload['init_without_bytecode_ms']} ms. X-Ray SDK modules loaded with tracing off: "
-            + (", ".join(traced) if traced else "none")
-            + ".",
+            f"With a layer of sources only (SAM's python builder), {payload['parts_of']}'s init was "
+            f"{payload['init_without_bytecode_ms']} ms. X-Ray SDK modules loaded (tracing off; the service has "
+            "no in-process tracer): " + (", ".join(traced) if traced else "none") + ".",
         ]
     )
 

@@ -136,6 +136,7 @@ def seeded_store(samples: int) -> Iterator[tuple[EventFiles, dict[str, str]]]:
     # Seeding is not rate limited; the probes count their request as a caller's would, under a
     # limit they do not reach.
     seeding = {**CREDENTIALS, **template.function_environment(), "DYNAMODB_ENDPOINT_URL": endpoint}
+    saved = dict(os.environ)
     os.environ.update({**seeding, "RATE_LIMIT_PER_MINUTE": "0"})
     try:
         wiring.reset()
@@ -145,5 +146,7 @@ def seeded_store(samples: int) -> Iterator[tuple[EventFiles, dict[str, str]]]:
             write_events(events, samples, Api(CALLER), StreamPoller.for_template(dynamodb_client()))
             yield events, {**seeding, "RATE_LIMIT_PER_MINUTE": "1000000"}
     finally:
+        os.environ.clear()
+        os.environ.update(saved)
         wiring.reset()
         server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +94,10 @@ def probe(init: str, first: str, path: list[Path], environment: dict[str, str], 
         "LANG": "C.UTF-8",
         **environment,
     }
+    # -P and a neutral working directory: nothing of the repository is importable by accident.
     output = subprocess.run(  # noqa: S603 (our own interpreter and probe)
-        [str(python()), "-c", PROBE.format(init=init, first=first), argument],
+        [str(python()), "-P", "-c", PROBE.format(init=init, first=first), argument],
+        cwd=tempfile.gettempdir(),
         env=env,
         capture_output=True,
         text=True,
@@ -104,3 +107,11 @@ def probe(init: str, first: str, path: list[Path], environment: dict[str, str], 
         raise RuntimeError(f"probe failed:\n{output.stderr[-3000:]}")
     fields: dict[str, Any] = json.loads(output.stdout.strip().splitlines()[-1])
     return Sample(**fields)
+
+
+def runtime_versions() -> dict[str, str]:
+    """The interpreter's and the runtime's boto3 versions, which the floor depends on."""
+    code = "import platform, boto3, botocore; print(platform.python_version(), boto3.__version__, botocore.__version__)"
+    versions = subprocess.run([str(python()), "-P", "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    python_version, boto3_version, botocore_version = versions.stdout.split()
+    return {"python": python_version, "boto3": boto3_version, "botocore": botocore_version}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import py_compile
+import sys
 from pathlib import Path
 
-from bench.artifacts import modules_without_bytecode
+from bench.artifacts import modules_without_bytecode, runtime_cache_tag
 
 
 def test_a_module_counts_as_shipped_only_with_an_unchecked_hash_pyc(tmp_path: Path) -> None:
@@ -17,8 +18,19 @@ def test_a_module_counts_as_shipped_only_with_an_unchecked_hash_pyc(tmp_path: Pa
     py_compile.compile(str(tmp_path / "shipped.py"), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
 
     # When the check looks at the folder
-    missing = {path.name for path in modules_without_bytecode(tmp_path)}
+    missing = {path.name for path in modules_without_bytecode(tmp_path, sys.implementation.cache_tag)}
 
     # Then only the unchecked-hash module passes: Lambda cannot write a cache, and a zip keeps
     # modification times to 2 s, so the other two would be compiled on every cold start
     assert missing == {"bare.py", "timestamped.py"}
+
+
+def test_bytecode_is_checked_for_the_runtime_of_the_template(tmp_path: Path) -> None:
+    # Given a module compiled unchecked-hash by this interpreter
+    (tmp_path / "shipped.py").write_text("VALUE = 1\n")
+    py_compile.compile(str(tmp_path / "shipped.py"), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+    # Then it counts for template.yaml's runtime (python3.13, as this interpreter), and not for another
+    assert runtime_cache_tag() == "cpython-313"
+    assert modules_without_bytecode(tmp_path, runtime_cache_tag()) == []
+    assert [path.name for path in modules_without_bytecode(tmp_path, "cpython-314")] == ["shipped.py"]

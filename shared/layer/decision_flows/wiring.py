@@ -1,7 +1,8 @@
 """The objects handlers use, built once per Lambda execution environment, on first use.
 
-Each builder imports what it builds: a function imports only the repositories and services it
-calls, which keeps the others' modules out of its cold start.
+The flow repository and service, which most functions use, are imported with this module, so
+that Lambda's init phase loads them; the others are imported by their builders, which keeps them out
+of the functions that never call them (bench/cold_start.py).
 """
 
 from __future__ import annotations
@@ -12,28 +13,24 @@ from typing import TYPE_CHECKING
 
 from decision_flows.dal.client import dynamodb_client, store_settings
 from decision_flows.dal.rate_limit import RateLimitRepository, requests_per_minute
+from decision_flows.dal.repository import FlowRepository
+from decision_flows.domain.service import FlowService
 
 if TYPE_CHECKING:
     from decision_flows.dal.changes import ChangeLogRepository
     from decision_flows.dal.live import LiveRepository
-    from decision_flows.dal.repository import FlowRepository
     from decision_flows.domain.change_feed import ChangeFeed
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
-    from decision_flows.domain.service import FlowService
 
 
 @cache
 def flow_repository() -> FlowRepository:
-    from decision_flows.dal.repository import FlowRepository
-
     return FlowRepository(dynamodb_client(), store_settings().table_name)
 
 
 @cache
 def flow_service() -> FlowService:
-    from decision_flows.domain.service import FlowService
-
     return FlowService(flow_repository())
 
 
