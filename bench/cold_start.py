@@ -55,6 +55,11 @@ ok = True
 """
 FLOOR = "floor"
 GOAL_RATIO = 1.4
+PYDANTIC_NAMES = """
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StringConstraints, TypeAdapter, ValidationError
+from pydantic import field_serializer, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+"""
 # The parts of one API function's init, each step adding one to the previous ones.
 PARTS_OF = "PublishFunction"
 PARTS = [
@@ -64,8 +69,8 @@ PARTS = [
         "powertools HTTP API resolver",
         "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\nAPIGatewayHttpResolver()",
     ),
-    # `import pydantic` alone loads a lazy shell; BaseModel brings the machinery every model needs.
-    ("pydantic (BaseModel and its machinery)", "from pydantic import BaseModel"),
+    # `import pydantic` alone loads a lazy shell; the names the service's models use bring the rest.
+    ("pydantic (what the models import, before any model)", PYDANTIC_NAMES),
     (
         "the service's pydantic models (built at import)",
         "import decision_flows.models.requests, decision_flows.models.responses, decision_flows.models.queries",
