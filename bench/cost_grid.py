@@ -3,7 +3,8 @@
 Each cell gets fresh stores, so nothing of one cell weighs on the next. Reads are measured first;
 writes (publish, rollback, draft update) run inside ``Store.restored``, so each repetition finds
 the flow exactly as long as the cell says. Each route is sent ``repeats`` times for its bytes and
-once more, asking for consumed capacity, for what the endpoint reports.
+once more, asking for consumed capacity, for what the endpoint reports. The meter's estimate of
+the units DynamoDB would charge (bench/dynamo_meter.py) is taken from the first repetition.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from bench.cost_store import Store, moto_store, sized_config
-from bench.dynamo_meter import Call, Cost, only
+from bench.dynamo_meter import Call, Cost, Estimate, only
 from decision_flows_local.gateway import HttpResponse
 
 SUBJECT_KEY = "subject"
@@ -54,6 +55,8 @@ class RouteCost:
     capacity: list[tuple[str, float | None]]
     history: int  # the history length measured at (differs from the cell's only for rollback at 1)
     page_items: int | None = None
+    # (operation, units) DynamoDB would charge by its rules from the items' sizes: an estimate, not measured.
+    estimated: list[tuple[str, Estimate | None]] = field(default_factory=list)
 
     @property
     def stable(self) -> bool:
@@ -68,6 +71,13 @@ class RouteCost:
     @property
     def capacity_not_reported(self) -> list[str]:
         return [operation for operation, units in self.capacity if units is None]
+
+    @property
+    def estimate(self) -> Estimate | None:
+        """The estimated units of the route's own calls; None when a call was not estimated."""
+        if not self.estimated or any(units is None for _, units in self.estimated):
+            return None
+        return sum((units for _, units in self.estimated if units), Estimate())
 
 
 @dataclass
@@ -114,6 +124,7 @@ def measure(
         capacity=[(call.operation, call.capacity_units) for call in with_capacity.calls],
         history=history,
         page_items=page(response.body) if page else None,
+        estimated=[(call.operation, call.estimate) for call in plain[0].calls],
     )
     return cost, first_calls
 

@@ -1,4 +1,5 @@
-"""Turning the grid's cells into the results: goal verdicts, page checks, capacity, and the Markdown.
+"""Turning the grid's cells into the results: goal verdicts, page checks, capacity (as moto reports it,
+and as estimated by DynamoDB's rules), and the Markdown.
 
 The Markdown is made from the JSON payload alone, so it can be rebuilt from a saved run.
 """
@@ -10,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bench.cost_grid import HISTORY_PAGE, LIST_PAGES, VERSION_PAGES, Cell, RouteCost
-from bench.dynamo_meter import Call
+from bench.dynamo_meter import Call, Estimate
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW
 
 GOAL_RATIO = 1.05
@@ -19,31 +20,45 @@ OTHER_ROUTES = ("PUT draft", "GET live (cached)", "GET live (miss)")
 PAGE_LIMITS = {"GET versions (limit=50)": 50, "GET versions (default 100)": 100, "GET versions (limit=1000)": 1000}
 PAGE_LIMITS |= {"GET history": HISTORY_PAGE} | {name: int(query["limit"]) for name, query in LIST_PAGES.items()}
 PAGE_FAMILIES = {"versions": list(VERSION_PAGES), "list": list(LIST_PAGES)}
-FIGURES = ("round_trips", "request_bytes", "response_bytes", "capacity_units")
+# The figures a verdict compares. moto's reported capacity is a fixed placeholder, so the verdicts use
+# the estimate of what DynamoDB would charge instead (a figure that is 0 at the base is left out).
+FIGURES = ("round_trips", "request_bytes", "response_bytes", "estimated_read_units", "estimated_write_units")
 FIGURE_NAMES = {
     "round_trips": "round trips",
     "request_bytes": "request bytes",
     "response_bytes": "response bytes",
-    "capacity_units": "reported capacity",
+    "estimated_read_units": "estimated read units",
+    "estimated_write_units": "estimated write units",
+    "capacity_units": "reported capacity",  # in results saved before the estimate
 }
 
 
 def route_json(cost: RouteCost) -> dict[str, Any]:
     figures = asdict(cost)
     figures["capacity"] = [{"operation": op, "units": units} for op, units in cost.capacity]
+    figures["estimated"] = [estimate_json(units) | {"operation": op} for op, units in cost.estimated]
     figures |= {
         "stable": cost.stable,
         "capacity_units": cost.capacity_units,
         "capacity_not_reported": cost.capacity_not_reported,
     }
-    return figures
+    return figures | {f"estimated_{name}": units for name, units in estimate_json(cost.estimate).items()}
+
+
+def estimate_json(estimate: Estimate | None) -> dict[str, float | None]:
+    if estimate is None:
+        return {"read_units": None, "write_units": None}
+    return {"read_units": estimate.read_units, "write_units": estimate.write_units}
 
 
 def calls_json(calls: list[Call]) -> dict[str, Any]:
+    estimates = [call.estimate for call in calls]
+    total = None if None in estimates else sum((e for e in estimates if e), Estimate())
     return {
         "operations": [call.operation for call in calls],
         "request_bytes": sum(call.request_bytes for call in calls),
         "response_bytes": sum(call.response_bytes for call in calls),
+        "estimated": estimate_json(total),
     }
 
 
@@ -72,6 +87,7 @@ def payload(cells: list[Cell], repeats: int, run_seconds: float, store: str, met
         "other_routes": [ratios(at, route, size, lengths) for route in OTHER_ROUTES for size in sizes],
         "pages": pages(at, lengths, sizes),
         "capacity": capacity(cells_json),
+        "estimated_capacity": estimated_capacity(at, lengths, sizes),
         "not_counted": not_counted(cells),
         "cells": cells_json,
     }
@@ -92,7 +108,7 @@ def ratios(at: dict[tuple[int, int, str], Any], route: str, size: int, lengths: 
         figures = {
             name: round(at[(top, size, route)][name] / at[(base, size, route)][name], 3)
             for name in FIGURES
-            if at[(base, size, route)][name]
+            if at[(base, size, route)].get(name)
         }
         worst = max(figures, key=lambda name: figures[name])
         row["against"][str(base)] = {
@@ -167,6 +183,33 @@ def capacity(cells_json: list[dict[str, Any]]) -> dict[str, Any]:
             op: sorted(u for u in units if u is not None) for op, units in sorted(seen.items()) if units - {None}
         },
         "not_reported": sorted(op for op, units in seen.items() if units == {None}),
+    }
+
+
+ESTIMATE_RULES = (
+    "an estimate, not measured: DynamoDB's documented rules applied to the sizes of the items each call "
+    "reads or writes (attribute names + values, read from the store); reads in 4 KB units per item "
+    "(eventually consistent half, transactional double; a Query's items together), writes in 1 KB units "
+    "of the larger of the item before and after (transactional double; a ConditionCheck as a write); "
+    "a Query's items are the ones it returns; write units on global secondary indexes are left out"
+)
+
+
+def estimated_capacity(at: dict[tuple[int, int, str], Any], lengths: list[int], sizes: list[int]) -> dict[str, Any]:
+    """The estimated read and write units of each route's own calls, at every cell."""
+    routes = list(dict.fromkeys(route for (_, _, route) in at))
+    return {
+        "rules": ESTIMATE_RULES,
+        "rows": [
+            {
+                "route": route,
+                "config_bytes": size,
+                "read_units": {str(n): at[(n, size, route)]["estimated_read_units"] for n in lengths},
+                "write_units": {str(n): at[(n, size, route)]["estimated_write_units"] for n in lengths},
+            }
+            for route in routes
+            for size in sizes
+        ],
     }
 
 

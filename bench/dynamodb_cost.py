@@ -2,19 +2,25 @@
 
 Every route is driven through the real handlers (decision_flows_local.gateway) against an
 in-process moto DynamoDB built from template.yaml. botocore's events on the service's client give,
-per request: the calls (round trips and operations), request and response bytes, and the consumed
-capacity the endpoint reports when asked. Long histories are written directly (see
+per request: the calls (round trips and operations), request and response bytes, the consumed
+capacity the endpoint reports when asked (moto's are fixed placeholders), and an estimate of the
+capacity units DynamoDB would charge, by its documented rules, from the sizes of the items each call
+reads or writes (bench/dynamo_meter.py). Each route's figures are its own calls: every request also
+makes the rate-limit UpdateItem (and a write with an Idempotency-Key the idempotency calls), reported
+apart. Long histories are written directly (see
 tests/support/history.py), writes are undone after each measurement, so every figure is taken at
 exactly the history length of its cell. Writes bench/results/dynamodb_cost.json and .md and
 bench/results/cost_vs_history.png.
 
     python -m bench.dynamodb_cost            # 1, 100, 1 000, 10 000 versions x 2, 50, 250 KB
     python -m bench.dynamodb_cost --quick    # a smoke run (1, 100, 300 versions x 2, 50 KB), printed only
+    python -m bench.dynamodb_cost --render   # the Markdown and the chart again from the saved JSON
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -34,12 +40,16 @@ QUICK_CONFIG_BYTES = (2 * 1024, 50 * 1024)
 REPEATS = 3
 # Idempotency records are measured once per config size, at this history length (or the first).
 IDEMPOTENCY_AT = 100
+NAME = "dynamodb_cost"
 CHART = report.RESULTS / "cost_vs_history.png"
 METHOD = (
     "Real handlers against in-process moto (tables from template.yaml); per request, botocore's "
     "request-created and after-call events on the service's client count the calls and the bytes of "
     "their HTTP bodies; a separate repetition adds ReturnConsumedCapacity=TOTAL to every data operation "
-    "and reads ConsumedCapacity from the parsed response. Histories are written as the access layer "
+    "and reads ConsumedCapacity from the parsed response (moto's figures are fixed placeholders); the "
+    "estimated read and write units apply DynamoDB's documented rules to the sizes of the items each call "
+    "reads or writes, read from moto's tables before and after the call (a Query's from its response). "
+    "Histories are written as the access layer "
     "writes them; the live version is published through the API; writes are undone after each "
     "measurement so that every repetition meets the same history. One moto check is corrected for the run: "
     "moto 5.2 refuses an update that replaces a large attribute by counting the old and the new value "
@@ -67,11 +77,26 @@ def _quiet(_: str) -> None:
     pass
 
 
+def render() -> None:
+    """bench/results/dynamodb_cost.md and the chart, made again from the saved JSON (left as it is)."""
+    results = json.loads((report.RESULTS / f"{NAME}.json").read_text())
+    text = markdown(results)
+    (report.RESULTS / f"{NAME}.md").write_text(text.rstrip() + "\n")
+    draw(results, CHART)
+    print(text)
+    print(f"chart: {CHART.relative_to(report.ROOT)}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a smoke run on a small grid")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="a smoke run on a small grid")
+    mode.add_argument("--render", action="store_true", help="the Markdown and the chart from the saved JSON")
     parser.add_argument("--repeats", type=int, default=REPEATS)
     options = parser.parse_args(argv)
+    if options.render:
+        render()
+        return 0
     os.environ.update(fake_aws_environment())
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
@@ -80,7 +105,7 @@ def main(argv: list[str]) -> int:
     if options.quick:  # a smoke run leaves the last full run's results in place
         print(markdown(results))
         return 0
-    report.write("dynamodb_cost", results, markdown(results))
+    report.write(NAME, results, markdown(results))
     draw(results, CHART)
     print(f"chart: {CHART.relative_to(report.ROOT)}")
     return 0
