@@ -1,4 +1,9 @@
-"""The few statistics the benchmarks report."""
+"""The few statistics the benchmarks report; every median and percentile in bench/ comes from here.
+
+- ``median``: the middle value, or the mean of the middle two for an even count (statistics.median).
+- ``percentile``: by nearest rank, so always a value that was observed (no interpolation): p90 of
+  200 samples is the 180th smallest, p99 of 50 is the largest, p50 of an even count the lower middle.
+"""
 
 from __future__ import annotations
 
