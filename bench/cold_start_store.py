@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,18 +18,17 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from bench.support import BASE, REGION, TENANT, environment, fake_aws_environment
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller, build_event
 from decision_flows_local.streams import StreamPoller
+from tests.support.local_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-TENANT = "tenant-bench"
 CALLER = Caller(TENANT, "admin", "bench@tenant-bench.example")
-BASE = Api.BASE
 # A realistic draft: the one the sample create event carries.
 DRAFT = json.loads(json.loads((ROOT / "events" / "create-flow.json").read_text())["body"])["draftConfig"]
 SECOND_DRAFT = {**DRAFT, "nodes": [*DRAFT["nodes"][:-1], {**DRAFT["nodes"][-1], "config": {"top": 3}}]}
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @dataclass
@@ -47,13 +45,6 @@ class EventFiles:
 
     def of(self, function: str, sample: int) -> Path:
         return self.files[function, sample]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def created(api: Api, key: str) -> dict[str, Any]:
@@ -82,7 +73,7 @@ def authorizer_event(plaintext_key: str) -> dict[str, Any]:
     return {
         **event,
         "type": "REQUEST",
-        "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/GET{BASE}",
+        "routeArn": f"arn:aws:execute-api:{REGION}:123456789012:local/$default/GET{BASE}",
         "identitySource": [f"Bearer {plaintext_key}", TENANT],
     }
 
@@ -135,18 +126,15 @@ def seeded_store(samples: int) -> Iterator[tuple[EventFiles, dict[str, str]]]:
     endpoint = f"http://127.0.0.1:{port}"
     # Seeding is not rate limited; the probes count their request as a caller's would, under a
     # limit they do not reach.
-    seeding = {**CREDENTIALS, **template.function_environment(), "DYNAMODB_ENDPOINT_URL": endpoint}
-    saved = dict(os.environ)
-    os.environ.update({**seeding, "RATE_LIMIT_PER_MINUTE": "0"})
+    seeding = {**fake_aws_environment(), "DYNAMODB_ENDPOINT_URL": endpoint}
     try:
-        wiring.reset()
-        template.create_tables(dynamodb_client())
-        with TemporaryDirectory() as folder:
-            events = EventFiles(Path(folder))
-            write_events(events, samples, Api(CALLER), StreamPoller.for_template(dynamodb_client()))
-            yield events, {**seeding, "RATE_LIMIT_PER_MINUTE": "1000000"}
+        with environment({**seeding, "RATE_LIMIT_PER_MINUTE": "0"}):
+            wiring.reset()
+            template.create_tables(dynamodb_client())
+            with TemporaryDirectory() as folder:
+                events = EventFiles(Path(folder))
+                write_events(events, samples, Api(CALLER), StreamPoller.for_template(dynamodb_client()))
+                yield events, {**seeding, "RATE_LIMIT_PER_MINUTE": "1000000"}
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
         wiring.reset()
         server.stop()

@@ -11,28 +11,14 @@ from typing import Any
 from unittest.mock import patch
 
 from bench.dynamo_meter import Meter
-from decision_flows import wiring
+from bench.support import TENANT
 from decision_flows.dal import keys
-from decision_flows.dal.client import dynamodb_client, store_settings
+from decision_flows.dal.client import store_settings
 from decision_flows.domain.pipeline import canonical_json
-from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.store import embedded_table, embedded_tables
 from tests.support.configs import v2_config
 from tests.support.history import ItemWriter, seed_change_log, seed_history
-
-TENANT = "tenant-bench"
-REGION = "us-east-1"
-
-
-def fake_aws_environment() -> dict[str, str]:
-    """What the functions see in the tests: fake credentials, the region, the template's variables."""
-    return {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_SESSION_TOKEN": "bench",
-        "AWS_DEFAULT_REGION": REGION,
-        **template.function_environment(),
-    }
 
 
 def sized_config(size: int, label: str) -> dict[str, Any]:
@@ -103,19 +89,13 @@ class Store:
 @contextmanager
 def moto_store() -> Iterator[Store]:
     """A fresh in-process moto DynamoDB with the template's tables; handlers build their client on it.
-    Needs the environment of ``fake_aws_environment`` (tests/conftest.py sets the same)."""
-    from moto import mock_aws
+    Needs bench.support's fake AWS environment (tests/conftest.py sets the same)."""
     from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 
-    with mock_aws(), patch.object(LimitedSizeDict, "__setitem__", _set_attribute_within_the_item_limit):
-        wiring.reset()
-        client = dynamodb_client()
-        template.create_tables(client)
-        try:
-            meter = Meter(client, MotoItems())
-            yield Store(client, meter, Api(Caller(TENANT, "admin", "someone@x")), moto_item_writer())
-        finally:
-            wiring.reset()
+    limit = patch.object(LimitedSizeDict, "__setitem__", _set_attribute_within_the_item_limit)
+    with limit, embedded_tables() as client:
+        meter = Meter(client, MotoItems())
+        yield Store(client, meter, Api(Caller(TENANT, "admin", "someone@x")), moto_item_writer())
 
 
 # moto's item limit (DynamoDB's 400 KB, "between 409 and 410 KB" measured, by moto's own sizing).
@@ -140,25 +120,18 @@ def _set_attribute_within_the_item_limit(item: dict[str, Any], name: str, value:
     dict.__setitem__(item, name, value)
 
 
-def _moto_backend() -> Any:
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
-
-
 class MotoItems:
     """The meter's view of moto's tables (``StoredItems``): an item as it is now, by key, read from
     the backend directly, so the capacity estimate sizes whole items without a metered call."""
 
     def key_names(self, table: str) -> tuple[str, ...]:
-        found = _moto_backend().get_table(table)
+        found = embedded_table(table)
         return (found.hash_key_attr,) + ((found.range_key_attr,) if found.range_key_attr else ())
 
     def item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         from moto.dynamodb.models.dynamo_type import DynamoType
 
-        found = _moto_backend().get_table(table)
+        found = embedded_table(table)
         range_key = DynamoType(key[found.range_key_attr]) if found.range_key_attr else None
         stored = found.get_item(DynamoType(key[found.hash_key_attr]), range_key)
         return None if stored is None else dict(stored.to_json()["Attributes"])
@@ -170,12 +143,13 @@ def moto_item_writer() -> ItemWriter:
     Through the client every item would be serialised and parsed into its own copy of its config:
     10 000 snapshots of 250 KB would take 2.5 GB; here they share one string. The seeding also
     leaves no stream records: the consumer never runs in the benchmark, and moto would otherwise
-    deep-copy them with the table on every later transaction (real DynamoDB copies nothing).
+    deep-copy them with the table on every later transaction (real DynamoDB copies nothing). The
+    shard is set aside rather than its records dropped afterwards (decision_flows_local.store's
+    drop_stream_records): moto would serialise every 250 KB item once more to size its record.
     """
-    backend = _moto_backend()
 
     def write(table_name: str, wire_items: list[dict[str, Any]]) -> None:
-        table = backend.get_table(table_name)
+        table = embedded_table(table_name)
         stream, table.stream_shard = table.stream_shard, None
         try:
             for item in wire_items:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from typing import Any
@@ -31,7 +30,7 @@ from bench.cost_chart import draw
 from bench.cost_grid import Cell, measure_grid
 from bench.cost_markdown import markdown
 from bench.cost_report import payload
-from bench.cost_store import fake_aws_environment
+from bench.support import environment, fake_aws_environment
 
 HISTORY_LENGTHS = (1, 100, 1_000, 10_000)
 CONFIG_BYTES = (2 * 1024, 50 * 1024, 250 * 1024)
@@ -66,7 +65,8 @@ def store_description() -> str:
 def measure(
     lengths: tuple[int, ...], sizes: tuple[int, ...], repeats: int = REPEATS, progress: bool = False
 ) -> dict[str, Any]:
-    """The whole grid, as the JSON payload. Needs the fake AWS environment (tests/conftest.py sets it)."""
+    """The whole grid, as the JSON payload. Needs bench.support's fake AWS environment (tests/conftest.py
+    sets the same)."""
     started = time.perf_counter()
     idempotency_at = IDEMPOTENCY_AT if IDEMPOTENCY_AT in lengths else lengths[0]
     cells: list[Cell] = measure_grid(lengths, sizes, repeats, idempotency_at, report=print if progress else _quiet)
@@ -97,11 +97,9 @@ def main(argv: list[str]) -> int:
     if options.render:
         render()
         return 0
-    os.environ.update(fake_aws_environment())
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
     lengths, sizes = (QUICK_HISTORY_LENGTHS, QUICK_CONFIG_BYTES) if options.quick else (HISTORY_LENGTHS, CONFIG_BYTES)
-    results = measure(lengths, sizes, options.repeats, progress=True)
+    with environment(fake_aws_environment()):
+        results = measure(lengths, sizes, options.repeats, progress=True)
     if options.quick:  # a smoke run leaves the last full run's results in place
         print(markdown(results))
         return 0

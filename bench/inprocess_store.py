@@ -10,28 +10,22 @@ a route, real or baseline, meets the same store.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.support import environment, fake_aws_environment
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.store import drop_stream_records, embedded_tables
 from tests.support.configs import v2_config
 
-REGION = "us-east-1"
+# Not bench.support's tenant: the overhead's figures were measured with this one, and its length is
+# in every key the requests carry.
 TENANT = "tenant-a"
 # Every request still makes the rate limit's conditional UpdateItem; no run comes near this limit.
 RATE_LIMIT_NO_RUN_REACHES = "1000000000"
-ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_SESSION_TOKEN": "bench",
-    "AWS_DEFAULT_REGION": REGION,
-    # botocore >= 1.44.4 sends stream calls to an account endpoint moto does not serve (seeding reads the stream).
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-}
 # A pipeline of realistic size: a source, scoring, ranking and eight enrichment nodes (about 770 bytes).
 ENRICHMENT_NODES = 8
 MAIN_FLOW_VERSIONS = 25
@@ -51,29 +45,9 @@ class Seeded:
 def in_process_store() -> Iterator[Any]:
     """moto with the template's tables and the functions' environment (restored afterwards); yields
     the service's own DynamoDB client."""
-    from moto import mock_aws
-
-    from decision_flows import wiring
-    from decision_flows.dal.client import dynamodb_client
-
-    wanted = {**ENVIRONMENT, **template.function_environment(), "RATE_LIMIT_PER_MINUTE": RATE_LIMIT_NO_RUN_REACHES}
-    wanted.pop("DYNAMODB_ENDPOINT_URL")
-    saved = {name: os.environ.get(name) for name in [*wanted, "DYNAMODB_ENDPOINT_URL", "AWS_PROFILE"]}
-    os.environ.update(wanted)
-    os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
-    os.environ.pop("AWS_PROFILE", None)
-    try:
-        with mock_aws():
-            wiring.reset()
-            template.create_tables(dynamodb_client())
-            yield dynamodb_client()
-    finally:
-        wiring.reset()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    wanted = {**fake_aws_environment(), "RATE_LIMIT_PER_MINUTE": RATE_LIMIT_NO_RUN_REACHES}
+    with environment(wanted), embedded_tables() as client:
+        yield client
 
 
 def seed(client: Any, caller: Caller) -> Seeded:
@@ -97,12 +71,12 @@ def seed(client: Any, caller: Caller) -> Seeded:
 
 def consume_stream(client: Any) -> None:
     """Hand the stream's records to the consumer, as `make serve` does, then drop them (see
-    drop_stream_records); a new poller starts at the trimmed shard's beginning (TRIM_HORIZON)."""
+    drop_all_stream_records); a new poller starts at the trimmed shard's beginning (TRIM_HORIZON)."""
     from decision_flows_local.streams import StreamPoller
 
     if given_up := StreamPoller.for_template(client).deliver():
         raise RuntimeError(f"the stream consumer gave up on {len(given_up)} seeding records")
-    drop_stream_records()
+    drop_all_stream_records()
 
 
 def _created(api: Api, key: str, name: str, config: dict[str, Any]) -> str:
@@ -116,15 +90,12 @@ def _ok(response: Any) -> Any:
     return response
 
 
-def drop_stream_records() -> None:
-    """Forget the flows table's stream records (moto keeps them all, and copies them in every
-    transaction); nothing reads the stream after seeding."""
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    for table in dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables.values():
-        if table.stream_shard is not None:
-            table.stream_shard.items.clear()
+def drop_all_stream_records() -> None:
+    """Forget the stream's records (moto keeps them all, and copies them in every transaction);
+    nothing reads the stream after seeding."""
+    names = template.table_names()
+    for consumer in template.stream_consumers():
+        drop_stream_records(names[consumer.table])
 
 
 @dataclass
@@ -147,7 +118,7 @@ class Checkpoint:
         for (_, sk), item in self.saved.items():
             if not sk.startswith(WRITTEN_ONCE):
                 self.client.put_item(TableName=self.table, Item=item)
-        drop_stream_records()
+        drop_all_stream_records()
 
     def _items(self, *, keys_only: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}

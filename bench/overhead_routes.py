@@ -9,10 +9,10 @@ from typing import Any
 
 from bench.baseline import handlers as baseline
 from bench.inprocess_store import Seeded
+from bench.support import BASE
 from decision_flows_local import gateway, template
 from tests.support.configs import v2_config
 
-BASE = "/api/v1/decision-flows"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 

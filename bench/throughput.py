@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench import report
-from bench.throughput_clients import BASE, Cell, run_cell
+from bench.support import BASE
+from bench.throughput_clients import Cell, run_cell
 from bench.throughput_report import markdown, payload
 from tests.support.configs import v2_config
 from tests.support.local_server import Server, running_server

@@ -20,10 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.stats import ms, percentile
+from bench.support import BASE
 from tests.support.configs import v2_config
 from tests.support.local_server import ADMIN_KEY, Server
 
-BASE = "/api/v1/decision-flows"
 HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}", "X-Tenant-Id": "tenant-a"}
 CONFLICT = 409
 

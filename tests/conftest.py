@@ -14,6 +14,7 @@ import pytest
 
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.store import embedded_tables
 from decision_flows_local.streams import StreamPoller
 
 TENANT_A = "tenant-a"
@@ -35,16 +36,8 @@ os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     """A fresh moto DynamoDB with the template's tables; handlers build their clients against it."""
-    from moto import mock_aws
-
-    from decision_flows import wiring
-    from decision_flows.dal.client import dynamodb_client
-
-    with mock_aws():
-        wiring.reset()
-        template.create_tables(dynamodb_client())
-        yield dynamodb_client()
-        wiring.reset()
+    with embedded_tables() as client:
+        yield client
 
 
 @pytest.fixture

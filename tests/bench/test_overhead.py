@@ -19,8 +19,9 @@ from bench.baseline import views, wire
 from bench.dynamodb_probe import Call
 from bench.inprocess_store import Seeded
 from bench.overhead_compare import ClockMasks, Observed, differences, exchange
-from bench.overhead_routes import BASE, Route, routes
+from bench.overhead_routes import Route, routes
 from bench.overhead_sampling import RouteResult, Run, Side, measure
+from bench.support import BASE
 
 BASELINE_PACKAGE = Path(baseline.__file__).parent
 # What the floor may not use: the service's own code and the libraries it is built on.

@@ -1,9 +1,14 @@
 """The DynamoDB a local run talks to: an embedded in-memory one (moto) by default, or the endpoint
-``DYNAMODB_ENDPOINT_URL`` names. Tables come from template.yaml and are created when missing."""
+``DYNAMODB_ENDPOINT_URL`` names. Tables come from template.yaml and are created when missing.
+
+The tests and the benchmarks use the same embedded store: ``embedded_tables`` sets it up, and
+``drop_stream_records`` keeps its stream from growing."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from decision_flows_local import template
@@ -41,21 +46,59 @@ class LocalStore:
         return self._mock is not None
 
     def forget_stream_records(self, table_name: str, through_sequence_number: int) -> None:
-        """Drop the embedded stream's records up to one the consumer has had. moto keeps every
-        record and copies them all in each transaction, so without this a session's writes slowed
-        down as it went on (≈2.7 ms more per record kept, bench/overhead.py)."""
-        from moto.core.models import DEFAULT_ACCOUNT_ID
-        from moto.dynamodb.models import dynamodb_backends
-
-        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables[table_name]
-        shard = table.stream_shard
-        delivered = through_sequence_number - shard.starting_sequence_number + 1 if shard else 0
-        if shard and delivered > 0:
-            # Sequence numbers are positions counted from the shard's start: move the start along.
-            del shard.items[:delivered]
-            shard.starting_sequence_number += delivered
+        """Drop the embedded stream's records up to one the consumer has had. Without this a
+        session's writes slowed down as it went on (≈2.7 ms more per record kept, bench/overhead.py)."""
+        drop_stream_records(table_name, through_sequence_number)
 
     def stop(self) -> None:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+
+
+@contextmanager
+def embedded_tables() -> Iterator[Any]:
+    """A fresh embedded DynamoDB with the template's tables, for the duration of the block; the
+    handlers build their clients on it. Yields the client that created the tables. Needs fake
+    credentials and a region in the environment, and no ``DYNAMODB_ENDPOINT_URL``."""
+    from moto import mock_aws
+
+    from decision_flows import wiring
+    from decision_flows.dal.client import dynamodb_client
+
+    with mock_aws():
+        # The handlers' cached clients and repositories belong to whatever store came before.
+        wiring.reset()
+        try:
+            client = dynamodb_client()
+            template.create_tables(client)
+            yield client
+        finally:
+            wiring.reset()
+
+
+def embedded_table(table_name: str) -> Any:
+    """moto's own table behind the embedded store, for what the DynamoDB API cannot do."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables[table_name]
+
+
+def drop_stream_records(table_name: str, through_sequence_number: int | None = None) -> None:
+    """Drop the embedded table's stream records: those up to ``through_sequence_number``, or all.
+
+    moto keeps every record and copies them all in each transaction, where DynamoDB copies nothing;
+    whoever has had the records drops them so that later writes do not pay for earlier ones."""
+    shard = embedded_table(table_name).stream_shard
+    if shard is None:
+        return
+    if through_sequence_number is None:
+        dropped = len(shard.items)
+    else:
+        dropped = through_sequence_number - shard.starting_sequence_number + 1
+    if dropped > 0:
+        # Sequence numbers are positions counted from the shard's start: move the start along, so
+        # that a reader at TRIM_HORIZON or after the last record it had still finds the next one.
+        del shard.items[:dropped]
+        shard.starting_sequence_number += dropped
