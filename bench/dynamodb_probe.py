@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.dynamo_meter import tables_named
+
 
 @dataclass
 class Call:
@@ -37,16 +39,7 @@ class Call:
 
     def describe(self) -> str:
         """The operation and the tables it named, e.g. ``GetItem(FlowsTable)``."""
-        return f"{self.operation}({', '.join(tables_named(json.loads(self.request or b'{}')))})"
-
-
-def tables_named(request: dict[str, Any]) -> list[str]:
-    """The tables a request names, for a transaction or a batch read those of its statements."""
-    tables = {body["TableName"] for item in request.get("TransactItems", []) for body in item.values()}
-    tables |= set(request.get("RequestItems", {}))
-    if "TableName" in request:
-        tables.add(request["TableName"])
-    return sorted(tables)
+        return f"{self.operation}({', '.join(sorted(tables_named(json.loads(self.request or b'{}'))))})"
 
 
 @dataclass

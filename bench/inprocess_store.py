@@ -70,13 +70,12 @@ def seed(client: Any, caller: Caller) -> Seeded:
 
 
 def consume_stream(client: Any) -> None:
-    """Hand the stream's records to the consumer, as `make serve` does, then drop them (see
-    drop_all_stream_records); a new poller starts at the trimmed shard's beginning (TRIM_HORIZON)."""
+    """Hand the stream's records to the consumer and drop them, as `make serve` does; a new poller
+    starts at the trimmed shard's beginning (TRIM_HORIZON)."""
     from decision_flows_local.streams import StreamPoller
 
-    if given_up := StreamPoller.for_template(client).deliver():
+    if given_up := StreamPoller.for_template(client, forget=drop_stream_records).deliver():
         raise RuntimeError(f"the stream consumer gave up on {len(given_up)} seeding records")
-    drop_all_stream_records()
 
 
 def _created(api: Api, key: str, name: str, config: dict[str, Any]) -> str:

@@ -48,7 +48,6 @@ print(json.dumps({{
     "store_s": sum(store),
     "ok": ok,
     "xray_modules": sorted(name for name in sys.modules if name.startswith("aws_xray_sdk")),
-    "modules": len(sys.modules),
 }}))
 """
 
@@ -60,11 +59,6 @@ class Sample:
     store_s: float
     ok: bool
     xray_modules: list[str]
-    modules: int
-
-    @property
-    def total_s(self) -> float:
-        return self.init_s + self.first_request_s
 
 
 def python() -> Path:

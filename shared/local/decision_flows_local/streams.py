@@ -38,9 +38,8 @@ class StreamPoller:
         self._forget = forget
         self._streams = streams
         self._lock = lock or nullcontext()
-        self.stream_arn: str = dynamodb.describe_table(TableName=template.table_names()[consumer.table])["Table"][
-            "LatestStreamArn"
-        ]
+        self.table_name = template.table_names()[consumer.table]
+        self.stream_arn: str = dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
         self._iterators: dict[str, str | None] = {}
 
     @classmethod
@@ -96,7 +95,7 @@ class StreamPoller:
         if self._forget is not None and pending:
             with self._lock:
                 last = max(int(record["dynamodb"]["SequenceNumber"]) for record in pending)
-                self._forget(template.table_names()[self.consumer.table], last)
+                self._forget(self.table_name, last)
         return given_up
 
     def run(self, stop: threading.Event, interval_seconds: float = 0.2) -> None:
