@@ -12,7 +12,7 @@ from http import HTTPStatus
 from importlib.metadata import version
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
@@ -20,6 +20,7 @@ from decision_flows.models import queries, requests
 from decision_flows.models import responses as views
 from decision_flows.web.idempotency import MAX_KEY_LENGTH
 from decision_flows_local import template
+from decision_flows_local.streams import StreamConsumerStatus
 
 FLOWS = "/api/v1/decision-flows"
 JSON, PROBLEM = "application/json", "application/problem+json"
@@ -48,7 +49,12 @@ class GatewayMessage(BaseModel):
 
 
 class Health(BaseModel):
+    """The API is up. Local runs (`make serve`) add how their in-process stream consumer is doing."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
     status: Literal["ok"]
+    stream_consumer: StreamConsumerStatus | None = Field(default=None, alias="streamConsumer")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from decision_flows_local.store import LocalStore
+    from decision_flows_local.streams import StreamPoller
 
 LOCAL_DEFAULTS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -39,16 +42,22 @@ LOCAL_DEFAULTS = {
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 log = logging.getLogger("decision_flows_local")
 DOC_PAGES = ("/openapi.json", "/swagger", "/swagger.js", "/swagger.css")
+HEALTH = "/api/v1/health"
 
 
 class LocalApi:
-    """A WSGI application that plays API Gateway in front of the template's functions."""
+    """A WSGI application that plays API Gateway in front of the template's functions.
 
-    def __init__(self) -> None:
+    ``lock`` is shared with the stream poller (the consumer's writes are requests to DynamoDB too);
+    ``consumer_status``, when given, is added to the health check's answer as ``streamConsumer``."""
+
+    def __init__(
+        self, lock: threading.Lock | None = None, consumer_status: Callable[[], BaseModel] | None = None
+    ) -> None:
         from decision_flows_local import template
 
-        # Shared with the stream poller: the consumer's writes are requests to DynamoDB too.
-        self.lock = threading.Lock()
+        self.lock = lock or threading.Lock()
+        self._consumer_status = consumer_status
         # Import every handler now: cold starts happen once, before the first request.
         for route in template.routes():
             template.handler(route.function)
@@ -79,6 +88,9 @@ class LocalApi:
             result = template.handler(gateway.function_for(method, path))(authorized, gateway.LambdaContext())
         data = result.get("body") or ""
         payload = base64.b64decode(data) if result.get("isBase64Encoded") else data.encode()
+        if path == HEALTH and result["statusCode"] == 200 and self._consumer_status is not None:
+            consumer = self._consumer_status().model_dump(mode="json", by_alias=True)
+            payload = json.dumps({**json.loads(payload), "streamConsumer": consumer}).encode()
         return _send(start_response, result["statusCode"], dict(result.get("headers") or {}), payload)
 
 
@@ -112,16 +124,20 @@ def doc_page(path: str) -> tuple[int, dict[str, str], bytes]:
     return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
 
 
-def start_stream_poller(lock: threading.Lock, store: LocalStore) -> threading.Event:
-    """Run the template's stream consumer in-process on the flows table's stream; set the event to stop."""
+def stream_poller(lock: threading.Lock, store: LocalStore) -> StreamPoller:
+    """The template's stream consumer on the flows table's stream, sharing the requests' lock."""
     from decision_flows.dal.client import dynamodb_client
     from decision_flows_local.streams import StreamPoller
 
     forget = store.forget_stream_records if store.embedded else None
-    poller = StreamPoller.for_template(dynamodb_client(), lock=lock, forget=forget)
+    return StreamPoller.for_template(dynamodb_client(), lock=lock, forget=forget)
+
+
+def start_polling(poller: StreamPoller) -> threading.Event:
+    """Run the poller in a thread; set the event to stop it."""
     stop = threading.Event()
     threading.Thread(target=poller.run, args=(stop,), name="stream-poller", daemon=True).start()
-    print(f"stream: {poller.consumer.function} reads {poller.consumer.table}'s stream in-process")
+    print(f"stream: {poller.consumer.function} reads {poller.consumer.table}'s stream in-process ({HEALTH} reports it)")
     return stop
 
 
@@ -155,8 +171,10 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         store.stop()
         return 1
-    app = LocalApi()
-    stop_polling = start_stream_poller(app.lock, store)
+    lock = threading.Lock()
+    poller = stream_poller(lock, store)
+    app = LocalApi(lock, poller.status)
+    stop_polling = start_polling(poller)
 
     class RequestLog(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

@@ -1,6 +1,7 @@
 """The DynamoDB a local run talks to: an embedded in-memory one (moto) by default, or the endpoint
 ``DYNAMODB_ENDPOINT_URL`` names. Tables come from template.yaml and are created when missing.
 
+The embedded store's transactions are all or nothing without copying tables (moto_transactions).
 The tests and the benchmarks use the same embedded store: ``embedded_tables`` sets it up, and
 ``drop_stream_records`` keeps its stream from growing."""
 
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from decision_flows_local import template
+from decision_flows_local import moto_transactions, template
 
 
 class LocalStore:
@@ -31,6 +32,7 @@ class LocalStore:
             from moto import mock_aws
 
             os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
+            moto_transactions.install()
             self._mock = mock_aws()
             self._mock.start()
         from decision_flows import wiring
@@ -46,9 +48,11 @@ class LocalStore:
         return self._mock is not None
 
     def forget_stream_records(self, table_name: str, through_sequence_number: int) -> None:
-        """Drop the embedded stream's records up to one the consumer has had. Without this a
-        session's writes slowed down as it went on (≈2.7 ms more per record kept, bench/overhead.py)."""
+        """Drop the embedded stream's records up to one the consumer has had, and the iterators it
+        used (moto keeps every iterator ever issued; the poller takes fresh ones each poll), so that a
+        long session's memory does not grow with every write and every poll."""
         drop_stream_records(table_name, through_sequence_number)
+        _streams_backend().shard_iterators.clear()
 
     def stop(self) -> None:
         if self._mock is not None:
@@ -66,6 +70,7 @@ def embedded_tables() -> Iterator[Any]:
     from decision_flows import wiring
     from decision_flows.dal.client import dynamodb_client
 
+    moto_transactions.install()
     with mock_aws():
         # The handlers' cached clients and repositories belong to whatever store came before.
         wiring.reset()
@@ -83,6 +88,13 @@ def embedded_table(table_name: str) -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
     return dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables[table_name]
+
+
+def _streams_backend() -> Any:
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    return dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
 
 
 def drop_stream_records(table_name: str, through_sequence_number: int | None = None) -> None:
