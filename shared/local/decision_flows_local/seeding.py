@@ -8,7 +8,8 @@ from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.domain.api_keys import hash_key, looks_like_api_key, new_api_key
 from decision_flows.domain.service import utc_now
-from decision_flows.models.api_key import PREFIX_LENGTH
+from decision_flows.domain.errors import Conflict
+from decision_flows.models.api_key import PREFIX_LENGTH, ApiKey
 from decision_flows.models.identity import Role
 
 DEFAULT_TENANT = "tenant-local"
@@ -40,6 +41,26 @@ def seed_api_keys(spec: str) -> list[str]:
         except KeyError:
             raise SeedError(f"LOCAL_API_KEYS: role {role_name!r} is not viewer, editor or admin") from None
         _, key = new_api_key(tenant, role, "LOCAL_API_KEYS", "test", utc_now())
-        repository.put(key.model_copy(update={"key_hash": hash_key(plaintext), "prefix": plaintext[:PREFIX_LENGTH]}))
-        lines.append(f"API key {plaintext[:PREFIX_LENGTH]}… → {tenant}:{role_name}")
+        key = key.model_copy(update={"key_hash": hash_key(plaintext), "prefix": plaintext[:PREFIX_LENGTH]})
+        kept = _store_or_keep(repository, key)
+        lines.append(f"API key {key.prefix}… → {tenant}:{role_name}" + (" (already stored)" if kept else ""))
     return lines
+
+
+def _store_or_keep(repository: ApiKeyRepository, key: ApiKey) -> bool:
+    """Store ``key``; True when a kept store (a restart) already holds it with the same grant."""
+    try:
+        repository.put(key)
+        return False
+    except Conflict:
+        stored = repository.get_by_hash(key.key_hash)
+    if stored is None:  # refused a moment ago, gone now: nothing sensible to do but say so
+        raise SeedError(f"LOCAL_API_KEYS: key {key.prefix}… could not be stored; try again")
+    if (stored.tenant_id, stored.role, stored.is_active) != (key.tenant_id, key.role, True):
+        grant = f"{stored.tenant_id}:{stored.role.name.lower()}" + ("" if stored.is_active else ", revoked")
+        raise SeedError(
+            f"LOCAL_API_KEYS: key {key.prefix}… is already stored as {stored.key_id} ({grant}), not as"
+            f" {key.tenant_id}:{key.role.name.lower()}; give it its stored grant, or use another key"
+            f" (a store's keys are managed with `python -m decision_flows.keys`)"
+        )
+    return True

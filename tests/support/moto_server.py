@@ -1,0 +1,46 @@
+"""A stand-alone moto server in its own process: the DynamoDB endpoint a test points
+``DYNAMODB_ENDPOINT_URL`` at. It is plain moto, untouched by the embedded store's transaction journal,
+so what works against it works because the local tooling follows the DynamoDB APIs, not moto's
+in-process details."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.request import Request, urlopen
+
+from tests.support.local_server import free_port
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """Start ``moto_server`` on a free loopback port; yield its URL; stop it afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,  # werkzeug logs every request: nobody reads it, so it must not fill a pipe
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("moto_server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def reset(url: str) -> None:
+    """Forget every table: moto's own reset call."""
+    urlopen(Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310 (loopback)
