@@ -245,9 +245,7 @@ def test_after_a_refused_write_later_writes_reach_history_and_live(
     assert poller.status().keeping_up
 
 
-def test_a_stale_live_write_of_the_consumer_is_refused_and_the_stream_goes_on(
-    admin: Api, poller: StreamPoller
-) -> None:
+def test_a_stale_live_write_of_the_consumer_is_refused_and_the_stream_goes_on(admin: Api, poller: StreamPoller) -> None:
     # Given a flow published, and /live read before the consumer ran (the read fills the live entry)
     flow = Flow(admin, "early").create()
     flow.publish()

@@ -20,7 +20,7 @@ from tests.support.local_server import free_port
 def moto_server() -> Iterator[str]:
     """Start ``moto_server`` on a free loopback port; yield its URL; stop it afterwards."""
     port = free_port()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,  # werkzeug logs every request: nobody reads it, so it must not fill a pipe
         stderr=subprocess.DEVNULL,
