@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.local_server import Server, running_server
+from tests.support.moto_server import moto_server
 
 
 @pytest.fixture
@@ -21,3 +22,10 @@ def module_server() -> Iterator[Server]:
     """One server for a module's tests that only send requests."""
     with running_server() as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """A plain moto server in its own process, for ``DYNAMODB_ENDPOINT_URL``; reset it to start afresh."""
+    with moto_server() as url:
+        yield url

@@ -36,12 +36,6 @@ RACER = Identity(tenant_id=TENANT_A, role=Role.ADMIN, principal="racer@a.example
 REFUSALS = {"TransactionCanceledException", "ConditionalCheckFailedException"}
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server.moto_server() as url:
-        yield url
-
-
 @pytest.fixture(params=["embedded", "endpoint"])
 def store(request: pytest.FixtureRequest) -> Iterator[LocalStore]:
     url = None
