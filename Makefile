@@ -13,7 +13,7 @@ TOOLS_BIN := $(TOOLS)/bin
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: serve invoke test reliability bench bench-cold-start browser lint format typecheck template-check build check clean
+.PHONY: serve invoke test reliability bench bench-cold-start bench-embedded-store browser lint format typecheck template-check build check clean
 
 serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:$${PORT:-3000}, no Docker
 	$(BIN)/python -m decision_flows_local.server
@@ -32,10 +32,14 @@ bench: build  ## every benchmark: figures in bench/results/, the README's perfor
 	$(BIN)/python -m bench.dynamodb_cost
 	$(BIN)/python -m bench.overhead
 	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.embedded_store
 	$(BIN)/python -m bench.report
 
 bench-cold-start: build  ## cold start of each function vs `import boto3; boto3.client("dynamodb")`, Lambda-like env
 	$(BIN)/python -m bench.cold_start
+
+bench-embedded-store: $(VENV)/.installed  ## publish latency on make serve at 100, 1 000 and 10 000 stored items
+	$(BIN)/python -m bench.embedded_store
 
 # The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),
 # installed once, so that `make test` alone still works on a fresh machine.

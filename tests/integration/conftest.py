@@ -27,5 +27,5 @@ def module_server() -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     """A plain moto server in its own process, for ``DYNAMODB_ENDPOINT_URL``; reset it to start afresh."""
-    with moto_server() as url:
-        yield url
+    with moto_server() as started:
+        yield started.url

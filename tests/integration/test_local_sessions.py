@@ -251,3 +251,26 @@ class TestRestartAgainstAKeptStore:
         assert "is already stored as key_" in output
         assert "(tenant-a:admin), not as tenant-a:viewer" in output
         assert "Traceback" not in output
+
+
+def test_a_store_that_goes_away_is_logged_once_and_shown_by_health() -> None:
+    # Given a server against a moto server of its own, with a write the consumer has had
+    with moto_server.moto_server() as store, running_server(DYNAMODB_ENDPOINT_URL=store.url) as server:
+        status, flow = server.call("POST", FLOWS, body={"key": "k", "name": "K", "draftConfig": v2_config()})
+        assert status == 201
+        assert eventually(lambda: len(history(server, flow["id"])) == 1)
+
+        # When the store stops answering
+        store.stop()
+
+        def consumer() -> dict[str, Any]:
+            state: dict[str, Any] = server.send("GET", "/api/v1/health", key=None).json()["streamConsumer"]
+            return state
+
+        assert eventually(lambda: consumer()["consecutiveFailures"] >= 3, seconds=30)
+
+        # Then health says the consumer is not keeping up, and why; the log says it once, not per poll
+        state = consumer()
+        assert state["keepingUp"] is False
+        assert "Could not connect" in state["lastError"]["message"]
+        assert "".join(server.output).count("stream poll failed") == 1

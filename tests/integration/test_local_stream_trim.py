@@ -1,7 +1,8 @@
 """`make serve`'s embedded store drops stream records once the consumer has had them.
 
-moto keeps every record and copies them all in each transaction, so a long local session's writes
-used to slow down as it went on. Dropping delivered records must not lose or repeat any change.
+moto keeps every record with its item images for as long as the process lives, so a long local
+session's memory would grow with every write. Dropping delivered records must not lose or repeat
+any change.
 """
 
 from __future__ import annotations

@@ -11,20 +11,33 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.request import Request, urlopen
 
 from tests.support.local_server import free_port
 
 
+@dataclass
+class MotoServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=30)
+
+
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """Start ``moto_server`` on a free loopback port; yield its URL; stop it afterwards."""
+def moto_server() -> Iterator[MotoServer]:
+    """Start ``moto_server`` on a free loopback port; stop it afterwards (unless the test did)."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,  # werkzeug logs every request: nobody reads it, so it must not fill a pipe
         stderr=subprocess.DEVNULL,
     )
+    server = MotoServer(f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -35,10 +48,9 @@ def moto_server() -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("moto_server did not start") from None
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
 
 
 def reset(url: str) -> None:

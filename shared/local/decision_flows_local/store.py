@@ -100,8 +100,9 @@ def _streams_backend() -> Any:
 def drop_stream_records(table_name: str, through_sequence_number: int | None = None) -> None:
     """Drop the embedded table's stream records: those up to ``through_sequence_number``, or all.
 
-    moto keeps every record and copies them all in each transaction, where DynamoDB copies nothing;
-    whoever has had the records drops them so that later writes do not pay for earlier ones."""
+    moto keeps every record (each with its item images) for as long as the process lives; DynamoDB
+    keeps them 24 hours. Whoever has had the records drops them, so that memory does not grow with
+    every write of a long session."""
     shard = embedded_table(table_name).stream_shard
     if shard is None:
         return
