@@ -7,8 +7,8 @@ import os
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.domain.api_keys import hash_key, looks_like_api_key, new_api_key
-from decision_flows.domain.service import utc_now
 from decision_flows.domain.errors import Conflict
+from decision_flows.domain.service import utc_now
 from decision_flows.models.api_key import PREFIX_LENGTH, ApiKey
 from decision_flows.models.identity import Role
 
@@ -61,6 +61,5 @@ def _store_or_keep(repository: ApiKeyRepository, key: ApiKey) -> bool:
         raise SeedError(
             f"LOCAL_API_KEYS: key {key.prefix}… is already stored as {stored.key_id} ({grant}), not as"
             f" {key.tenant_id}:{key.role.name.lower()}; give it its stored grant, or use another key"
-            f" (a store's keys are managed with `python -m decision_flows.keys`)"
         )
     return True
