@@ -8,6 +8,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +17,15 @@ from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.store import embedded_tables
 from decision_flows_local.streams import StreamPoller
+from tests.support import least_privilege
+from tests.support.dynamodb_calls import CallRecorder, from_subprocesses
 
 TENANT_A = "tenant-a"
 TENANT_B = "tenant-b"
+TESTS = Path(__file__).parent
+# Held against the functions' IAM policies when the session ends (tests/support/least_privilege.py).
+FUNCTION_CALLS = CallRecorder()
+FUNCTION_CALLS.install()  # before any botocore session exists
 
 os.environ.update(
     {
@@ -109,3 +116,63 @@ def dynamo_calls(dynamodb: Any) -> DynamoCalls:
     dynamodb.meta.events.register("request-created.dynamodb", on_request)
     dynamodb.meta.events.register("after-call.dynamodb", on_response)
     return calls
+
+
+# Least privilege: every DynamoDB call a function made in this session must be allowed by its role
+# in template.yaml; after a whole run of the integration and reliability suites, every DynamoDB
+# grant must have been used. Either failure fails the run.
+
+
+@dataclass
+class _Session:
+    collected: set[str] = field(default_factory=set)
+    ran: set[str] = field(default_factory=set)
+    deselected: bool = False
+    findings: list[str] = field(default_factory=list)
+
+
+_session = _Session()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _session.deselected = True
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _session.collected = {item.nodeid for item in session.items}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" or (report.when == "setup" and report.skipped):
+        _session.ran.add(report.nodeid)
+
+
+def _whole_suites_ran(session: pytest.Session) -> bool:
+    wanted = {
+        path.relative_to(TESTS.parent).as_posix()
+        for suite in ("integration", "reliability")
+        for path in (TESTS / suite).glob("test_*.py")
+    }
+    modules = {nodeid.split("::", 1)[0] for nodeid in _session.collected}
+    return (
+        wanted <= modules
+        and not _session.deselected
+        and _session.ran == _session.collected
+        and session.testsfailed == 0
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    accesses = FUNCTION_CALLS.seen | from_subprocesses()
+    denied = least_privilege.denied(accesses)
+    unused = least_privilege.unused(accesses) if _whole_suites_ran(session) else None
+    _session.findings = least_privilege.report(accesses, denied, unused)
+    if denied or unused:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _session.findings:
+        terminalreporter.section("least privilege (template.yaml policies against the calls made)")
+        for line in _session.findings:
+            terminalreporter.line(line)

@@ -24,6 +24,7 @@ from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain.service import FlowService
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import UpdateFlowRequest
+from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.server import stream_poller
 from decision_flows_local.store import LocalStore
@@ -129,7 +130,8 @@ class Flow:
     def rename_elsewhere(self, name: str) -> None:
         """A rename by another Lambda instance: the same service code, not this request's handler."""
         service = FlowService(FlowRepository(dynamodb_client(), store_settings().table_name))
-        service.update(RACER, UpdateFlowRequest.model_validate({"id": self.id, "name": name}), None)
+        with template.running_as("DraftsFunction"):
+            service.update(RACER, UpdateFlowRequest.model_validate({"id": self.id, "name": name}), None)
 
     def publish(self) -> None:
         assert self.api.publish(id=self.id).status == 200

@@ -18,6 +18,9 @@ from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+from decision_flows_local import template
+from tests.support.dynamodb_calls import LOG_VARIABLE, log_for_subprocess
+
 ADMIN_KEY, VIEWER_KEY = "sk_test_admin_a", "sk_test_view_a"
 
 
@@ -99,8 +102,11 @@ def start(port: int, **env: str) -> subprocess.Popen[str]:
         {"PORT": str(port), "LOCAL_API_KEYS": f"{ADMIN_KEY}=tenant-a:admin,{VIEWER_KEY}=tenant-a:viewer"}
     )
     environment.update(env)
+    # The same server as `make serve`, with its functions' DynamoDB calls recorded (dynamodb_calls.py).
+    environment[LOG_VARIABLE] = log_for_subprocess()
     return subprocess.Popen(
-        [sys.executable, "-m", "decision_flows_local.server"],
+        [sys.executable, "-m", "tests.support.recorded_server"],
+        cwd=template.ROOT,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -6,8 +6,11 @@ Nothing here repeats the template: table definitions, handlers and routes all co
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -136,9 +139,35 @@ def handler_module(function: str) -> ModuleType:
     return module
 
 
-def handler(function: str) -> Any:
+_running_function: ContextVar[str | None] = ContextVar("running_function", default=None)
+
+
+def running_function() -> str | None:
+    """The template function whose handler this thread is running, if any (for whoever watches its
+    calls, such as the tests that hold each function's DynamoDB calls against its IAM policies)."""
+    return _running_function.get()
+
+
+@contextmanager
+def running_as(function: str) -> Iterator[None]:
+    token = _running_function.set(function)
+    try:
+        yield
+    finally:
+        _running_function.reset(token)
+
+
+def handler(function: str) -> Callable[[Any, Any], Any]:
+    """The function's handler as Lambda would call it; ``running_function()`` names it meanwhile."""
     properties = resources("AWS::Serverless::Function")[function]["Properties"]
-    return getattr(handler_module(function), properties["Handler"].rsplit(".", 1)[1])
+    entry: Callable[[Any, Any], Any] = getattr(handler_module(function), properties["Handler"].rsplit(".", 1)[1])
+
+    @wraps(entry)
+    def run(event: Any, context: Any) -> Any:
+        with running_as(function):
+            return entry(event, context)
+
+    return run
 
 
 @dataclass(frozen=True)

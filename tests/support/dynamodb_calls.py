@@ -1,0 +1,108 @@
+"""Every DynamoDB call a template function makes, as IAM authorises it: (function, action, resource).
+
+A botocore handler registered for every session (as moto registers its own) sees each operation
+once, before it is sent (``before-parameter-build``: once per operation, whatever the retries), and
+attributes it to the template function whose handler is running (``template.running_function``).
+Calls made by the tests themselves, outside any handler, are not the functions' and are not kept.
+IAM has no action for a transaction: each of its items is authorised as the single-item action it
+performs, so a transaction is kept as those.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import botocore.handlers
+
+from decision_flows_local import template
+from tests.support.iam import table_arn
+
+# The variable that tells a server in a subprocess where to write the calls it saw.
+LOG_VARIABLE = "DYNAMODB_CALL_LOG"
+TRANSACT_WRITE = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Access:
+    function: str
+    action: str  # as IAM names it, e.g. dynamodb:GetItem
+    resource: str  # the table's or index's ARN
+
+
+def authorised_as(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(IAM action, resource ARN) pairs that one operation with ``params`` needs."""
+    if operation == "TransactWriteItems":
+        for item in params.get("TransactItems", []):
+            for kind, step in item.items():
+                yield f"dynamodb:{TRANSACT_WRITE[kind]}", table_arn(step["TableName"])
+    elif operation == "TransactGetItems":
+        for item in params.get("TransactItems", []):
+            yield "dynamodb:GetItem", table_arn(item["Get"]["TableName"])
+    elif operation in ("BatchGetItem", "BatchWriteItem"):
+        for table in params.get("RequestItems", {}):
+            yield f"dynamodb:{operation}", table_arn(table)
+    elif "TableName" in params:
+        index = params.get("IndexName")
+        yield f"dynamodb:{operation}", table_arn(params["TableName"]) + (f"/index/{index}" if index else "")
+    else:
+        yield f"dynamodb:{operation}", "*"
+
+
+class CallRecorder:
+    """Keeps each distinct access once; with ``log``, also appends it there as a JSON line."""
+
+    def __init__(self, log: str | None = None) -> None:
+        self.seen: set[Access] = set()
+        self._log = log
+        self._lock = threading.Lock()
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        function = template.running_function()
+        if function is None:
+            return
+        for action, resource in authorised_as(model.name, params):
+            access = Access(function, action, resource)
+            with self._lock:
+                if access in self.seen:
+                    continue
+                self.seen.add(access)
+                if self._log is not None:
+                    with open(self._log, "a") as log:
+                        log.write(json.dumps(access.__dict__) + "\n")
+
+    def install(self) -> None:
+        """Watch every botocore session created from now on."""
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", self))
+
+
+_subprocess_logs: list[Path] = []  # the folder, once made
+
+
+def log_for_subprocess() -> str:
+    """A new file for a server in a subprocess to write its functions' calls to."""
+    if not _subprocess_logs:
+        _subprocess_logs.append(Path(tempfile.mkdtemp(prefix="dynamodb-calls-")))
+    handle, path = tempfile.mkstemp(suffix=".jsonl", dir=_subprocess_logs[0])
+    os.close(handle)
+    return path
+
+
+def from_subprocesses() -> set[Access]:
+    return {
+        Access(**json.loads(line))
+        for folder in _subprocess_logs
+        for log in folder.glob("*.jsonl")
+        for line in log.read_text().splitlines()
+    }

@@ -1,0 +1,202 @@
+"""What the deployed stack may do, read from template.yaml as SAM deploys it.
+
+moto never enforces IAM, so a policy too narrow for a call passes every test and fails on AWS.
+Here the template goes through SAM's own translator (samtranslator, as `sam deploy` would run it,
+policy templates and generated roles included), its intrinsic functions are resolved to the ARNs a
+deployment in one account and region would have, and IAM's rules decide whether a role allows an
+action on a resource. Resources are named after their logical ids, as in the local runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+from samtranslator.translator.transform import transform
+
+from decision_flows_local import template
+
+PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
+STREAM_LABEL = "2026-01-01T00:00:00.000"
+# The AWS managed policies SAM attaches, as AWS publishes them (their non-DynamoDB, non-SQS parts
+# are CloudWatch Logs). A role with a managed policy not listed here fails the reading loudly.
+MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
+    "AWSLambdaBasicExecutionRole": [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "*",
+        }
+    ],
+    "AWSLambdaDynamoDBExecutionRole": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def table_arn(table: str) -> str:
+    return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    source: str  # the policy it came from, for messages
+
+    def matches(self, action: str, resource: str) -> bool:
+        return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in self.actions) and any(
+            fnmatchcase(resource, pattern) for pattern in self.resources
+        )
+
+
+@cache
+def deployed() -> dict[str, Any]:
+    """template.yaml after SAM's transform, as CloudFormation would receive it."""
+    document = copy.deepcopy(template.template())
+    for resource in document["Resources"].values():
+        properties = resource.get("Properties", {})
+        for uri in ("CodeUri", "ContentUri"):
+            if uri in properties:  # `sam package` would upload the folder and put its S3 URI here
+                properties[uri] = "s3://deployment-bucket/artifact.zip"
+    managed = {name: f"arn:aws:iam::aws:policy/service-role/{name}" for name in MANAGED_POLICIES}
+
+    class Loader:
+        def load(self) -> dict[str, str]:
+            return managed
+
+    region = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    try:
+        transformed: dict[str, Any] = transform(document, {}, Loader())
+    finally:
+        if region is None:
+            os.environ.pop("AWS_DEFAULT_REGION")
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = region
+    return transformed
+
+
+def resources_of(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: body for name, body in deployed()["Resources"].items() if body["Type"] == kind}
+
+
+def resolve(value: Any) -> Any:
+    """A template value with Ref, Fn::GetAtt and Fn::Sub replaced by what they deploy as."""
+    if isinstance(value, list):
+        return [resolve(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        return _ref(value["Ref"])
+    if "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        name, attribute = target if isinstance(target, list) else target.split(".", 1)
+        return _get_att(name, attribute)
+    if "Fn::Sub" in value:
+        text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        resolved = {name: resolve(item) for name, item in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in resolved:
+                return str(resolved[name])
+            if "." in name:
+                return str(_get_att(*name.split(".", 1)))
+            return str(_ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+    return {key: resolve(item) for key, item in value.items()}
+
+
+def _ref(name: str) -> str:
+    pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    if name in pseudo:
+        return pseudo[name]
+    kind = deployed()["Resources"][name]["Type"]
+    if kind == "AWS::SQS::Queue":
+        return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+    return name  # tables, functions, APIs: their physical name is their logical id here
+
+
+def _get_att(name: str, attribute: str) -> str:
+    kind = deployed()["Resources"][name]["Type"]
+    arns = {
+        ("AWS::DynamoDB::Table", "Arn"): table_arn(name),
+        ("AWS::DynamoDB::Table", "StreamArn"): f"{table_arn(name)}/stream/{STREAM_LABEL}",
+        ("AWS::SQS::Queue", "Arn"): f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
+        ("AWS::Lambda::Function", "Arn"): f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        ("AWS::IAM::Role", "Arn"): f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
+    }
+    if (kind, attribute) not in arns:
+        raise NotImplementedError(f"Fn::GetAtt {name}.{attribute} ({kind})")
+    return arns[(kind, attribute)]
+
+
+def role_of(function: str) -> str:
+    role = resources_of("AWS::Lambda::Function")[function]["Properties"]["Role"]
+    name: str = role["Fn::GetAtt"][0]
+    return name
+
+
+def role_statements(function: str) -> list[Statement]:
+    """Every statement of the function's execution role: inline policies and managed ones."""
+    role = deployed()["Resources"][role_of(function)]["Properties"]
+    found = []
+    for policy in role.get("Policies", []):
+        for raw in resolve(policy["PolicyDocument"])["Statement"]:
+            found.append(_statement(raw, policy["PolicyName"]))
+    for arn in role.get("ManagedPolicyArns", []):
+        name = resolve(arn).rsplit("/", 1)[1]
+        if name not in MANAGED_POLICIES:
+            raise NotImplementedError(f"{function}: managed policy {name} is not known to this reading")
+        found += [_statement(raw, name) for raw in MANAGED_POLICIES[name]]
+    return found
+
+
+def _statement(raw: dict[str, Any], source: str) -> Statement:
+    unsupported = set(raw) - {"Effect", "Action", "Resource", "Sid"}
+    if unsupported:  # Condition, NotAction, NotResource, Principal: not read here, so refused here
+        raise NotImplementedError(f"{source}: statement keys {sorted(unsupported)} are not read by this check")
+
+    def strings(value: Any) -> tuple[str, ...]:
+        return tuple(value) if isinstance(value, list) else (value,)
+
+    return Statement(raw["Effect"], strings(raw["Action"]), strings(raw["Resource"]), source)
+
+
+def allows(statements: list[Statement], action: str, resource: str) -> bool:
+    """IAM's rule: an explicit Deny wins, otherwise some Allow must match."""
+    matching = [statement for statement in statements if statement.matches(action, resource)]
+    return bool(matching) and all(statement.effect == "Allow" for statement in matching)
+
+
+def dynamodb_grants(function: str) -> list[tuple[str, str, str]]:
+    """(action, resource pattern, policy) of every DynamoDB action the template itself grants the
+    function; the managed policies SAM adds (stream reads for the event source) are not listed."""
+    return [
+        (action, resource, statement.source)
+        for statement in role_statements(function)
+        if statement.source not in MANAGED_POLICIES and statement.effect == "Allow"
+        for action in statement.actions
+        if action.startswith("dynamodb:")
+        for resource in statement.resources
+    ]
