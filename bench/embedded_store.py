@@ -66,15 +66,14 @@ def local_server() -> Iterator[tuple[Client, Any]]:
     from werkzeug.serving import make_server
 
     from decision_flows_local.seeding import seed_api_keys
-    from decision_flows_local.server import LocalApi, stream_poller
+    from decision_flows_local.server import local_api
     from decision_flows_local.store import LocalStore
 
     store = LocalStore(None)
     store.start()
     seed_api_keys(f"{KEY}={TENANT}:admin")
-    lock = threading.Lock()
-    poller = stream_poller(lock, store)
-    server = make_server("127.0.0.1", 0, LocalApi(lock, poller.status), threaded=True)
+    app, poller = local_api(store)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -74,7 +74,9 @@ def consume_stream(client: Any) -> None:
     starts at the trimmed shard's beginning (TRIM_HORIZON)."""
     from decision_flows_local.streams import StreamPoller
 
-    if given_up := StreamPoller.for_template(client, forget=drop_stream_records).deliver():
+    if given_up := StreamPoller.for_template(
+        client, after_poll=lambda table, _through: drop_stream_records(table)
+    ).deliver():
         raise RuntimeError(f"the stream consumer gave up on {len(given_up)} seeding records")
 
 

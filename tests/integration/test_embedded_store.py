@@ -19,6 +19,7 @@ from decision_flows_local import moto_transactions
 from decision_flows_local.store import embedded_table
 
 FLOWS = os.environ["TABLE_NAME"]
+FLOWS_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{FLOWS}"
 PLAIN = os.environ["RATE_LIMIT_TABLE_NAME"]  # hash key only, no stream
 
 
@@ -153,3 +154,43 @@ def test_the_pinned_moto_is_the_one_installed() -> None:
 
     pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
     assert f'"moto[dynamodb,server]=={moto_transactions.PINNED_MOTO}"' in pyproject
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param(
+            [
+                {
+                    "Update": {
+                        "TableName": FLOWS,
+                        "Key": key("missing"),
+                        "UpdateExpression": "SET #v = :v",
+                        "ExpressionAttributeNames": {"#v": "value"},
+                        "ExpressionAttributeValues": {":v": {"S": "born"}},
+                    }
+                },
+                must_be_missing("present"),
+            ],
+            id="an update that creates an item",
+        ),
+        pytest.param(
+            [put("first"), {"Put": put("second")["Put"], "ConditionCheck": must_be_missing("x")["ConditionCheck"]}],
+            id="an entry with two operations",
+        ),
+        pytest.param(
+            [{"Put": {**put("by-arn")["Put"], "TableName": FLOWS_ARN}}, must_be_missing("present")],
+            id="a table named by its ARN",
+        ),
+    ],
+)
+def test_every_refused_transaction_is_taken_back_whole(seeded: Any, steps: list[dict[str, Any]]) -> None:
+    # Given the state before
+    before, records_before = everything(seeded, FLOWS), stream_records(FLOWS)
+
+    # When moto writes some steps of a transaction and then refuses it
+    cancel(seeded, *steps)
+
+    # Then nothing of it is left
+    assert everything(seeded, FLOWS) == before
+    assert stream_records(FLOWS) == records_before

@@ -31,6 +31,7 @@ class FakeShard:
     sequences: list[int] = field(default_factory=list)
     trimmed_through: int = 0  # records up to this sequence number are gone
     closed: bool = False
+    empty_stretch: int = 0  # empty pages a read from the horizon meets before the first records
 
 
 @dataclass
@@ -39,7 +40,8 @@ class FakeStreams:
 
     arn: str = "arn:stream/1"
     shards: list[FakeShard] = field(default_factory=list)
-    iterators: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # token -> (arn, shard, next index)
+    # token -> (arn, shard, next index, empty pages still ahead of it)
+    iterators: dict[str, tuple[str, str, int, int]] = field(default_factory=dict)
     expired: set[str] = field(default_factory=set)
     failures: list[Exception] = field(default_factory=list)  # raised by the next calls, one each
     iterator_requests: list[dict[str, Any]] = field(default_factory=list)
@@ -71,8 +73,10 @@ class FakeStreams:
         self.iterator_requests.append({"ShardId": ShardId, "ShardIteratorType": ShardIteratorType, **rest})
         shard = self.shard(ShardId)
         kept = [s for s in shard.sequences if s > shard.trimmed_through]
+        stretch = 0
         if ShardIteratorType == "TRIM_HORIZON":
             index = shard.sequences.index(kept[0]) if kept else len(shard.sequences)
+            stretch = shard.empty_stretch
         elif ShardIteratorType == "LATEST":
             index = len(shard.sequences)
         else:
@@ -81,21 +85,25 @@ class FakeStreams:
                 raise error("TrimmedDataAccessException", "GetShardIterator")
             index = next((i for i, s in enumerate(shard.sequences) if s > after), len(shard.sequences))
         token = f"it-{len(self.iterators)}"
-        self.iterators[token] = (StreamArn, ShardId, index)
+        self.iterators[token] = (StreamArn, ShardId, index, stretch)
         return {"ShardIterator": token}
 
     def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:  # noqa: N803
         self._maybe_fail()
         if ShardIterator in self.expired:
             raise error("ExpiredIteratorException", "GetRecords")
-        _, shard_id, index = self.iterators[ShardIterator]
+        _, shard_id, index, stretch = self.iterators[ShardIterator]
         shard = self.shard(shard_id)
+        if stretch:  # "it might take multiple calls to get to a portion of the shard that contains records"
+            token = f"it-{len(self.iterators)}"
+            self.iterators[token] = (self.arn, shard_id, index, stretch - 1)
+            return {"Records": [], "NextShardIterator": token}
         page = shard.sequences[index : index + min(Limit, 2)]  # small pages: reads take several calls
         records = [
             {"eventID": str(s), "eventName": "MODIFY", "dynamodb": {"SequenceNumber": str(s), "Keys": {}}} for s in page
         ]
         token = f"it-{len(self.iterators)}"
-        self.iterators[token] = (self.arn, shard_id, index + len(page))
+        self.iterators[token] = (self.arn, shard_id, index + len(page), 0)
         at_end = index + len(page) >= len(shard.sequences)
         if self.expire_after_each_page:
             self.expired |= set(self.iterators)
@@ -164,11 +172,12 @@ def test_each_poll_reads_on_from_the_last_record_delivered(
     later = streams.write("shard-1", 2)
 
     # When the poller polls again
+    requests_before = len(streams.iterator_requests)
     assert poller.poll()
 
     # Then every record came once, in order, and the second poll asked for an iterator after the first's last
     assert consumer.delivered == first + later
-    assert streams.iterator_requests[-1] == {
+    assert streams.iterator_requests[requests_before] == {
         "ShardId": "shard-1",
         "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
         "SequenceNumber": str(first[-1]),
@@ -239,13 +248,28 @@ def test_a_shard_that_appears_later_is_read_from_its_start(
     assert poller.poll()
     assert consumer.delivered == []
 
-    # When a new shard appears with records
+    # When records come to the first shard between polls, and a new shard appears with records
+    between = streams.write("shard-1", 2)
     streams.shards.append(FakeShard("shard-9"))
     new = streams.write("shard-9", 2)
     assert poller.poll()
 
     # Then none of them is skipped
-    assert consumer.delivered == new
+    assert consumer.delivered == between + new
+
+
+def test_an_empty_stretch_before_the_first_records_is_crossed(
+    poller: StreamPoller, streams: FakeStreams, consumer: Consumer
+) -> None:
+    # Given a shard whose reads from the horizon meet three empty pages before its records
+    streams.shard("shard-1").empty_stretch = 3
+    written = streams.write("shard-1", 2)
+
+    # When the poller polls
+    assert poller.poll()
+
+    # Then it followed the empty pages to the records
+    assert consumer.delivered == written
 
 
 def test_a_replaced_stream_is_followed(poller: StreamPoller, streams: FakeStreams, consumer: Consumer) -> None:
@@ -310,6 +334,26 @@ def test_a_consumer_that_raises_gets_the_same_records_again_on_the_next_poll(
     # Then the records came through after the crash, each once
     assert consumer.delivered == written
     assert "consumer crashed" in caplog.text
+
+
+def test_a_batch_whose_consumer_keeps_raising_is_given_up_after_the_mappings_retries(
+    poller: StreamPoller, streams: FakeStreams, consumer: Consumer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a record whose delivery always crashes the consumer, and one after it in a later batch
+    doomed = streams.write("shard-1", 1)
+    consumer.raise_next = CONSUMER.maximum_retry_attempts + 1
+
+    # When the poller polls until the retries are spent, then once more after another write
+    failed_polls = [poller.poll() for _ in range(CONSUMER.maximum_retry_attempts + 1)]
+    later = streams.write("shard-1", 1)
+    assert poller.poll()
+
+    # Then each crash failed a poll until the batch was given up, as Lambda counts function errors,
+    # and the stream went on past it
+    assert failed_polls == [False] * CONSUMER.maximum_retry_attempts + [True]
+    assert consumer.delivered == later
+    assert poller.status().records_given_up == len(doomed)
+    assert "stream batch given up after 11 failed invocations" in caplog.text
 
 
 def test_the_poll_loop_backs_off_while_polls_fail(poller: StreamPoller, streams: FakeStreams) -> None:

@@ -46,21 +46,23 @@ class _Journal:
         self._items: list[_NamedItem] = []
         self._stream_lengths: dict[int, tuple[Any, int]] = {}
         for entry in transact_items:
-            if len(entry) != 1:
-                continue  # moto refuses the whole call before it writes anything
-            (operation, params), *_ = entry.items()
-            table = backend.tables.get(params.get("TableName")) if isinstance(params, dict) else None
-            if table is None:
-                continue
-            if table.stream_shard is not None:
-                self._stream_lengths.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
-            key = self._key(table, operation, params)
-            if key is None:
-                continue  # moto cancels this step before it writes it
-            current = table.get_item(*key)
-            # Put and Delete replace or drop moto's Item object; only Update changes it in place.
-            before = copy.deepcopy(current) if operation == "Update" else current
-            self._items.append(_NamedItem(table, *key, before))
+            for operation, params in entry.items():  # one each; moto refuses more only when it gets there
+                self._note(backend, operation, params)
+
+    def _note(self, backend: Any, operation: str, params: Any) -> None:
+        try:
+            table = backend.get_table(params["TableName"])  # a name or an ARN, as moto takes them
+        except Exception:  # no such table: moto cancels that step before it writes it
+            return
+        if table.stream_shard is not None:
+            self._stream_lengths.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+        key = self._key(table, operation, params)
+        if key is None:
+            return  # moto cancels this step before it writes it
+        current = table.get_item(*key)
+        # Put and Delete replace or drop moto's Item object; only Update changes it in place.
+        before = copy.deepcopy(current) if operation == "Update" else current
+        self._items.append(_NamedItem(table, *key, before))
 
     @staticmethod
     def _key(table: Any, operation: str, params: dict[str, Any]) -> tuple[Any, Any] | None:

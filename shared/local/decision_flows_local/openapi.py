@@ -20,7 +20,7 @@ from decision_flows.models import queries, requests
 from decision_flows.models import responses as views
 from decision_flows.web.idempotency import MAX_KEY_LENGTH
 from decision_flows_local import template
-from decision_flows_local.streams import StreamConsumerStatus
+from decision_flows_local.stream_health import StreamConsumerStatus
 
 FLOWS = "/api/v1/decision-flows"
 JSON, PROBLEM = "application/json", "application/problem+json"

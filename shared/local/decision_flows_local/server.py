@@ -129,8 +129,15 @@ def stream_poller(lock: threading.Lock, store: LocalStore) -> StreamPoller:
     from decision_flows.dal.client import dynamodb_client
     from decision_flows_local.streams import StreamPoller
 
-    forget = store.forget_stream_records if store.embedded else None
-    return StreamPoller.for_template(dynamodb_client(), lock=lock, forget=forget)
+    after_poll = store.after_stream_poll if store.embedded else None
+    return StreamPoller.for_template(dynamodb_client(), lock=lock, after_poll=after_poll)
+
+
+def local_api(store: LocalStore) -> tuple[LocalApi, StreamPoller]:
+    """The API and its stream consumer on a started store, sharing one lock (not polling yet)."""
+    lock = threading.Lock()
+    poller = stream_poller(lock, store)
+    return LocalApi(lock, poller.status), poller
 
 
 def start_polling(poller: StreamPoller) -> threading.Event:
@@ -171,9 +178,7 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         store.stop()
         return 1
-    lock = threading.Lock()
-    poller = stream_poller(lock, store)
-    app = LocalApi(lock, poller.status)
+    app, poller = local_api(store)
     stop_polling = start_polling(poller)
 
     class RequestLog(WSGIRequestHandler):

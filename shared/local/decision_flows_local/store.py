@@ -47,11 +47,12 @@ class LocalStore:
     def embedded(self) -> bool:
         return self._mock is not None
 
-    def forget_stream_records(self, table_name: str, through_sequence_number: int) -> None:
-        """Drop the embedded stream's records up to one the consumer has had, and the iterators it
-        used (moto keeps every iterator ever issued; the poller takes fresh ones each poll), so that a
-        long session's memory does not grow with every write and every poll."""
-        drop_stream_records(table_name, through_sequence_number)
+    def after_stream_poll(self, table_name: str, delivered_through: int | None) -> None:
+        """After each poll of the embedded stream: drop the records the consumer has had, and every
+        iterator moto issued (it keeps them all; the poller takes fresh ones each poll), so that a
+        long session's memory grows neither with its writes nor with its polls."""
+        if delivered_through is not None:
+            drop_stream_records(table_name, delivered_through)
         _streams_backend().shard_iterators.clear()
 
     def stop(self) -> None:

@@ -1,96 +1,61 @@
 """DynamoDB Streams to the consumer function, as Lambda's event source mapping does it, in-process.
 
-Reading follows the Streams API's rules, whatever DynamoDB the run uses. Each poll lists the
-stream's shards and, for every shard it has not finished, takes a fresh iterator
-AFTER_SEQUENCE_NUMBER of the last record delivered from it (its checkpoint; a shard without one
-starts at the mapping's StartingPosition, or at TRIM_HORIZON when it appeared after the poller
-started), reads until it is caught up, and hands the records to the template's consumer in batches
-of the mapping's BatchSize, moving the checkpoint after each batch. Iterators live for one poll, so
-neither an expired iterator nor a store that replaced its table objects can strand the reader. A
-child shard is read once its parent is finished (closed and read to its end); a checkpoint that
-fell behind the trim horizon goes on from TRIM_HORIZON, and says what was lost.
+Reading follows the Streams API's rules, whatever DynamoDB the run uses. Each poll asks the table
+for its current stream (a table deleted and created again has a new one, read from its start),
+lists the stream's shards and reads every shard it has not finished, a page at a time, from a fresh
+iterator: AFTER_SEQUENCE_NUMBER of the last record delivered from it (its checkpoint), or, before
+its first record, TRIM_HORIZON (the mapping's StartingPosition for the shards there at start;
+LATEST becomes a checkpoint at the last record the shard then holds). Each page goes to the
+template's consumer in batches of the mapping's BatchSize, and the checkpoint moves after each
+batch. No iterator is kept from one poll to the next, so neither an expired iterator nor a store
+that replaced its table objects (moto does, when it cancels a transaction) can strand the reader
+or show it a cancelled write. A child shard is read once its parent is finished (closed and read to
+its end); a checkpoint that fell behind the trim horizon goes on from TRIM_HORIZON and says what was
+lost. The requests' lock is taken per call, never for a whole backlog.
 
-When the handler reports ``batchItemFailures``, the batch is retried from the first failed record,
-up to the mapping's MaximumRetryAttempts; then the records are logged and given up, where AWS would
-send their positions to the on-failure queue. A poll that fails (the store unreachable, the handler
-raising) delivers nothing past its checkpoint: it is logged once with its cause and retried with
-backoff. ``status()`` says whether the consumer keeps up. The mapping's filter is not applied: the
-consumer skips the records the filter would drop.
+When the handler reports ``batchItemFailures``, the batch is retried from the first failed record;
+when it raises, the poll fails and the batch comes again at the next one. Either way, after the
+mapping's MaximumRetryAttempts the records are logged and given up, where AWS would send their
+positions to the on-failure queue. A failed poll is logged once per cause and retried with backoff;
+``status()`` says whether the consumer keeps up. The mapping's filter is not applied: the consumer
+skips the records the filter would drop.
 """
 
 from __future__ import annotations
 
-import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 
 from decision_flows_local import template
 from decision_flows_local.gateway import LambdaContext
+from decision_flows_local.stream_health import ConsumerHealth, StreamConsumerStatus, log
 
-log = logging.getLogger("decision_flows_local.streams")
 Record = dict[str, Any]
 Handler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
-# Behind by more than this, or failing, is not keeping up: many polls' worth at the 0.2 s interval.
-KEEPING_UP_SECONDS = 5.0
+# Told after every poll (table, last sequence number delivered in the poll or None): the store may
+# drop what was delivered, and every iterator (the poller keeps none from one poll to the next).
+AfterPoll = Callable[[str, int | None], None]
 MAX_BACKOFF_SECONDS = 5.0
-# Re-acquiring an iterator within one shard's read (expired, trimmed) at most this often per poll.
-_REACQUIRE_LIMIT = 3
-
-
-class StreamLastError(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    at: str
-    message: str
-
-
-class StreamConsumerStatus(BaseModel):
-    """The in-process stream consumer of a local run, as ``/api/v1/health`` reports it."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    function: str = Field(description="The template function the records go to.")
-    keeping_up: bool = Field(description=f"Not failing, and caught up within the last {KEEPING_UP_SECONDS:g} s.")
-    lag_seconds: float = Field(description="Seconds since every record written before then had been delivered.")
-    records_delivered: int
-    records_given_up: int = Field(description="Records the consumer kept failing until its retries ran out.")
-    consecutive_failures: int = Field(description="Polls failed in a row; 0 once one succeeds.")
-    last_error: StreamLastError | None = Field(description="The latest failed poll, kept after a recovery.")
+# Before a shard's first record, empty pages followed within one poll ("it might take multiple calls
+# to get to a portion of the shard that contains stream records", GetRecords' documentation).
+_EMPTY_PAGES_BEFORE_FIRST_RECORD = 4
 
 
 @dataclass
 class _Shard:
     start: str  # where to begin without a checkpoint
+    parent: str | None = None
     checkpoint: str | None = None  # sequence number of the last record delivered (or read)
     finished: bool = False  # closed, and read to its end
-    parent: str | None = None
-
-
-@dataclass
-class _ShardRead:
-    shard_id: str
-    records: list[Record]
-    closed: bool  # the shard has no more records, ever
-
-
-@dataclass
-class _Health:
-    started_at: float
-    caught_up_at: float | None = None
-    records_delivered: int = 0
-    records_given_up: int = 0
-    consecutive_failures: int = 0
-    last_error: StreamLastError | None = None
-    logged_cause: str | None = field(default=None, repr=False)
+    failed_invocations: int = 0  # of the batch after the checkpoint, by a handler that raised
 
 
 class StreamPoller:
@@ -100,15 +65,14 @@ class StreamPoller:
         dynamodb: Any,
         streams: Any,
         lock: AbstractContextManager[Any] | None = None,
-        forget: Callable[[str, int], None] | None = None,
+        after_poll: AfterPoll | None = None,
         clock: Callable[[], float] = time.time,
         handler: Handler | None = None,
     ) -> None:
         self.consumer = consumer
         # The template's consumer function, unless a test hands records somewhere else.
         self._handler = handler
-        # Told (table, last sequence number) after each delivery: the store may drop those records.
-        self._forget = forget
+        self._after_poll = after_poll
         self._dynamodb = dynamodb
         self._streams = streams
         self._lock = lock or nullcontext()
@@ -117,14 +81,11 @@ class StreamPoller:
         self.stream_arn = self._latest_stream_arn()
         self._shards: dict[str, _Shard] = {}
         self._listed_once = False
-        self._health = _Health(started_at=clock())
+        self._health = ConsumerHealth(started_at=clock())
 
     @classmethod
     def for_template(
-        cls,
-        dynamodb: Any,
-        lock: AbstractContextManager[Any] | None = None,
-        forget: Callable[[str, int], None] | None = None,
+        cls, dynamodb: Any, lock: AbstractContextManager[Any] | None = None, after_poll: AfterPoll | None = None
     ) -> StreamPoller:
         """The poller of the template's one stream consumer, reading with a client like ``dynamodb``'s."""
         import boto3
@@ -135,10 +96,16 @@ class StreamPoller:
             "dynamodbstreams",
             endpoint_url=dynamodb.meta.endpoint_url if "amazonaws.com" not in dynamodb.meta.endpoint_url else None,
             region_name=dynamodb.meta.region_name,
-            # botocore >= 1.44.4 sends stream calls to an account endpoint that moto does not serve.
-            config=Config(account_id_endpoint_mode="disabled", retries={"mode": "standard", "max_attempts": 3}),
+            config=Config(
+                # botocore >= 1.44.4 sends stream calls to an account endpoint that moto does not serve.
+                account_id_endpoint_mode="disabled",
+                retries={"mode": "standard", "max_attempts": 3},
+                # Calls are made under the requests' lock: a store that hangs must not hold it for minutes.
+                connect_timeout=2,
+                read_timeout=5,
+            ),
         )
-        return cls(consumer, dynamodb, streams, lock, forget)
+        return cls(consumer, dynamodb, streams, lock, after_poll)
 
     # Reading and delivering
 
@@ -146,11 +113,9 @@ class StreamPoller:
         """Every record that arrived since the last read, oldest first, shaped as Lambda delivers them;
         they count as delivered (for tests that hand records to the consumer themselves)."""
         records: list[Record] = []
-        with self._lock:
-            for shard_read in self._fetch():
-                records += shard_read.records
-                self._commit(shard_read.shard_id, shard_read.records)
-                self._finish_if_closed(shard_read)
+        for shard_id, page in self._pages():
+            records += page
+            self._commit(shard_id, page)
         return records
 
     def deliver(self, records: list[Record] | None = None) -> list[Record]:
@@ -158,14 +123,17 @@ class StreamPoller:
         if records is not None:
             return [failed for batch in self._batches(records) for failed in self._deliver_batch(batch)]
         given_up: list[Record] = []
-        with self._lock:
-            shard_reads = self._fetch()
-        for shard_read in shard_reads:
-            for batch in self._batches(shard_read.records):
-                given_up += self._deliver_batch(batch)
+        delivered_through: int | None = None
+        try:
+            for shard_id, page in self._pages():
+                for batch in self._batches(page):
+                    given_up += self._invoke(shard_id, batch)
+                    self._commit(shard_id, batch)
+                    delivered_through = int(_sequence(batch[-1]))
+        finally:
+            if self._after_poll is not None:
                 with self._lock:
-                    self._commit(shard_read.shard_id, batch)
-            self._finish_if_closed(shard_read)
+                    self._after_poll(self.table_name, delivered_through)
         return given_up
 
     def poll(self) -> bool:
@@ -174,13 +142,9 @@ class StreamPoller:
         try:
             self.deliver()
         except Exception as error:  # keep serving: a failed poll is reported, then retried
-            self._failed(error)
+            self._health.failed(error, self._clock())
             return False
-        if self._health.consecutive_failures:
-            log.warning("stream poll recovered after %d failed attempts", self._health.consecutive_failures)
-        self._health.consecutive_failures = 0
-        self._health.logged_cause = None
-        self._health.caught_up_at = started
+        self._health.succeeded(started)
         return True
 
     def run(self, stop: threading.Event, interval_seconds: float = 0.2) -> None:
@@ -189,120 +153,120 @@ class StreamPoller:
             wait = interval_seconds if self.poll() else min(wait * 2, MAX_BACKOFF_SECONDS)
 
     def status(self) -> StreamConsumerStatus:
-        health = self._health
-        now = self._clock()
-        lag = now - (health.caught_up_at if health.caught_up_at is not None else health.started_at)
-        return StreamConsumerStatus(
-            function=self.consumer.function,
-            keeping_up=health.consecutive_failures == 0 and lag <= KEEPING_UP_SECONDS,
-            lag_seconds=round(max(lag, 0.0), 3),
-            records_delivered=health.records_delivered,
-            records_given_up=health.records_given_up,
-            consecutive_failures=health.consecutive_failures,
-            last_error=health.last_error,
-        )
+        return self._health.status(self.consumer.function, self._clock())
 
     # Shards and iterators, by the Streams API's rules
 
-    def _fetch(self) -> list[_ShardRead]:
-        """Read every unfinished shard from its checkpoint to where it is caught up, parents first."""
-        listed = self._list_shards()
-        for shard in listed:
-            start = "TRIM_HORIZON" if self._listed_once else self.consumer.starting_position
-            self._shards.setdefault(shard["ShardId"], _Shard(start=start, parent=shard.get("ParentShardId")))
-        self._listed_once = True
-        reads = []
-        for shard in listed:
-            progress = self._shards[shard["ShardId"]]
+    def _pages(self) -> Iterator[tuple[str, list[Record]]]:
+        """(shard, records) pages from every unfinished shard, parents before their children; the
+        caller delivers and commits each page before the next is read."""
+        with self._lock:
+            listed = self._list_shards()
+        for shard_id in listed:
+            progress = self._shards[shard_id]
             parent = self._shards.get(progress.parent) if progress.parent else None
             if progress.finished or (parent is not None and not parent.finished):
                 continue
-            reads.append(self._read_shard(shard["ShardId"], progress))
-        return reads
+            yield from self._shard_pages(shard_id, progress)
 
-    def _list_shards(self) -> list[dict[str, Any]]:
-        try:
-            return list(self._describe_shards())
-        except ClientError as error:
-            if _code(error) != "ResourceNotFoundException":
-                raise
-        # The stream is gone (its table was deleted or recreated): follow the table's current stream.
-        self.stream_arn = self._latest_stream_arn()
-        self._shards.clear()
-        log.warning("stream: %s now has stream %s; reading it from its oldest record", self.table_name, self.stream_arn)
-        return list(self._describe_shards())
-
-    def _describe_shards(self) -> Iterator[dict[str, Any]]:
+    def _list_shards(self) -> list[str]:
+        latest = self._latest_stream_arn()
+        if latest != self.stream_arn:
+            log.warning("stream: %s has a new stream %s; reading it from its oldest record", self.table_name, latest)
+            self.stream_arn, self._listed_once = latest, True
+            self._shards.clear()
+        listed: list[str] = []
         params: dict[str, Any] = {"StreamArn": self.stream_arn}
         while True:
             description = self._streams.describe_stream(**params)["StreamDescription"]
-            yield from description["Shards"]
-            last = description.get("LastEvaluatedShardId")
-            if not last:
-                return
-            params["ExclusiveStartShardId"] = last
+            for shard in description["Shards"]:
+                start = "TRIM_HORIZON" if self._listed_once else self.consumer.starting_position
+                self._shards.setdefault(shard["ShardId"], _Shard(start=start, parent=shard.get("ParentShardId")))
+                listed.append(shard["ShardId"])
+            if not description.get("LastEvaluatedShardId"):
+                break
+            params["ExclusiveStartShardId"] = description["LastEvaluatedShardId"]
+        self._listed_once = True
+        return listed
 
-    def _read_shard(self, shard_id: str, progress: _Shard) -> _ShardRead:
-        records: list[Record] = []
-        reacquired = 0
-        iterator = self._iterator(shard_id, progress, progress.checkpoint)
+    def _shard_pages(self, shard_id: str, progress: _Shard) -> Iterator[tuple[str, list[Record]]]:
+        while True:
+            with self._lock:
+                if progress.start == "LATEST":
+                    self._skip_to_the_tip(shard_id, progress)
+                page, closed = self._next_page(shard_id, progress)
+            if page:
+                yield shard_id, page  # delivered and committed before the next page is read
+            if closed:
+                progress.finished = True  # and every record of it delivered
+            if closed or not page:
+                return
+
+    def _next_page(self, shard_id: str, progress: _Shard) -> tuple[list[Record], bool]:
+        """The records after the checkpoint, and whether the shard is closed and read to its end.
+
+        The iterator is taken and used within one hold of the lock: a store that replaces its table
+        objects between two requests (moto, when it cancels a transaction) would leave an iterator
+        kept across requests on a detached copy, holding the cancelled write's records."""
+        iterator = self._iterator(shard_id, progress)
+        empty_pages, retried = 0, False
         while iterator is not None:
             try:
                 response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-            except ClientError as error:
-                if _code(error) not in ("ExpiredIteratorException", "TrimmedDataAccessException"):
+            except ClientError as error:  # trimmed meanwhile: _iterator says so and starts again
+                if retried or _code(error) not in ("ExpiredIteratorException", "TrimmedDataAccessException"):
                     raise
-                reacquired += 1
-                if reacquired > _REACQUIRE_LIMIT:
-                    raise
-                last = _sequence(records[-1]) if records else progress.checkpoint
-                iterator = self._iterator(shard_id, progress, last)
+                retried, iterator = True, self._iterator(shard_id, progress)
                 continue
-            page = response["Records"]
-            records += [self._as_lambda_record(record) for record in page]
+            page = [self._as_lambda_record(record) for record in response["Records"]]
             iterator = response.get("NextShardIterator")
-            if not page:
-                break
-        return _ShardRead(shard_id, records, closed=iterator is None)
+            empty_pages += not page
+            if page or progress.checkpoint is not None or empty_pages > _EMPTY_PAGES_BEFORE_FIRST_RECORD:
+                return page, iterator is None
+        return [], True
 
-    def _iterator(self, shard_id: str, progress: _Shard, after: str | None) -> str | None:
-        """A fresh iterator just after ``after`` (or at the shard's start); None for a shard that is gone."""
+    def _skip_to_the_tip(self, shard_id: str, progress: _Shard) -> None:
+        """LATEST as a checkpoint: the last record the shard holds now, so that nothing written from
+        here on is missed between polls (a LATEST iterator taken each poll would skip those)."""
+        iterator: str | None = self._streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator is not None:
+            response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not response["Records"]:
+                break
+            progress.checkpoint = response["Records"][-1]["dynamodb"]["SequenceNumber"]
+            iterator = response.get("NextShardIterator")
+        progress.start = "TRIM_HORIZON"
+
+    def _iterator(self, shard_id: str, progress: _Shard) -> str | None:
+        """A fresh iterator after the checkpoint (or at the shard's start); None for a shard that is gone."""
         params: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
-        if after is None:
+        if progress.checkpoint is None:
             params["ShardIteratorType"] = progress.start
         else:
-            params.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
+            params.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=progress.checkpoint)
         try:
             iterator: str = self._streams.get_shard_iterator(**params)["ShardIterator"]
+            return iterator
         except ClientError as error:
             if _code(error) == "ResourceNotFoundException":
                 progress.finished = True  # the shard expired: nothing more can be read from it
                 return None
-            if _code(error) != "TrimmedDataAccessException" or after is None:
+            if _code(error) != "TrimmedDataAccessException" or progress.checkpoint is None:
                 raise
-            log.error(
-                "stream: records of shard %s after %s were trimmed before the consumer had them;"
-                " going on from the oldest record kept",
-                shard_id,
-                after,
-            )
-            iterator = self._streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-        return iterator
+        log.error(
+            "stream: records of shard %s after %s were trimmed before the consumer had them;"
+            " going on from the oldest record kept",
+            shard_id,
+            progress.checkpoint,
+        )
+        progress.checkpoint, progress.start = None, "TRIM_HORIZON"
+        return self._iterator(shard_id, progress)
 
     def _commit(self, shard_id: str, delivered: list[Record]) -> None:
-        """Move the shard's checkpoint past ``delivered``; the store may then forget those records."""
-        progress = self._shards.get(shard_id)
-        if progress is None or not delivered:
-            return
-        progress.checkpoint = _sequence(delivered[-1])
-        if self._forget is not None:
-            self._forget(self.table_name, int(progress.checkpoint))
-
-    def _finish_if_closed(self, shard_read: _ShardRead) -> None:
-        if shard_read.closed and shard_read.shard_id in self._shards:
-            self._shards[shard_read.shard_id].finished = True
+        with self._lock:
+            self._shards[shard_id].checkpoint = _sequence(delivered[-1])
 
     def _latest_stream_arn(self) -> str:
         arn: str = self._dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
@@ -313,6 +277,22 @@ class StreamPoller:
     def _batches(self, records: list[Record]) -> Iterator[list[Record]]:
         for start in range(0, len(records), self.consumer.batch_size):
             yield records[start : start + self.consumer.batch_size]
+
+    def _invoke(self, shard_id: str, batch: list[Record]) -> list[Record]:
+        """Deliver a batch of the shard's; a handler that raises fails the poll, and after the
+        mapping's retries its batch is given up (Lambda counts function errors as retries too)."""
+        progress = self._shards[shard_id]
+        retries = self.consumer.maximum_retry_attempts
+        try:
+            given_up = self._deliver_batch(batch)
+        except Exception as error:
+            progress.failed_invocations += 1
+            if progress.failed_invocations <= (retries if retries >= 0 else math.inf):
+                raise
+            log.error("stream batch given up after %d failed invocations: %s", progress.failed_invocations, error)
+            given_up = self._give_up(batch)
+        progress.failed_invocations = 0
+        return given_up
 
     def _deliver_batch(self, batch: list[Record]) -> list[Record]:
         handler: Handler = self._handler or template.handler(self.consumer.function)
@@ -326,15 +306,19 @@ class StreamPoller:
                 self._health.records_delivered += size
                 return []
             first = min(i for i, record in enumerate(batch) if _sequence(record) in failed)
+            self._health.records_delivered += first
+            size -= first
             batch = batch[first:]
             if attempts_left == 0:
-                for record in batch:
-                    log.error("stream record given up: %s %s", record["eventName"], record["dynamodb"]["Keys"])
-                self._health.records_delivered += size - len(batch)
-                self._health.records_given_up += len(batch)
-                return batch
+                return self._give_up(batch)
             attempts_left -= 1
         return []
+
+    def _give_up(self, batch: list[Record]) -> list[Record]:
+        for record in batch:
+            log.error("stream record given up: %s %s", record["eventName"], record["dynamodb"]["Keys"])
+        self._health.records_given_up += len(batch)
+        return batch
 
     def _as_lambda_record(self, record: Record) -> Record:
         data = dict(record["dynamodb"])
@@ -342,16 +326,6 @@ class StreamPoller:
         if isinstance(created, datetime):
             data["ApproximateCreationDateTime"] = created.timestamp()
         return {**record, "dynamodb": data, "eventSourceARN": self.stream_arn}
-
-    def _failed(self, error: Exception) -> None:
-        health = self._health
-        health.consecutive_failures += 1
-        cause = f"{type(error).__name__}: {error}"
-        moment = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        health.last_error = StreamLastError(at=moment, message=cause)
-        if cause != health.logged_cause:  # once per cause, not once per retry
-            log.error("stream poll failed (retrying with backoff): %s", cause, exc_info=error)
-            health.logged_cause = cause
 
 
 def _sequence(record: Record) -> str:
