@@ -27,11 +27,9 @@ test: $(VENV)/.installed browser  ## run the whole test suite
 reliability: $(VENV)/.installed browser  ## the reliability suite at full size, figures in docs/reliability-figures.json
 	RELIABILITY_PROFILE=full RELIABILITY_FIGURES=docs/reliability-figures.json $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
-bench: build  ## every benchmark: figures in bench/results/, the README's performance tables updated
+bench: build  ## every benchmark: figures in bench/results/, docs/PERFORMANCE.md's tables updated
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.dynamodb_cost
-	$(BIN)/python -m bench.overhead
-	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.embedded_store
 	$(BIN)/python -m bench.report
 

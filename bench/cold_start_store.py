@@ -18,12 +18,11 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from bench.support import BASE, REGION, TENANT, environment, fake_aws_environment
+from bench.support import BASE, REGION, TENANT, environment, fake_aws_environment, free_port
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller, build_event
 from decision_flows_local.store import drop_stream_records
 from decision_flows_local.streams import StreamPoller
-from tests.support.local_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLER = Caller(TENANT, "admin", "bench@tenant-bench.example")

@@ -16,9 +16,9 @@ from decision_flows.dal import keys
 from decision_flows.dal.client import store_settings
 from decision_flows.domain.pipeline import canonical_json
 from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.history_seed import ItemWriter, seed_change_log, seed_history
+from decision_flows_local.samples import v2_config
 from decision_flows_local.store import embedded_table, embedded_tables
-from tests.support.configs import v2_config
-from tests.support.history import ItemWriter, seed_change_log, seed_history
 
 
 def sized_config(size: int, label: str) -> dict[str, Any]:

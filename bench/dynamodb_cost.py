@@ -8,7 +8,7 @@ capacity units DynamoDB would charge, by its documented rules, from the sizes of
 reads or writes (bench/dynamo_meter.py). Each route's figures are its own calls: every request also
 makes the rate-limit UpdateItem (and a write with an Idempotency-Key the idempotency calls), reported
 apart. Long histories are written directly (see
-tests/support/history.py), writes are undone after each measurement, so every figure is taken at
+decision_flows_local/history_seed.py), writes are undone after each measurement, so every figure is taken at
 exactly the history length of its cell. Writes bench/results/dynamodb_cost.json and .md and
 bench/results/cost_vs_history.png.
 

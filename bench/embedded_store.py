@@ -29,6 +29,7 @@ from typing import Any
 from bench import report, stats
 from bench.support import BASE, TENANT, environment, fake_aws_environment
 from decision_flows_local import template
+from decision_flows_local.samples import v2_config
 
 KEY = "sk_test_bench_embedded_store"
 GOAL_RATIO = 1.5
@@ -49,15 +50,6 @@ class Client:
             raise RuntimeError(f"{method} {path}: {response.status} {payload[:200]!r}")
         answer: dict[str, Any] = json.loads(payload)
         return answer
-
-
-def config(label: str) -> dict[str, Any]:
-    nodes = [
-        {"id": "source", "type": "candidate_source", "config": {"catalog": label}},
-        {"id": "score", "type": "score", "config": {"method": "propensity", "modelKey": f"model-{label}"}},
-        {"id": "rank", "type": "rank", "config": {"top": 5}},
-    ]
-    return {"version": 2, "nodes": nodes, "edges": [{"source": "source", "target": "score"}]}
 
 
 @contextmanager
@@ -92,7 +84,7 @@ def stored_items() -> int:
 def fill(client: Client, poller: Any, target: int, made: int) -> int:
     """Create and publish flows until the store holds ``target`` items; return how many flows exist."""
     while stored_items() < target:
-        flow = client.call("POST", "", {"key": f"filler-{made}", "name": "Filler", "draftConfig": config(str(made))})
+        flow = client.call("POST", "", {"key": f"filler-{made}", "name": "Filler", "draftConfig": v2_config(str(made))})
         client.call("POST", "/publish", {"id": flow["id"]})
         poller.deliver()
         made += 1
@@ -102,7 +94,7 @@ def fill(client: Client, poller: Any, target: int, made: int) -> int:
 def time_publishes(client: Client, poller: Any, flow_id: str, samples: int) -> list[float]:
     timings: list[float] = []
     for sample in range(samples):
-        client.call("PUT", "", {"id": flow_id, "draftConfig": config(f"probe-{sample}-{time.monotonic_ns()}")})
+        client.call("PUT", "", {"id": flow_id, "draftConfig": v2_config(f"probe-{sample}")})
         poller.deliver()
         started = time.perf_counter_ns()
         client.call("POST", "/publish", {"id": flow_id})
@@ -120,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     started = time.monotonic()
     with environment({**fake_aws_environment(), "RATE_LIMIT_PER_MINUTE": "0"}), local_server() as (client, poller):
-        probe = client.call("POST", "", {"key": "probe", "name": "Probe", "draftConfig": config("probe")})
+        probe = client.call("POST", "", {"key": "probe", "name": "Probe", "draftConfig": v2_config("probe")})
         made = 0
         for target in targets:
             made = fill(client, poller, target, made)

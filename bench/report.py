@@ -1,7 +1,7 @@
 """Where every benchmark leaves its figures: bench/results/<name>.json and <name>.md.
 
-`make bench` runs each benchmark, then `python -m bench.report` copies the Markdown tables into the
-README's performance section, between its two markers, so the README always shows the latest run.
+`make bench` runs each benchmark, then `python -m bench.report` copies the Markdown tables into
+docs/PERFORMANCE.md, between its two markers, so that page always shows the latest run.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-# The order of the README's tables; a benchmark that has not run yet is left out.
-SECTIONS = ("cold_start", "dynamodb_cost", "overhead", "throughput")
+# The order of the page's tables; a benchmark that has not run yet is left out.
+SECTIONS = ("cold_start", "dynamodb_cost", "embedded_store")
 
 
 def machine() -> dict[str, Any]:
@@ -40,16 +40,16 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def update_readme() -> None:
-    text = README.read_text()
+def update_page() -> None:
+    text = PAGE.read_text()
     if START not in text or END not in text:
-        raise SystemExit(f"README.md has no {START} … {END} section")
+        raise SystemExit(f"{PAGE.name} has no {START} … {END} section")
     tables = [(RESULTS / f"{name}.md").read_text().strip() for name in SECTIONS if (RESULTS / f"{name}.md").exists()]
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    README.write_text(head + START + "\n" + "\n\n".join(tables) + "\n" + END + tail)
+    PAGE.write_text(head + START + "\n" + "\n\n".join(tables) + "\n" + END + tail)
 
 
 if __name__ == "__main__":
-    update_readme()
+    update_page()
     sys.exit(0)

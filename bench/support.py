@@ -4,6 +4,7 @@ and API path. The in-process store itself is decision_flows_local.store's, as in
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,3 +45,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for the moto server the cold-start probes call)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -11,9 +11,9 @@ import pytest
 from decision_flows.dal.client import dynamodb_client
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, LambdaContext
+from decision_flows_local.history_seed import seed_history
+from decision_flows_local.samples import v1_config, v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.support.configs import v1_config, v2_config
-from tests.support.history import seed_history
 
 TABLES = template.table_names()
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from decision_flows_local.gateway import Api, HttpResponse
+from decision_flows_local.history_seed import seed_history
+from decision_flows_local.samples import config_of_size, v2_config
 from tests.conftest import DynamoCalls
-from tests.support.configs import config_of_size, v2_config
-from tests.support.history import seed_history
 
 CONFIG_BYTES = 50 * 1024
 # 20 version summaries as DynamoDB JSON (the seeded notes are short): what the flow's window adds.

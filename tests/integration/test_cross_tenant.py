@@ -8,8 +8,8 @@ import pytest
 
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, HttpResponse
+from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.support.configs import v2_config
 
 FLOW_ROUTES = sorted((r.method, r.path) for r in template.routes() if r.path.startswith("/api/v1/decision-flows"))
 

@@ -23,8 +23,8 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows_local import template
 from decision_flows_local.gateway import LambdaContext
+from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.support.configs import v2_config
 
 pytestmark = pytest.mark.integration
 

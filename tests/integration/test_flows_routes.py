@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from decision_flows_local.gateway import Api
-from tests.support.configs import config_of_size, v1_config, v2_config
+from decision_flows_local.samples import config_of_size, v1_config, v2_config
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from decision_flows_local.gateway import Api
+from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.support.configs import v2_config
 
 
 def flow_with_changes(api: Api, stream: StreamPoller, renames: int) -> dict[str, Any]:

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from decision_flows_local.gateway import Api
-from tests.support.configs import config_of_size, v2_config
-from tests.support.history import seed_history
+from decision_flows_local.history_seed import seed_history
+from decision_flows_local.samples import config_of_size, v2_config
 
 
 def nested(depth: int) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decision_flows_local.gateway import Api
-from tests.support.configs import v2_config
+from decision_flows_local.samples import v2_config
 
 
 def test_a_retried_create_returns_the_first_response_and_creates_nothing(editor: Api) -> None:

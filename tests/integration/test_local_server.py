@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.support.configs import v2_config
+from decision_flows_local.samples import v2_config
 from tests.support.local_server import VIEWER_KEY, Server, free_port, start, wait_until_ready
 from tests.support.waiting import eventually
 

@@ -14,10 +14,10 @@ import pytest
 from decision_flows.dal.client import dynamodb_client
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.samples import v2_config
 from decision_flows_local.store import LocalStore, embedded_table
 from decision_flows_local.streams import StreamPoller
 from tests.conftest import TENANT_A
-from tests.support.configs import v2_config
 
 
 @pytest.fixture

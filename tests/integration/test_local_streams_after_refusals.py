@@ -26,12 +26,12 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import UpdateFlowRequest
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.samples import v2_config
 from decision_flows_local.server import stream_poller
 from decision_flows_local.store import LocalStore
 from decision_flows_local.streams import StreamPoller
 from tests.conftest import TENANT_A
 from tests.support import moto_server
-from tests.support.configs import v2_config
 
 RACER = Identity(tenant_id=TENANT_A, role=Role.ADMIN, principal="racer@a.example")
 REFUSALS = {"TransactionCanceledException", "ConditionalCheckFailedException"}

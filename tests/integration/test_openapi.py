@@ -11,8 +11,8 @@ from jsonschema import Draft202012Validator
 
 from decision_flows_local import openapi
 from decision_flows_local.gateway import Api
+from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.support.configs import v2_config
 from tests.support.local_server import VIEWER_KEY, Reply, Server
 from tests.support.waiting import eventually
 

@@ -15,7 +15,7 @@ from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
-from tests.support.configs import v2_config
+from decision_flows_local.samples import v2_config
 
 ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")
 BOB = Identity(tenant_id="tenant-b", role=Role.ADMIN, principal="bob")

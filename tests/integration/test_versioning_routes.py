@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from decision_flows_local.gateway import Api
-from tests.support.configs import v1_config, v2_config
+from decision_flows_local.samples import v1_config, v2_config
 
 
 def new_flow(api: Api, config: dict[str, Any] | None = None, key: str = "welcome") -> dict[str, Any]:

@@ -19,9 +19,9 @@ import pytest
 from decision_flows.dal import writes
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, HttpResponse, LambdaContext
+from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
 from tests.reliability.conftest import Figures
-from tests.support.configs import v2_config
 from tests.support.faults import (
     TABLES,
     Answer,

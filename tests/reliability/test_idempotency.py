@@ -18,8 +18,8 @@ import botocore.endpoint
 import pytest
 
 from decision_flows_local.gateway import Api, HttpResponse
+from decision_flows_local.samples import v2_config
 from tests.reliability.conftest import Figures
-from tests.support.configs import v2_config
 from tests.support.faults import (
     Backoff,
     StoreFaults,

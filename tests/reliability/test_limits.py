@@ -10,10 +10,10 @@ import pytest
 from decision_flows.domain.pipeline import MAX_CONFIG_BYTES, canonical_json
 from decision_flows_local import template
 from decision_flows_local.gateway import Api
+from decision_flows_local.history_seed import seed_history
+from decision_flows_local.samples import config_of_size, v2_config
 from decision_flows_local.streams import StreamPoller
 from tests.reliability.conftest import Figures
-from tests.support.configs import config_of_size, v2_config
-from tests.support.history import seed_history
 from tests.support.scale import scaled
 
 TABLES = template.table_names()

@@ -46,8 +46,8 @@ from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowSta
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
 from decision_flows_local import template
+from decision_flows_local.samples import v1_config, v2_config
 from tests.reliability.conftest import Figures
-from tests.support.configs import v1_config, v2_config
 from tests.support.scale import scaled
 
 pytestmark = pytest.mark.long

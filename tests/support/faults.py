@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
 
 from decision_flows_local import template
-from tests.support.configs import v2_config
+from decision_flows_local.samples import v2_config
 
 TABLES = template.table_names()
 DYNAMODB_ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"

@@ -1,4 +1,4 @@
-"""Pipeline configs the tests publish: valid v1 and v2 configs that differ by a label."""
+"""Sample pipeline configs for local runs, benchmarks and tests: valid v1 and v2 configs that differ by a label."""
 
 from __future__ import annotations
 

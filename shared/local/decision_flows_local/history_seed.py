@@ -27,7 +27,7 @@ from decision_flows.models.flow import (
     PublishedVersion,
     VersionSummary,
 )
-from tests.support.configs import v2_config
+from decision_flows_local.samples import v2_config
 
 BATCH_WRITE_LIMIT = 25
 
