@@ -1,11 +1,18 @@
 # Everything a newcomer needs, installed on first use into .venv (the app) and .tools (SAM CLI and
 # cfn-lint, kept apart because pip backtracks them to old releases when they share an environment).
 SHELL := /bin/bash
-# The Lambda runtime is python3.13; pyenv machines expose it through this setting.
-export PYENV_VERSION ?= 3.13.0:3.11.7
+# The Lambda runtime is python3.13: any 3.13 will do, `python3.13` on PATH, else the newest pyenv holds.
+PYTHON ?= $(shell for candidate in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python3.13 \
+	2>/dev/null | sort -V | tail -n 1); do "$$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' \
+	2>/dev/null && { command -v "$$candidate"; break; }; done)
+ifeq ($(PYTHON),)
+$(error Python 3.13 (the Lambda runtime's) is needed: put python3.13 on PATH, e.g. with pyenv or your package manager)
+endif
+# sam build checks that the runtime's interpreter is on PATH; the layer's Makefile builds with it.
+export PATH := $(dir $(PYTHON)):$(PATH)
+export PYTHON
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
-PYTHON ?= python3.13
 VENV := .venv
 TOOLS := .tools
 BIN := $(VENV)/bin
@@ -13,18 +20,25 @@ TOOLS_BIN := $(TOOLS)/bin
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: serve invoke test reliability bench bench-cold-start bench-embedded-store browser lint format typecheck template-check build check clean
+.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-embedded-store browser lint format typecheck template-check build check clean
 
-serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:$${PORT:-3000}, no Docker
+help:  ## list the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:3000 (PORT=… another port), no Docker
 	$(BIN)/python -m decision_flows_local.server
 
-invoke: $(VENV)/.installed  ## make invoke FUNCTION=PublishFunction EVENT=events/publish.json
+invoke: $(VENV)/.installed  ## one function, one event: FUNCTION=PublishFunction EVENT=events/publish.json
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<template function> EVENT=<event file>, e.g. FUNCTION=ListFlowsFunction EVENT=events/list-flows.json" >&2; exit 2; }
 	$(BIN)/python -m decision_flows_local.invoke "$(FUNCTION)" "$(EVENT)"
 
-test: $(VENV)/.installed browser  ## run the whole test suite
+test: $(VENV)/.installed  ## run the whole test suite (the Swagger UI test needs `make browser` first)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-reliability: $(VENV)/.installed browser  ## the reliability suite at full size, figures in docs/reliability-figures.json
+unit: $(VENV)/.installed  ## the fast tests: no server, no moto
+	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+
+reliability: $(VENV)/.installed  ## the reliability suite at full size, figures in docs/reliability-figures.json
 	RELIABILITY_PROFILE=full RELIABILITY_FIGURES=docs/reliability-figures.json $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
 bench: build  ## every benchmark: figures in bench/results/, docs/PERFORMANCE.md's tables updated
@@ -40,25 +54,26 @@ bench-embedded-store: $(VENV)/.installed  ## publish latency on make serve at 10
 	$(BIN)/python -m bench.embedded_store
 
 # The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),
-# installed once, so that `make test` alone still works on a fresh machine.
-browser: $(CHROMIUM)
+# installed once. `make test` installs nothing system-wide: without it, that one test is skipped
+# (and fails under CI=true, whose .ci/run installs it first).
+browser: $(CHROMIUM)  ## install Debian's chromium (apt-get) for the Swagger UI test
 
 $(CHROMIUM):
 	$(APT) update
 	$(APT) install -y chromium
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(VENV)/.installed  ## ruff format and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-typecheck: $(VENV)/.installed
+typecheck: $(VENV)/.installed  ## mypy, strict
 	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local functions tests bench
 
-template-check: $(TOOLS)/.installed
+template-check: $(TOOLS)/.installed  ## cfn-lint, sam validate and sam validate --lint on template.yaml
 	$(TOOLS_BIN)/cfn-lint template.yaml
 	$(TOOLS_BIN)/sam validate
 	$(TOOLS_BIN)/sam validate --lint
@@ -67,7 +82,7 @@ build: $(TOOLS)/.installed $(VENV)/.installed  ## sam build, then check that the
 	$(TOOLS_BIN)/sam build
 	$(BIN)/python -m bench.artifacts --check
 
-check: lint typecheck test template-check build
+check: lint typecheck test template-check build  ## everything CI runs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -81,5 +96,5 @@ $(TOOLS)/.installed:
 	$(TOOLS_BIN)/pip install --quiet aws-sam-cli==1.170.0 cfn-lint==1.58.0
 	touch $@
 
-clean:
+clean:  ## remove the virtual environments and build output
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
