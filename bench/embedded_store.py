@@ -63,7 +63,7 @@ def local_server() -> Iterator[tuple[Client, Any]]:
 
     store = LocalStore(None)
     store.start()
-    seed_api_keys(f"{KEY}={TENANT}:admin")
+    seed_api_keys(f"{KEY}={TENANT}:admin", embedded=True, base_url="")
     app, poller = local_api(store)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
+import shlex
 import socket
+import subprocess
 
 import pytest
 
 from decision_flows_local.samples import v2_config
-from tests.support.local_server import VIEWER_KEY, Server, free_port, start, wait_until_ready
+from tests.support import moto_server
+from tests.support.local_server import VIEWER_KEY, Server, running_server, start
 from tests.support.waiting import eventually
 
 
@@ -93,15 +95,30 @@ def test_a_taken_port_is_a_clear_error() -> None:
     assert "is taken" in output
 
 
-def test_without_local_api_keys_one_admin_key_is_created_and_printed() -> None:
-    port = free_port()
-    process = start(port, LOCAL_API_KEYS="")
-    try:
-        banner = wait_until_ready(process)
-        assert any(line.startswith("API key (admin of tenant-local): sk_test_") for line in banner)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+def test_a_plain_make_serve_takes_the_contracts_example_admin_key() -> None:
+    # Given make serve started with no LOCAL_API_KEYS, on its embedded store
+    with running_server(LOCAL_API_KEYS="") as server:
+        # Then it says which key it made, and that key is tenant-a's admin, as the README's examples use it
+        assert "API key sk_test_admin_a → tenant-a:admin" in server.banner
+        assert server.call("POST", "/api/v1/decision-flows", body={"key": "k", "name": "K"})[0] == 201
+
+
+def test_against_another_store_without_local_api_keys_a_new_admin_key_is_printed_with_a_working_hint(
+    endpoint: str,
+) -> None:
+    # Given make serve against a DynamoDB endpoint, with no LOCAL_API_KEYS
+    moto_server.reset(endpoint)
+    with running_server(LOCAL_API_KEYS="", DYNAMODB_ENDPOINT_URL=endpoint) as server:
+        # Then it made a random admin key, and the curl it prints works as printed
+        (hint,) = [line.strip() for line in server.banner if line.strip().startswith("curl ")]
+        assert server.base in hint
+        answer = subprocess.run(  # noqa: S603 (the server's own printed curl, against loopback)
+            [*shlex.split(hint), "-s", "-o", "/dev/null", "-w", "%{http_code}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert answer.stdout == "200"
 
 
 def test_make_invoke_runs_one_function_with_one_event() -> None:

@@ -13,22 +13,28 @@ from decision_flows.models.api_key import PREFIX_LENGTH, ApiKey
 from decision_flows.models.identity import Role
 
 DEFAULT_TENANT = "tenant-local"
+# The contract's own example key (LOCAL_API_KEYS="sk_test_admin_a=tenant-a:admin,…").
+EXAMPLE_ADMIN_KEY, EXAMPLE_TENANT = "sk_test_admin_a", "tenant-a"
 
 
 class SeedError(ValueError):
     """LOCAL_API_KEYS says something the service could not accept."""
 
 
-def seed_api_keys(spec: str) -> list[str]:
-    """Store the keys ``spec`` lists (or one new admin key when it is empty); return lines to print."""
+def seed_api_keys(spec: str, embedded: bool, base_url: str) -> list[str]:
+    """Store the keys ``spec`` lists; return lines to print. Without ``spec``: on the embedded store
+    (in memory, gone with the server) the contract's example admin key, so that the README's curl
+    examples work as written; on any other store, one new random admin key."""
     repository = ApiKeyRepository(dynamodb_client(), os.environ["API_KEYS_TABLE_NAME"])
+    if not spec.strip() and embedded:
+        spec = f"{EXAMPLE_ADMIN_KEY}={EXAMPLE_TENANT}:admin"
     if not spec.strip():
         plaintext, key = new_api_key(DEFAULT_TENANT, Role.ADMIN, "local admin", "test", utc_now())
         repository.put(key)
         return [
             f"API key (admin of {DEFAULT_TENANT}): {plaintext}",
             f"  curl -H 'Authorization: Bearer {plaintext}' -H 'X-Tenant-Id: {DEFAULT_TENANT}' "
-            "http://127.0.0.1:<port>/api/v1/decision-flows",
+            f"{base_url}/api/v1/decision-flows",
         ]
     lines = []
     for entry in spec.split(","):
@@ -43,7 +49,8 @@ def seed_api_keys(spec: str) -> list[str]:
         _, key = new_api_key(tenant, role, "LOCAL_API_KEYS", "test", utc_now())
         key = key.model_copy(update={"key_hash": hash_key(plaintext), "prefix": plaintext[:PREFIX_LENGTH]})
         kept = _store_or_keep(repository, key)
-        lines.append(f"API key {key.prefix}… → {tenant}:{role_name}" + (" (already stored)" if kept else ""))
+        shown = plaintext if plaintext == EXAMPLE_ADMIN_KEY else f"{key.prefix}…"
+        lines.append(f"API key {shown} → {tenant}:{role_name}" + (" (already stored)" if kept else ""))
     return lines
 
 

@@ -172,14 +172,7 @@ def main() -> int:
     started = time.perf_counter()
     store = LocalStore(endpoint)
     created = store.start()
-    try:
-        key_lines = seed_api_keys(os.environ.get("LOCAL_API_KEYS", ""))
-    except SeedError as error:
-        print(f"error: {error}", file=sys.stderr)
-        store.stop()
-        return 1
     app, poller = local_api(store)
-    stop_polling = start_polling(poller)
 
     class RequestLog(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -192,9 +185,18 @@ def main() -> int:
         print(f"error: port {port} is taken; choose another, e.g. PORT={port + 1} make serve", file=sys.stderr)
         store.stop()
         return 1
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        key_lines = seed_api_keys(os.environ.get("LOCAL_API_KEYS", ""), store.embedded, base_url)
+    except SeedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        server.server_close()
+        store.stop()
+        return 1
+    stop_polling = start_polling(poller)
     print(f"storage: {store.description}" + (f" (created {', '.join(created)})" if created else ""))
     print(*key_lines, sep="\n")
-    print(f"ready in {time.perf_counter() - started:.1f} s: http://127.0.0.1:{server.server_port} (Ctrl-C stops)")
+    print(f"ready in {time.perf_counter() - started:.1f} s: {base_url} (Ctrl-C stops)")
     sys.stdout.flush()
 
     def stop(signum: int, frame: Any) -> None:

@@ -45,7 +45,7 @@ NOT_NULLABLE_ON_UPDATE = ("key", "name", "status", "auto_assembly", "draft_confi
 
 class UpdateFlowRequest(RequestBody):
     """Only the fields present are changed; ``"description": null`` clears the description (the others
-    refuse null: NOT_NULLABLE_ON_UPDATE)."""
+    refuse null: 400 VALIDATION_ERROR)."""
 
     id: FlowId
     key: FlowKey | None = None
