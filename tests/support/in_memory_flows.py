@@ -1,0 +1,130 @@
+"""FlowStore in memory: the access layer's promises without DynamoDB, for FlowService's rules.
+
+Each write is all or nothing and guarded as the DynamoDB access layer guards it: the stored flow
+must still have the previous rowVersion (409 ROW_VERSION_MISMATCH, 404 once it is gone), a key is
+one flow's per tenant (409 KEY_TAKEN), versions are written once. The integration tests hold the
+real access layer to the same promises against moto; these let the domain's rules run in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from decision_flows.dal.keys import STATUS_RANK
+from decision_flows.domain.errors import Conflict, flow_not_found, key_taken, row_version_mismatch
+from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
+from decision_flows.models.page import FlowPage, Page, VersionPage
+
+FlowKey = tuple[str, str]  # tenant, flow id
+
+
+class InMemoryFlowStore:
+    def __init__(self) -> None:
+        self.flows: dict[FlowKey, Flow] = {}
+        self.keys: dict[tuple[str, str], str] = {}  # (tenant, key) -> flow id
+        self.versions: dict[FlowKey, dict[int, PublishedVersion]] = {}
+        self._racer: Callable[[], object] | None = None
+
+    def overtake_next_read(self, write: Callable[[], object]) -> None:
+        """Run ``write`` just after the next read of a flow: another writer, between a read and its write."""
+        self._racer = write
+
+    # Reads
+
+    def get_flow(self, tenant_id: str, flow_id: str) -> Flow | None:
+        flow = self.flows.get((tenant_id, flow_id))
+        if self._racer is not None:
+            racer, self._racer = self._racer, None
+            racer()
+        return flow
+
+    def get_flow_and_version(
+        self, tenant_id: str, flow_id: str, version: int
+    ) -> tuple[Flow | None, PublishedVersion | None]:
+        return self.get_flow(tenant_id, flow_id), self.get_version(tenant_id, flow_id, version)
+
+    def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None:
+        return self.versions.get((tenant_id, flow_id), {}).get(version)
+
+    def flow_exists(self, tenant_id: str, flow_id: str) -> bool:
+        return (tenant_id, flow_id) in self.flows
+
+    def list_versions(
+        self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None
+    ) -> Page[PublishedVersion] | None:
+        if not self.flow_exists(tenant_id, flow_id):
+            return None
+        after = int(page_cursor) if page_cursor else 0
+        found = [v.model_copy(update={"config": None}) for n, v in sorted(self.versions[(tenant_id, flow_id)].items())]
+        page = [version for version in found if version.version > after]
+        more = len(page) > limit
+        return VersionPage(items=page[:limit], next_cursor=str(page[limit - 1].version) if more else None)
+
+    def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
+        mine = [flow for (tenant, _), flow in self.flows.items() if tenant == tenant_id]
+        wanted = sorted(
+            (flow for flow in mine if status in (None, flow.status)),
+            key=lambda flow: (STATUS_RANK[flow.status], -_epoch(flow.updated_at), flow.id),
+        )
+        start = int(page_cursor) if page_cursor else 0
+        page = wanted[start : start + limit]
+        more = start + limit < len(wanted)
+        drafts_left_out = [flow.model_copy(update={"draft_config": None}) for flow in page]
+        return FlowPage(items=drafts_left_out, next_cursor=str(start + limit) if more else None, total=len(wanted))
+
+    def key_owner(self, tenant_id: str, key: str) -> str | None:
+        return self.keys.get((tenant_id, key))
+
+    # Writes
+
+    def create_flow(self, flow: Flow) -> None:
+        if (flow.tenant_id, flow.id) in self.flows:
+            raise Conflict("FLOW_EXISTS", "Flow id collision.")
+        self._claim_key(flow)
+        self.flows[(flow.tenant_id, flow.id)] = flow
+        self.versions[(flow.tenant_id, flow.id)] = {}
+
+    def save_flow(self, previous: Flow, new: Flow) -> None:
+        self._check(previous)
+        if new.key != previous.key:
+            self._claim_key(new)
+            del self.keys[(previous.tenant_id, previous.key)]
+        self.flows[(new.tenant_id, new.id)] = new
+
+    def publish_version(self, previous: Flow, new: Flow, version: PublishedVersion) -> None:
+        self._check(previous)
+        versions = self.versions[(new.tenant_id, new.id)]
+        if version.version in versions:
+            raise row_version_mismatch(previous.row_version)
+        versions[version.version] = version
+        self.flows[(new.tenant_id, new.id)] = new
+
+    def delete_flow(self, previous: Flow, deleted_by: str, deleted_at: str) -> None:
+        self._check(previous)
+        del self.flows[(previous.tenant_id, previous.id)]
+        del self.keys[(previous.tenant_id, previous.key)]
+        del self.versions[(previous.tenant_id, previous.id)]  # unreachable at once, as behind the anchor
+
+    def purge_deleted_flow(self, tenant_id: str, flow_id: str) -> None:
+        """Nothing is left to remove: the versions went with the flow."""
+
+    # Guards
+
+    def _check(self, previous: Flow) -> None:
+        stored = self.get_flow(previous.tenant_id, previous.id)
+        if stored is None:
+            raise flow_not_found(previous.id)
+        if stored.row_version != previous.row_version:
+            raise row_version_mismatch(previous.row_version, stored.row_version)
+
+    def _claim_key(self, flow: Flow) -> None:
+        if self.keys.get((flow.tenant_id, flow.key), flow.id) != flow.id:
+            raise key_taken(flow.key)
+        self.keys[(flow.tenant_id, flow.key)] = flow.id
+
+
+def _epoch(timestamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(timestamp).timestamp()

@@ -1,0 +1,207 @@
+"""FlowService's rules, against the in-memory store: the contract's write rules in milliseconds.
+
+The same rules run end to end against moto in tests/integration; here each one is isolated.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+import pytest
+
+from decision_flows.domain.errors import DomainError
+from decision_flows.domain.service import FlowService
+from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
+from decision_flows.models.identity import Identity, Role
+from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
+from decision_flows_local.samples import v1_config, v2_config
+from tests.support.in_memory_flows import InMemoryFlowStore
+
+ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")
+
+
+class Clock:
+    """A millisecond later on every reading, so that every write has its own timestamp."""
+
+    def __init__(self) -> None:
+        self._ticks = count()
+
+    def __call__(self) -> datetime:
+        return datetime(2026, 11, 28, tzinfo=UTC) + timedelta(milliseconds=next(self._ticks))
+
+
+@pytest.fixture
+def store() -> InMemoryFlowStore:
+    return InMemoryFlowStore()
+
+
+@pytest.fixture
+def service(store: InMemoryFlowStore) -> FlowService:
+    return FlowService(store, clock=Clock())
+
+
+def create(service: FlowService, key: str = "welcome", **fields: Any) -> Flow:
+    body = {"key": key, "name": key.title(), "draftConfig": v2_config(key), **fields}
+    return service.create(ALICE, CreateFlowRequest.model_validate(body))
+
+
+def update(service: FlowService, flow: Flow, if_match: int | None = None, **fields: Any) -> Flow:
+    return service.update(ALICE, UpdateFlowRequest.model_validate({"id": flow.id, **fields}), if_match)
+
+
+def publish(service: FlowService, flow: Flow, **fields: Any) -> Flow:
+    return service.publish(ALICE, PublishRequest.model_validate({"id": flow.id, **fields}), None)
+
+
+def rollback(service: FlowService, flow: Flow, version: int, **fields: Any) -> Flow:
+    return service.rollback(ALICE, RollbackRequest.model_validate({"id": flow.id, "version": version, **fields}), None)
+
+
+def refused(code: str) -> Any:
+    return pytest.raises(DomainError, match=rf"^{code}: ")
+
+
+def draft(flow: Flow) -> Any:
+    assert flow.draft_config is not None
+    return json.loads(flow.draft_config)
+
+
+class TestCreate:
+    def test_a_new_flow_is_a_draft_at_row_version_1_with_the_default_config(self, service: FlowService) -> None:
+        flow = service.create(ALICE, CreateFlowRequest.model_validate({"key": "k", "name": "K"}))
+        assert (flow.status, flow.row_version, flow.live_version, flow.published_versions) == ("draft", 1, None, [])
+        assert draft(flow) == {"version": 2, "nodes": [], "edges": []}
+
+    def test_a_taken_key_is_409_and_active_without_a_version_is_422(self, service: FlowService) -> None:
+        create(service, "welcome")
+        with refused("KEY_TAKEN"):
+            create(service, "welcome")
+        with refused("NOT_PUBLISHED"):
+            create(service, "other", status="active")
+
+
+class TestUpdate:
+    def test_each_write_bumps_row_version_and_names_its_action(self, service: FlowService) -> None:
+        flow = create(service)
+        renamed = update(service, flow, name="Renamed")
+        paused = update(service, renamed, status="paused")
+        assert [(f.row_version, f.last_action) for f in (renamed, paused)] == [
+            (2, FlowAction.UPDATED),
+            (3, FlowAction.STATUS_CHANGED),
+        ]
+
+    def test_an_update_that_changes_nothing_writes_nothing(self, service: FlowService) -> None:
+        flow = create(service)
+        assert update(service, flow, name=flow.name).row_version == 1
+
+    def test_stale_ambiguous_and_null_updates_are_refused(self, service: FlowService) -> None:
+        flow = create(service)
+        update(service, flow, name="Moved on")
+        with refused("ROW_VERSION_MISMATCH"):
+            update(service, flow, name="Late", rowVersion=1)
+        with refused("ROW_VERSION_AMBIGUOUS"):
+            update(service, flow, name="Which", rowVersion=2, if_match=3)
+        with refused("VALIDATION_ERROR"):
+            update(service, flow, name=None)
+        with refused("NOT_PUBLISHED"):
+            update(service, flow, status="active")
+
+    def test_a_write_overtaken_after_its_read_is_409_and_lands_nothing(
+        self, service: FlowService, store: InMemoryFlowStore
+    ) -> None:
+        # Given a flow, and another writer that renames it right after our update has read it
+        flow = create(service)
+        store.overtake_next_read(lambda: update(service, flow, name="First"))
+
+        # When our update writes what it decided from its read
+        with refused("ROW_VERSION_MISMATCH"):
+            update(service, flow, name="Second")
+
+        # Then the other writer's rename stands, and nothing of ours landed
+        stored = store.get_flow(ALICE.tenant_id, flow.id)
+        assert stored is not None
+        assert (stored.name, stored.row_version) == ("First", 2)
+
+    def test_moving_to_a_taken_key_is_409_and_frees_nothing(
+        self, service: FlowService, store: InMemoryFlowStore
+    ) -> None:
+        first, second = create(service, "first"), create(service, "second")
+        with refused("KEY_TAKEN"):
+            update(service, second, key="first")
+        assert (store.key_owner("tenant-a", "first"), store.key_owner("tenant-a", "second")) == (first.id, second.id)
+
+
+class TestPublish:
+    def test_publishing_snapshots_the_draft_as_the_next_live_version(self, service: FlowService) -> None:
+        flow = publish(service, create(service))
+        assert (flow.live_version, flow.latest_version, flow.status, flow.row_version) == (1, 1, "active", 2)
+        version = service.version(ALICE, flow.id, 1)
+        assert version.config is not None
+        assert json.loads(version.config) == draft(flow)
+
+    def test_a_draft_without_a_scoring_method_is_422(self, service: FlowService) -> None:
+        flow = create(service, draftConfig={"version": 2, "nodes": [], "edges": []})
+        with refused("SCORING_METHOD_MISSING"):
+            publish(service, flow)
+        v1_without_scoring = create(service, "v1", draftConfig={"stages": {"ranking": {"top": 3}}})
+        with refused("SCORING_METHOD_MISSING"):
+            publish(service, v1_without_scoring)
+
+    def test_expected_current_version_must_be_the_live_one(self, service: FlowService) -> None:
+        flow = publish(service, create(service))
+        with refused("CURRENT_VERSION_MISMATCH"):
+            publish(service, flow, expectedCurrentVersion=2)
+        assert publish(service, flow, expectedCurrentVersion=1).live_version == 2
+
+    def test_the_flow_keeps_the_latest_20_summaries_oldest_first(self, service: FlowService) -> None:
+        flow = create(service)
+        for _ in range(PUBLISHED_VERSIONS_ON_FLOW + 5):
+            flow = publish(service, flow)
+        numbers = [summary.version for summary in flow.published_versions]
+        assert numbers == list(range(6, PUBLISHED_VERSIONS_ON_FLOW + 6))
+
+
+class TestRollback:
+    @pytest.fixture
+    def twice_published(self, service: FlowService) -> Flow:
+        flow = publish(service, create(service, draftConfig=v2_config("a")))
+        flow = update(service, flow, draftConfig=v1_config("scorecard"))
+        return publish(service, flow)
+
+    def test_a_rollback_appends_a_copy_that_goes_live_and_becomes_the_draft(
+        self, service: FlowService, twice_published: Flow
+    ) -> None:
+        restored = rollback(service, twice_published, 1, notes="v2 broke ranking")
+        assert (restored.live_version, restored.latest_version, restored.status) == (3, 3, FlowStatus.ACTIVE)
+        assert draft(restored) == v2_config("a")
+        v3 = service.version(ALICE, restored.id, 3)
+        assert (v3.restored_from, v3.notes) == (1, "Rollback to v1: v2 broke ranking")
+        assert v3.config == service.version(ALICE, restored.id, 1).config
+
+    def test_without_notes_the_note_is_the_prefix_alone(self, service: FlowService, twice_published: Flow) -> None:
+        restored = rollback(service, twice_published, 1)
+        assert service.version(ALICE, restored.id, 3).notes == "Rollback to v1"
+
+    def test_refusals(self, service: FlowService, twice_published: Flow) -> None:
+        with refused("ALREADY_ACTIVE"):
+            rollback(service, twice_published, 2)
+        with refused("VERSION_NOT_FOUND"):
+            rollback(service, twice_published, 9)
+        with refused("CURRENT_VERSION_MISMATCH"):
+            rollback(service, twice_published, 1, expectedCurrentVersion=1)
+        with refused("ROW_VERSION_MISMATCH"):
+            rollback(service, twice_published, 1, rowVersion=1)
+        gone = twice_published.model_copy(update={"id": "df_" + "0" * 24})
+        with refused("FLOW_NOT_FOUND"):
+            rollback(service, gone, 1)
+
+
+def test_a_deleted_flows_versions_and_key_go_with_it(service: FlowService, store: InMemoryFlowStore) -> None:
+    flow = publish(service, create(service))
+    service.delete(ALICE, flow.id, None)
+    with refused("FLOW_NOT_FOUND"):
+        service.version(ALICE, flow.id, 1)
+    assert create(service, "welcome").key == "welcome"  # the key is free again
