@@ -14,7 +14,7 @@ from decision_flows.models.queries import FlowIdQuery
 from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.web import requests
 from decision_flows.web.access import guard
-from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
 from decision_flows.web.responses import flow_response
 from decision_flows.wiring import flow_service
@@ -51,6 +51,7 @@ def delete_flow() -> Response[str]:
     return Response(204)
 
 
+@publish_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

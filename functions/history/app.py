@@ -13,7 +13,7 @@ from decision_flows.models.queries import HistoryQuery
 from decision_flows.models.responses import ChangeEntryView, HistoryView, PaginationView
 from decision_flows.web import requests
 from decision_flows.web.access import guard
-from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import json_response
 from decision_flows.wiring import history_service
 
@@ -35,6 +35,7 @@ def history() -> Response[str]:
     )
 
 
+@publish_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

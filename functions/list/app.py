@@ -13,7 +13,7 @@ from decision_flows.models.queries import FlowIdQuery, ListFlowsQuery
 from decision_flows.models.responses import FlowListView, FlowView, PaginationView
 from decision_flows.web import requests
 from decision_flows.web.access import guard
-from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import flow_response, json_response
 from decision_flows.wiring import flow_service
 
@@ -43,6 +43,7 @@ def list_or_get_flows() -> Response[str]:
     )
 
 
+@publish_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

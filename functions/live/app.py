@@ -13,8 +13,8 @@ from decision_flows.models.queries import LiveQuery
 from decision_flows.models.responses import LiveView
 from decision_flows.web import requests
 from decision_flows.web.access import guard
-from decision_flows.web.api import logger, new_resolver
-from decision_flows.web.responses import json_response
+from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.responses import counted, json_response
 from decision_flows.wiring import live_service
 
 app = new_resolver()
@@ -24,9 +24,10 @@ app = new_resolver()
 def live() -> Response[str]:
     identity = guard(app.current_event, Role.VIEWER)
     query = requests.parse(LiveQuery, requests.query(app.current_event))
-    return json_response(200, LiveView.of(live_service().live(identity, query.key)))
+    return counted("LiveReads", json_response(200, LiveView.of(live_service().live(identity, query.key))))
 
 
+@publish_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,9 +12,9 @@ from decision_flows.models.identity import Role
 from decision_flows.models.requests import PublishRequest
 from decision_flows.web import requests
 from decision_flows.web.access import guard
-from decision_flows.web.api import logger, new_resolver
+from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
-from decision_flows.web.responses import flow_response, live_config
+from decision_flows.web.responses import counted, flow_response, live_config
 from decision_flows.wiring import flow_service
 
 app = new_resolver()
@@ -30,11 +30,12 @@ def publish() -> Response[str]:
         identity,
         request,
         app.lambda_context,
-        lambda: flow_response(flow_service().publish(identity, request, expected_row_version)),
+        lambda: counted("Publishes", flow_response(flow_service().publish(identity, request, expected_row_version))),
         lambda flow: live_config(identity, flow),
     )
 
 
+@publish_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.dal.stream import change_of
-from decision_flows.observability import logger
+from decision_flows.observability import count, logger, publish_metrics
 from decision_flows.wiring import change_feed
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -25,6 +26,15 @@ def record_handler(record: DynamoDBRecord) -> None:
         change_feed().apply(change)
 
 
+@publish_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(process_partial_response(event, record_handler, processor, context))
+    try:
+        response = process_partial_response(event, record_handler, processor, context)
+    except BatchProcessingError:  # every record failed: Lambda retries the whole batch
+        count("StreamRecordsFailed", len(event.get("Records", [])))
+        raise
+    failed = len(response["batchItemFailures"])
+    count("StreamRecordsProcessed", len(event.get("Records", [])) - failed)
+    count("StreamRecordsFailed", failed)
+    return dict(response)

@@ -1,7 +1,52 @@
-"""The one Logger every function uses (service name and level come from the environment)."""
+"""The one Logger and the one Metrics every function uses (service, namespace and level come from
+the environment). Metrics are CloudWatch embedded metric format: lines in the function's log that
+CloudWatch turns into metrics, with no call of their own.
+
+Business events, counted where they happen: ``Publishes``, ``Rollbacks``, ``IdempotentReplays``,
+``LiveReads``, ``RateLimited`` (429s), ``Conflicts`` by ``Code`` (409s), ``StreamRecordsProcessed``
+and ``StreamRecordsFailed``.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
+metrics = Metrics()
+
+
+def count(name: str, value: int = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_refusal(status: int, code: str) -> None:
+    """A 409 counts as a conflict of its code (one metric of its own: the code is its dimension)."""
+    if status == 429:
+        count("RateLimited")
+    elif status == 409:
+        with single_metric(name="Conflicts", unit=MetricUnit.Count, value=1) as conflict:
+            conflict.add_dimension(name="Code", value=code)
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def publish_metrics(handler: Handler) -> Handler:
+    """Write the invocation's metrics at its end, if it counted any (Powertools' own ``log_metrics``
+    warns on every invocation that counted none)."""
+
+    @wraps(handler)
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return handler(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+            metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, flushing keeps them
+
+    return invoke

@@ -37,6 +37,8 @@ LOCAL_DEFAULTS = {
     # botocore >= 1.44.4 sends stream calls to an account endpoint the embedded DynamoDB does not know.
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # Metrics are lines in the function's log on AWS; here they would bury the request log.
+    "POWERTOOLS_METRICS_DISABLED": "true",
     "LOG_LEVEL": "WARNING",
 }
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]

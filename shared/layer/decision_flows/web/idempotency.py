@@ -26,7 +26,7 @@ from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.errors import unavailable
 from decision_flows.domain.errors import Conflict, InvalidRequest, Unprocessable
 from decision_flows.models.identity import Identity
-from decision_flows.observability import logger
+from decision_flows.observability import count, logger
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -102,6 +102,7 @@ def idempotent(
         raise refusal from error
     if first_run:
         return first_run[0]
+    count("IdempotentReplays")
     body = json.loads(stored["body"])
     if stored.get("configOmitted"):
         body["draftConfig"] = restore_config(body)

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from decision_flows.domain import errors
+from decision_flows.observability import count_refusal
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -68,7 +69,14 @@ def problem_response(error: errors.DomainError) -> Response[str]:
     return Response(status, PROBLEM_CONTENT_TYPE, json.dumps(body), headers)
 
 
+def counted_problem_response(error: errors.DomainError) -> Response[str]:
+    """Problem details for a route's refusal, with 409s and 429s counted (metrics)."""
+    response = problem_response(error)
+    count_refusal(response.status_code, error.code)
+    return response
+
+
 def register(app: APIGatewayHttpResolver) -> None:
     """Every domain error becomes problem details; anything else is a bug and surfaces as one."""
-    app.exception_handler(errors.DomainError)(problem_response)
+    app.exception_handler(errors.DomainError)(counted_problem_response)
     app.not_found(lambda _: problem_response(errors.NotFound("ROUTE_NOT_FOUND", "No such route.")))

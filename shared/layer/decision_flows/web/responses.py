@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity
 from decision_flows.models.responses import FlowView, ResponseBody
+from decision_flows.observability import count
 from decision_flows.wiring import flow_service
 
 JSON = "application/json"
@@ -35,3 +36,9 @@ def live_config(identity: Identity, flow: dict[str, Any]) -> Any:
 
 def flow_response(flow: Flow, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
     return json_response(status, FlowView.of(flow), {"ETag": etag(flow), **(headers or {})})
+
+
+def counted(event: str, response: Response[str]) -> Response[str]:
+    """``response``, with the business event it answers counted (a metric)."""
+    count(event)
+    return response
