@@ -71,7 +71,7 @@ format: $(VENV)/.installed  ## ruff format and fixes
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.installed  ## mypy, strict
-	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local functions tests bench
+	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local shared/admin/decision_flows_admin functions tests bench
 
 template-check: $(TOOLS)/.installed  ## cfn-lint, sam validate and sam validate --lint on template.yaml
 	$(TOOLS_BIN)/cfn-lint template.yaml

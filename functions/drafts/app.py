@@ -12,7 +12,7 @@ from decision_flows.domain.pipeline import DEFAULT_DRAFT_CONFIG
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery
 from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
-from decision_flows.web import requests
+from decision_flows.web import inputs
 from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
@@ -26,7 +26,7 @@ app = new_resolver()
 @app.post(ROUTE)
 def create_flow() -> Response[str]:
     identity = guard(app.current_event, Role.EDITOR)
-    request = requests.body(app.current_event, CreateFlowRequest)
+    request = inputs.body(app.current_event, CreateFlowRequest)
 
     def create() -> Response[str]:
         flow = flow_service().create(identity, request)
@@ -39,15 +39,15 @@ def create_flow() -> Response[str]:
 @app.put(ROUTE)
 def update_flow() -> Response[str]:
     identity = guard(app.current_event, Role.EDITOR)
-    request = requests.body(app.current_event, UpdateFlowRequest)
-    return flow_response(flow_service().update(identity, request, requests.if_match(app.current_event)))
+    request = inputs.body(app.current_event, UpdateFlowRequest)
+    return flow_response(flow_service().update(identity, request, inputs.if_match(app.current_event)))
 
 
 @app.delete(ROUTE)
 def delete_flow() -> Response[str]:
     identity = guard(app.current_event, Role.EDITOR)
-    flow_id = requests.parse(FlowIdQuery, requests.query(app.current_event)).id
-    flow_service().delete(identity, flow_id, requests.if_match(app.current_event))
+    flow_id = inputs.parse(FlowIdQuery, inputs.query(app.current_event)).id
+    flow_service().delete(identity, flow_id, inputs.if_match(app.current_event))
     return Response(204)
 
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import HistoryQuery
 from decision_flows.models.responses import ChangeEntryView, HistoryView, PaginationView
-from decision_flows.web import requests
+from decision_flows.web import inputs
 from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import json_response
@@ -23,7 +23,7 @@ app = new_resolver()
 @app.get("/api/v1/decision-flows/history")
 def history() -> Response[str]:
     identity = guard(app.current_event, Role.EDITOR)
-    query = requests.parse(HistoryQuery, requests.query(app.current_event))
+    query = inputs.parse(HistoryQuery, inputs.query(app.current_event))
     page = history_service().history(identity, query.id, query.limit, query.cursor)
     return json_response(
         200,

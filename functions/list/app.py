@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery, ListFlowsQuery
 from decision_flows.models.responses import FlowListView, FlowView, PaginationView
-from decision_flows.web import requests
+from decision_flows.web import inputs
 from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import flow_response, json_response
@@ -28,10 +28,10 @@ def health() -> dict[str, str]:
 @app.get("/api/v1/decision-flows")
 def list_or_get_flows() -> Response[str]:
     identity = guard(app.current_event, Role.VIEWER)
-    params = requests.query(app.current_event)
+    params = inputs.query(app.current_event)
     if "id" in params:
-        return flow_response(flow_service().get(identity, requests.parse(FlowIdQuery, params).id))
-    query = requests.parse(ListFlowsQuery, params)
+        return flow_response(flow_service().get(identity, inputs.parse(FlowIdQuery, params).id))
+    query = inputs.parse(ListFlowsQuery, params)
     page = flow_service().list(identity, query.status, query.limit, query.cursor)
     with_versions = query.include == "versions"
     return json_response(

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import LiveQuery
 from decision_flows.models.responses import LiveView
-from decision_flows.web import requests
+from decision_flows.web import inputs
 from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import counted, json_response
@@ -23,7 +23,7 @@ app = new_resolver()
 @app.get("/api/v1/decision-flows/live")
 def live() -> Response[str]:
     identity = guard(app.current_event, Role.VIEWER)
-    query = requests.parse(LiveQuery, requests.query(app.current_event))
+    query = inputs.parse(LiveQuery, inputs.query(app.current_event))
     return counted("LiveReads", json_response(200, LiveView.of(live_service().live(identity, query.key))))
 
 

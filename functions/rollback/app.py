@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
 from decision_flows.models.requests import RollbackRequest
-from decision_flows.web import requests
+from decision_flows.web import inputs
 from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
@@ -23,8 +23,8 @@ app = new_resolver()
 @app.post("/api/v1/decision-flows/rollback")
 def rollback() -> Response[str]:
     identity = guard(app.current_event, Role.ADMIN)
-    request = requests.body(app.current_event, RollbackRequest)
-    expected_row_version = requests.if_match(app.current_event)
+    request = inputs.body(app.current_event, RollbackRequest)
+    expected_row_version = inputs.if_match(app.current_event)
     return idempotent(
         app.current_event,
         identity,

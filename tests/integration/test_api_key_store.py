@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from decision_flows import keys as cli
 from decision_flows.dal.api_keys import ApiKeyRepository, api_keys_settings, api_keys_table
 from decision_flows.domain.api_keys import hash_key, new_api_key, verify_api_key
 from decision_flows.domain.errors import NotFound
 from decision_flows.models.api_key import ApiKey
 from decision_flows.models.identity import Role
+from decision_flows_admin import keys as cli
 from tests.conftest import TENANT_A, TENANT_B
 
 TABLE = "ApiKeysTable"

@@ -13,9 +13,9 @@ from decision_flows.domain.errors import Forbidden, InvalidRequest, PayloadTooLa
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
-from decision_flows.web import identity, requests
+from decision_flows.web import identity, inputs
+from decision_flows.web.inputs import MAX_BODY_BYTES
 from decision_flows.web.problems import UnsupportedMediaType
-from decision_flows.web.requests import MAX_BODY_BYTES
 from decision_flows_local.gateway import Caller, build_event
 
 TENANT = "tenant-a"
@@ -42,7 +42,7 @@ def json_event(body: Any, **kwargs: Any) -> APIGatewayProxyEventV2:
 
 def invalid(call_event: APIGatewayProxyEventV2, model: type[Any]) -> InvalidRequest:
     with pytest.raises(InvalidRequest) as caught:
-        requests.body(call_event, model)
+        inputs.body(call_event, model)
     return caught.value
 
 
@@ -55,7 +55,7 @@ def test_missing_content_type_is_415() -> None:
     del data["headers"]["content-type"]
     # When parsed / Then it is refused as an unsupported media type
     with pytest.raises(UnsupportedMediaType) as caught:
-        requests.body(APIGatewayProxyEventV2(data), CreateFlowRequest)
+        inputs.body(APIGatewayProxyEventV2(data), CreateFlowRequest)
     assert caught.value.code == "UNSUPPORTED_MEDIA_TYPE"
 
 
@@ -65,7 +65,7 @@ def test_missing_content_type_is_415() -> None:
 )
 def test_other_content_type_is_415(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType):
-        requests.body(json_event(CREATE, headers={"Content-Type": content_type}), CreateFlowRequest)
+        inputs.body(json_event(CREATE, headers={"Content-Type": content_type}), CreateFlowRequest)
 
 
 @pytest.mark.parametrize(
@@ -73,14 +73,14 @@ def test_other_content_type_is_415(content_type: str) -> None:
     ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;charset=UTF-8"],
 )
 def test_json_content_type_is_accepted(content_type: str) -> None:
-    parsed = requests.body(json_event(CREATE, headers={"Content-Type": content_type}), CreateFlowRequest)
+    parsed = inputs.body(json_event(CREATE, headers={"Content-Type": content_type}), CreateFlowRequest)
     assert (parsed.key, parsed.name) == (CREATE["key"], CREATE["name"])
 
 
 def test_media_type_is_checked_before_the_body_is_read() -> None:
     # A non-JSON media type with a malformed body is a 415, not a 400
     with pytest.raises(UnsupportedMediaType):
-        requests.body(event(raw_body="{nope", headers={"Content-Type": "text/plain"}), CreateFlowRequest)
+        inputs.body(event(raw_body="{nope", headers={"Content-Type": "text/plain"}), CreateFlowRequest)
 
 
 # --- body bytes --------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_invalid_base64_body_is_400(raw: str) -> None:
 
 def test_base64_body_is_decoded() -> None:
     encoded = base64.b64encode(json.dumps(CREATE).encode()).decode()
-    assert requests.body(event(raw_body=encoded, base64_encoded=True), CreateFlowRequest).key == CREATE["key"]
+    assert inputs.body(event(raw_body=encoded, base64_encoded=True), CreateFlowRequest).key == CREATE["key"]
 
 
 def sized_body(size: int) -> str:
@@ -114,7 +114,7 @@ def sized_body(size: int) -> str:
 def test_body_over_the_limit_is_413() -> None:
     # Given a body one byte over the limit / When parsed / Then 413 before any JSON parsing
     with pytest.raises(PayloadTooLarge) as caught:
-        requests.body(event(raw_body=sized_body(MAX_BODY_BYTES + 1)), CreateFlowRequest)
+        inputs.body(event(raw_body=sized_body(MAX_BODY_BYTES + 1)), CreateFlowRequest)
     assert caught.value.code == "BODY_TOO_LARGE"
 
 
@@ -130,13 +130,13 @@ def test_body_size_counts_bytes_not_characters() -> None:
     raw = json.dumps({**CREATE, "description": "é" * (MAX_BODY_BYTES // 2)}, ensure_ascii=False)
     assert len(raw) < MAX_BODY_BYTES < len(raw.encode())
     with pytest.raises(PayloadTooLarge):
-        requests.body(event(raw_body=raw), CreateFlowRequest)
+        inputs.body(event(raw_body=raw), CreateFlowRequest)
 
 
 def test_base64_body_is_measured_after_decoding() -> None:
     raw = sized_body(MAX_BODY_BYTES + 1)
     with pytest.raises(PayloadTooLarge):
-        requests.body(event(raw_body=base64.b64encode(raw.encode()).decode(), base64_encoded=True), CreateFlowRequest)
+        inputs.body(event(raw_body=base64.b64encode(raw.encode()).decode(), base64_encoded=True), CreateFlowRequest)
 
 
 # --- strict fields -----------------------------------------------------------------------------
@@ -196,11 +196,11 @@ def test_rollback_version_must_be_a_json_integer(version: Any) -> None:
 
 @pytest.mark.parametrize("version", [0, -1])
 def test_rollback_to_a_non_positive_version_parses_and_is_left_to_the_404(version: int) -> None:
-    assert requests.body(json_event({"id": "df_1", "version": version}), RollbackRequest).version == version
+    assert inputs.body(json_event({"id": "df_1", "version": version}), RollbackRequest).version == version
 
 
 def test_rollback_body_parses() -> None:
-    parsed = requests.body(json_event({"id": "df_1", "version": 3, "rowVersion": 7}), RollbackRequest)
+    parsed = inputs.body(json_event({"id": "df_1", "version": 3, "rowVersion": 7}), RollbackRequest)
     assert (parsed.id, parsed.version, parsed.row_version, parsed.notes) == ("df_1", 3, 7, None)
 
 
@@ -210,17 +210,17 @@ def test_auto_assembly_must_be_a_json_boolean() -> None:
 
 
 def test_status_parses_as_enum_on_update() -> None:
-    parsed = requests.body(json_event({"id": "df_1", "status": "active"}), UpdateFlowRequest)
+    parsed = inputs.body(json_event({"id": "df_1", "status": "active"}), UpdateFlowRequest)
     assert parsed.status is FlowStatus.ACTIVE
 
 
 def test_status_parses_as_enum_on_create() -> None:
-    parsed = requests.body(json_event({**CREATE, "status": "paused"}), CreateFlowRequest)
+    parsed = inputs.body(json_event({**CREATE, "status": "paused"}), CreateFlowRequest)
     assert parsed.status is FlowStatus.PAUSED
 
 
 def test_status_defaults_to_draft_on_create() -> None:
-    assert requests.body(json_event(CREATE), CreateFlowRequest).status is FlowStatus.DRAFT
+    assert inputs.body(json_event(CREATE), CreateFlowRequest).status is FlowStatus.DRAFT
 
 
 @pytest.mark.parametrize("status", ["ACTIVE", "deleted", 1])
@@ -237,7 +237,7 @@ def test_publish_has_no_status_field() -> None:
 
 def test_publish_body_parses() -> None:
     body = {"id": "df_1", "notes": "v2", "rowVersion": 4, "expectedCurrentVersion": 1}
-    parsed = requests.body(json_event(body), PublishRequest)
+    parsed = inputs.body(json_event(body), PublishRequest)
     assert (parsed.notes, parsed.row_version, parsed.expected_current_version) == ("v2", 4, 1)
 
 
@@ -249,17 +249,17 @@ def test_publish_body_parses() -> None:
     [('"3"', 3), ('W/"3"', 3), ("3", 3), ('"12"', 12), (' "3" ', 3), ("*", None)],
 )
 def test_if_match_names_a_row_version(header: str, expected: int | None) -> None:
-    assert requests.if_match(event(headers={"If-Match": header})) == expected
+    assert inputs.if_match(event(headers={"If-Match": header})) == expected
 
 
 def test_absent_if_match_is_none() -> None:
-    assert requests.if_match(event()) is None
+    assert inputs.if_match(event()) is None
 
 
 @pytest.mark.parametrize("header", ['"abc"', '"0"', '"-1"', '"+3"', '"3.0"', 'W/"x"', '"3", "4"', '""'])
 def test_invalid_if_match_is_400(header: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        requests.if_match(event(headers={"If-Match": header}))
+        inputs.if_match(event(headers={"If-Match": header}))
     assert caught.value.code == "INVALID_IF_MATCH"
 
 
@@ -272,7 +272,7 @@ def test_invalid_if_match_is_400(header: str) -> None:
 )
 def test_if_match_that_int_cannot_parse_is_400(header: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        requests.if_match(event(headers={"If-Match": header}))
+        inputs.if_match(event(headers={"If-Match": header}))
     assert caught.value.code == "INVALID_IF_MATCH"
 
 

@@ -1,8 +1,8 @@
-"""Manage API keys: ``python -m decision_flows.keys create|list|revoke``.
+"""Manage API keys: ``python -m decision_flows_admin.keys create|list|revoke``.
 
-    python -m decision_flows.keys create --tenant tenant-a --role admin --name ci [--env live|test]
-    python -m decision_flows.keys list   --tenant tenant-a
-    python -m decision_flows.keys revoke --tenant tenant-a --key-id key_0123456789ab
+    python -m decision_flows_admin.keys create --tenant tenant-a --role admin --name ci [--env live|test]
+    python -m decision_flows_admin.keys list   --tenant tenant-a
+    python -m decision_flows_admin.keys revoke --tenant tenant-a --key-id key_0123456789ab
 
 The table is ``--table`` or else ``API_KEYS_TABLE_NAME``; there is no default, so that a key is
 never written to a table nobody chose. DynamoDB is reached as the functions reach it: through
@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--tenant", required=True, help="the tenant the key belongs to")
     common.add_argument("--table", help="the API keys table (default: $API_KEYS_TABLE_NAME; one of them is required)")
 
-    parser = argparse.ArgumentParser(prog="python -m decision_flows.keys", description="Manage API keys.")
+    parser = argparse.ArgumentParser(prog="python -m decision_flows_admin.keys", description="Manage API keys.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{create,list,revoke}")
 
     create_cmd = commands.add_parser("create", parents=[common], help="create a key and print it once")
