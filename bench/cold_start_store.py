@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from bench.support import BASE, REGION, TENANT, environment, fake_aws_environment, free_port
+from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller, build_event
 from decision_flows_local.store import drop_stream_records
@@ -86,7 +86,7 @@ def api_key() -> str:
     from decision_flows.models.identity import Role
 
     plaintext, key = new_api_key(TENANT, Role.ADMIN, "bench", "test", utc_now())
-    ApiKeyRepository(dynamodb_client(), os.environ["API_KEYS_TABLE_NAME"]).put(key)
+    ApiKeyRepository(dynamodb_client(), settings().api_keys_table).put(key)
     return plaintext
 
 

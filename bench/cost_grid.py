@@ -9,7 +9,6 @@ the units DynamoDB would charge (bench/dynamo_meter.py) is taken from the first 
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 
 from bench.cost_store import Store, moto_store, sized_config
 from bench.dynamo_meter import Call, Cost, Estimate, only
+from decision_flows.settings import settings
 from decision_flows_local.gateway import HttpResponse
 
 SUBJECT_KEY = "subject"
@@ -38,7 +38,7 @@ VERSION_PAGES = {
 
 def not_counted_tables() -> set[str]:
     """Idempotency records and rate-limit counters cost the same whatever the route: reported apart."""
-    return {os.environ["IDEMPOTENCY_TABLE_NAME"], os.environ["RATE_LIMIT_TABLE_NAME"]}
+    return {settings().idempotency_table, settings().rate_limit_table}
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def measure_single_flow_routes(store: Store, cell: Cell, repeats: int, with_idem
         at_history: int = n,
     ) -> None:
         cell.routes[name], calls = measure(store, send, repeats, at_history, prepare, page)
-        rate_limit_table = {os.environ["RATE_LIMIT_TABLE_NAME"]}
+        rate_limit_table = {settings().rate_limit_table}
         cell.not_counted.setdefault("rate limit (every request)", [c for c in calls if c.tables & rate_limit_table])
 
     def versions_page(body: Any) -> int:
@@ -193,7 +193,7 @@ def idempotency_calls(store: Store, flow_id: str) -> dict[str, list[Call]]:
         headers = {"Idempotency-Key": "bench-publish"}
         return store.api.request("POST", "/publish", body={"id": flow_id, "notes": "bench"}, headers=headers)
 
-    idempotency_table = {os.environ["IDEMPOTENCY_TABLE_NAME"]}
+    idempotency_table = {settings().idempotency_table}
     with store.restored(flow_id):
         first, first_calls = store.meter.record(publish)
         replay, replay_calls = store.meter.record(publish)

@@ -3,7 +3,6 @@ real handlers wired to it (as tests/conftest.py does), and flows given long hist
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +12,8 @@ from unittest.mock import patch
 from bench.dynamo_meter import Meter
 from bench.support import TENANT
 from decision_flows.dal import keys
-from decision_flows.dal.client import store_settings
 from decision_flows.domain.pipeline import canonical_json
+from decision_flows.settings import settings
 from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.history_seed import ItemWriter, seed_change_log, seed_history
 from decision_flows_local.samples import v2_config
@@ -47,7 +46,7 @@ class Store:
             seed_history(self.client, TENANT, flow_id, history - 1, config=old, write_items=self.write_items)
         published = self.api.publish(id=flow_id, notes="the live release")
         assert (published.status, published.body["latestVersion"]) == (200, history), published.body
-        changes_table = os.environ["CHANGES_TABLE_NAME"]
+        changes_table = settings().changes_table
         seed_change_log(changes_table, TENANT, flow_id, history, published.body["createdAt"], self.write_items)
         return flow_id
 
@@ -66,7 +65,7 @@ class Store:
     def restored(self, flow_id: str) -> Iterator[None]:
         """After the block the flow is as before it: its item and the tenant's counters put back, the
         version a publish or rollback appended removed. So every write is measured at the same length."""
-        table = store_settings().table_name
+        table = settings().flows_table
         flow_key = keys.key(keys.flow_pk(TENANT, flow_id), keys.FLOW_SK)
         counters_key = keys.key(keys.tenant_pk(TENANT), keys.COUNTERS_SK)
         flow_item = self.client.get_item(TableName=table, Key=flow_key, ConsistentRead=True)["Item"]
@@ -82,7 +81,7 @@ class Store:
     def live_entry_forgotten(self, key: str) -> Iterator[None]:
         """The live cache misses for ``key``: the next GET /live rebuilds the entry."""
         live_key = {"PK": {"S": keys.key_reservation_pk(TENANT, key)}}
-        self.client.delete_item(TableName=os.environ["LIVE_TABLE_NAME"], Key=live_key)
+        self.client.delete_item(TableName=settings().live_table, Key=live_key)
         yield
 
 

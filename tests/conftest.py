@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.store import embedded_tables
@@ -94,7 +95,7 @@ class DynamoCalls:
 
 
 # Budgets exclude the idempotency and rate-limit records (their cost is per request, not per route).
-NOT_COUNTED_TABLES = {os.environ["IDEMPOTENCY_TABLE_NAME"], os.environ["RATE_LIMIT_TABLE_NAME"]}
+NOT_COUNTED_TABLES = {settings().idempotency_table, settings().rate_limit_table}
 
 
 @pytest.fixture

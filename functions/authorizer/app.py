@@ -19,13 +19,15 @@ from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.domain.authentication import authenticate
 from decision_flows.domain.tokens import JwtSettings, JwtVerifier
+from decision_flows.settings import settings
 
 logger = Logger()
+settings()  # validated at init: a missing or malformed variable fails the cold start
 
 
 @cache
 def api_keys() -> ApiKeyRepository:
-    return ApiKeyRepository(dynamodb_client(), os.environ["API_KEYS_TABLE_NAME"])
+    return ApiKeyRepository(dynamodb_client(), settings().api_keys_table)
 
 
 @cache

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from decision_flows.dal.api_keys import ApiKeyRepository, api_keys_settings, api_keys_table
+from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.domain.api_keys import hash_key, new_api_key, verify_api_key
 from decision_flows.domain.errors import NotFound
 from decision_flows.models.api_key import ApiKey
 from decision_flows.models.identity import Role
+from decision_flows.settings import settings
 from decision_flows_admin import keys as cli
 from tests.conftest import TENANT_A, TENANT_B
 
@@ -25,14 +26,14 @@ NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
-    api_keys_settings.cache_clear()
+    settings.cache_clear()
     yield
-    api_keys_settings.cache_clear()
+    settings.cache_clear()
 
 
 @pytest.fixture
 def repository(dynamodb: Any) -> ApiKeyRepository:
-    return ApiKeyRepository(dynamodb, api_keys_table())
+    return ApiKeyRepository(dynamodb, settings().api_keys_table)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -71,7 +72,7 @@ def strings_in(value: Any) -> Iterator[str]:
 
 
 def test_the_template_names_the_api_keys_table_for_every_function() -> None:
-    assert api_keys_table() == TABLE
+    assert settings().api_keys_table == TABLE
 
 
 def test_a_created_key_is_printed_once_and_verifies_through_the_store(

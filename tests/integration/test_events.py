@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from decision_flows.dal.client import dynamodb_client, store_settings
+from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain.service import FlowService
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
+from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.gateway import LambdaContext
 from decision_flows_local.samples import v2_config
@@ -67,7 +68,7 @@ def request_body(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def repository() -> FlowRepository:
-    return FlowRepository(dynamodb_client(), store_settings().table_name)
+    return FlowRepository(dynamodb_client(), settings().flows_table)
 
 
 def service() -> FlowService:

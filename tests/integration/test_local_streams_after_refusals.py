@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 
 from decision_flows import wiring
-from decision_flows.dal.client import dynamodb_client, store_settings
+from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain.service import FlowService
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import UpdateFlowRequest
+from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.samples import v2_config
@@ -85,7 +86,7 @@ def names_flows_table(params: dict[str, Any]) -> bool:
     tables = {params.get("TableName")} | {
         step.get("TableName") for item in params.get("TransactItems", []) for step in item.values()
     }
-    return store_settings().table_name in tables
+    return settings().flows_table in tables
 
 
 @contextmanager
@@ -129,7 +130,7 @@ class Flow:
 
     def rename_elsewhere(self, name: str) -> None:
         """A rename by another Lambda instance: the same service code, not this request's handler."""
-        service = FlowService(FlowRepository(dynamodb_client(), store_settings().table_name))
+        service = FlowService(FlowRepository(dynamodb_client(), settings().flows_table))
         with template.running_as("DraftsFunction"):
             service.update(RACER, UpdateFlowRequest.model_validate({"id": self.id, "name": name}), None)
 
@@ -202,7 +203,7 @@ SCENARIOS: dict[str, tuple[Callable[[Api, Callable[[], None]], tuple[list[Flow],
 
 
 def change_entries() -> int:
-    scan = dynamodb_client().scan(TableName=os.environ["CHANGES_TABLE_NAME"], Select="COUNT", ConsistentRead=True)
+    scan = dynamodb_client().scan(TableName=settings().changes_table, Select="COUNT", ConsistentRead=True)
     count: int = scan["Count"]
     return count
 

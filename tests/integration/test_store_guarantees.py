@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from decision_flows.dal.client import store_settings
 from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain.errors import Conflict, DomainError, InvalidRequest
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
+from decision_flows.settings import settings
 from decision_flows_local.samples import v2_config
 
 ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")
@@ -23,7 +23,7 @@ BOB = Identity(tenant_id="tenant-b", role=Role.ADMIN, principal="bob")
 
 @pytest.fixture
 def repository(dynamodb: Any) -> FlowRepository:
-    return FlowRepository(dynamodb, store_settings().table_name)
+    return FlowRepository(dynamodb, settings().flows_table)
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def create(service: FlowService, identity: Identity = ALICE, key: str = "welcome
 
 
 def table_items(dynamodb: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = dynamodb.scan(TableName=store_settings().table_name)["Items"]
+    items: list[dict[str, Any]] = dynamodb.scan(TableName=settings().flows_table)["Items"]
     return sorted(items, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
 
 
@@ -134,7 +134,7 @@ def test_a_cancelled_publish_leaves_nothing_behind(
     flow = create(service)
     pk = f"T#{ALICE.tenant_id}#F#{flow.id}"
     dynamodb.put_item(
-        TableName=store_settings().table_name,
+        TableName=settings().flows_table,
         Item={"PK": {"S": pk}, "SK": {"S": "SNAP#0000000001"}, "stray": {"BOOL": True}},
     )
     before = table_items(dynamodb)

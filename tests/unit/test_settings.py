@@ -1,17 +1,24 @@
-"""The store settings read from the environment that template.yaml gives every function."""
+"""The settings every function reads from the environment template.yaml gives it."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from decision_flows.dal.client import EndpointSettings, StoreSettings
+from decision_flows.dal.client import EndpointSettings
+from decision_flows.settings import DEFAULT_REQUESTS_PER_MINUTE, Settings
 from decision_flows_local import template
 
 
 def test_the_templates_environment_makes_valid_settings() -> None:
     environment = template.function_environment()
-    assert StoreSettings.model_validate(environment).table_name == "FlowsTable"
+    settings = Settings.model_validate(environment)
+    assert (settings.flows_table, settings.changes_table, settings.live_table) == (
+        "FlowsTable",
+        "ChangesTable",
+        "LiveTable",
+    )
+    assert settings.requests_per_minute == DEFAULT_REQUESTS_PER_MINUTE == 500
     assert EndpointSettings.model_validate(environment).endpoint_url is None
 
 
@@ -21,6 +28,17 @@ def test_an_empty_endpoint_means_aws(value: str, expected: str | None) -> None:
     assert settings.endpoint_url == expected
 
 
-def test_a_missing_table_name_is_refused_at_start() -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"TABLE_NAME": None},
+        {"LIVE_TABLE_NAME": "x"},  # too short for DynamoDB
+        {"CHANGES_TABLE_NAME": "has space"},
+        {"RATE_LIMIT_PER_MINUTE": "-1"},
+        {"RATE_LIMIT_PER_MINUTE": "lots"},
+    ],
+)
+def test_a_missing_or_malformed_variable_is_refused_at_start(change: dict[str, str | None]) -> None:
+    environment = {**template.function_environment(), **change}
     with pytest.raises(ValidationError):
-        StoreSettings.model_validate({})
+        Settings.model_validate({name: value for name, value in environment.items() if value is not None})

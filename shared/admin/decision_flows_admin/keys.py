@@ -24,19 +24,21 @@ from typing import TYPE_CHECKING, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter, ValidationError
 
-from decision_flows.dal.api_keys import ApiKeyRepository, ApiKeysSettings
+from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.errors import error_code
 from decision_flows.domain.api_keys import new_api_key
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import timestamp, utc_now
 from decision_flows.models.api_key import ApiKey, TenantId
 from decision_flows.models.identity import Role
+from decision_flows.settings import TableName
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ROLES = [role.name.lower() for role in Role]
 _tenant_id: TypeAdapter[str] = TypeAdapter(TenantId)
+_table_name: TypeAdapter[str] = TypeAdapter(TableName)
 
 
 class UsageError(Exception):
@@ -139,7 +141,7 @@ def _table(option: str | None) -> str:
         return option
     if not os.environ.get("API_KEYS_TABLE_NAME"):
         raise UsageError("no table: pass --table or set API_KEYS_TABLE_NAME")
-    return ApiKeysSettings.model_validate(os.environ).table_name
+    return _table_name.validate_python(os.environ["API_KEYS_TABLE_NAME"])
 
 
 def _client() -> DynamoDBClient:

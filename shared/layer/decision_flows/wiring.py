@@ -7,14 +7,17 @@ of the functions that never call them (bench/cold_start.py).
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from decision_flows.dal.client import dynamodb_client, store_settings
-from decision_flows.dal.rate_limit import RateLimitRepository, requests_per_minute
+from decision_flows.dal.client import dynamodb_client
+from decision_flows.dal.rate_limit import RateLimitRepository
 from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain.service import FlowService
+from decision_flows.settings import settings
+
+# Validated at import: Lambda's init phase fails on a missing or malformed variable.
+settings()
 
 if TYPE_CHECKING:
     from decision_flows.dal.changes import ChangeLogRepository
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
 
 @cache
 def flow_repository() -> FlowRepository:
-    return FlowRepository(dynamodb_client(), store_settings().table_name)
+    return FlowRepository(dynamodb_client(), settings().flows_table)
 
 
 @cache
@@ -38,14 +41,14 @@ def flow_service() -> FlowService:
 def change_log() -> ChangeLogRepository:
     from decision_flows.dal.changes import ChangeLogRepository
 
-    return ChangeLogRepository(dynamodb_client(), os.environ["CHANGES_TABLE_NAME"])
+    return ChangeLogRepository(dynamodb_client(), settings().changes_table)
 
 
 @cache
 def live_cache() -> LiveRepository:
     from decision_flows.dal.live import LiveRepository
 
-    return LiveRepository(dynamodb_client(), os.environ["LIVE_TABLE_NAME"], store_settings().table_name)
+    return LiveRepository(dynamodb_client(), settings().live_table, settings().flows_table)
 
 
 @cache
@@ -71,7 +74,7 @@ def change_feed() -> ChangeFeed:
 
 @cache
 def rate_limiter() -> RateLimitRepository:
-    return RateLimitRepository(dynamodb_client(), os.environ["RATE_LIMIT_TABLE_NAME"])
+    return RateLimitRepository(dynamodb_client(), settings().rate_limit_table)
 
 
 def reset() -> None:
@@ -81,7 +84,6 @@ def reset() -> None:
     for built in (flow_repository, flow_service, change_log, live_cache, history_service, live_service, change_feed):
         built.cache_clear()
     rate_limiter.cache_clear()
-    requests_per_minute.cache_clear()
     dynamodb_client.cache_clear()
-    store_settings.cache_clear()
+    settings.cache_clear()
     idempotency._runner.cache_clear()

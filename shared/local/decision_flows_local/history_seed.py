@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from decision_flows.dal import items, writes
-from decision_flows.dal.client import store_settings
 from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain import pipeline
 from decision_flows.models.changes import ChangeEntry
@@ -27,6 +26,7 @@ from decision_flows.models.flow import (
     PublishedVersion,
     VersionSummary,
 )
+from decision_flows.settings import settings
 from decision_flows_local.samples import v2_config
 
 BATCH_WRITE_LIMIT = 25
@@ -57,7 +57,7 @@ def seed_history(
 ) -> None:
     """Versions 1..``versions`` of a never-published flow, all with ``config`` (by default a small v2
     config); the flow item ends live at the last one. Every snapshot shares one config string."""
-    table = store_settings().table_name
+    table = settings().flows_table
     flow = FlowRepository(dynamodb, table).get_flow(tenant_id, flow_id)
     assert flow is not None
     assert flow.latest_version is None, "seed a flow that was never published"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.domain.api_keys import hash_key, looks_like_api_key, new_api_key
@@ -11,6 +9,7 @@ from decision_flows.domain.errors import Conflict
 from decision_flows.domain.service import utc_now
 from decision_flows.models.api_key import PREFIX_LENGTH, ApiKey
 from decision_flows.models.identity import Role
+from decision_flows.settings import settings
 
 DEFAULT_TENANT = "tenant-local"
 # The contract's own example key (LOCAL_API_KEYS="sk_test_admin_a=tenant-a:admin,…").
@@ -25,7 +24,7 @@ def seed_api_keys(spec: str, embedded: bool, base_url: str) -> list[str]:
     """Store the keys ``spec`` lists; return lines to print. Without ``spec``: on the embedded store
     (in memory, gone with the server) the contract's example admin key, so that the README's curl
     examples work as written; on any other store, one new random admin key."""
-    repository = ApiKeyRepository(dynamodb_client(), os.environ["API_KEYS_TABLE_NAME"])
+    repository = ApiKeyRepository(dynamodb_client(), settings().api_keys_table)
     if not spec.strip() and embedded:
         spec = f"{EXAMPLE_ADMIN_KEY}={EXAMPLE_TENANT}:admin"
     if not spec.strip():

@@ -8,13 +8,10 @@ for the management command. The authorizer needs only ``get_by_hash``.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
 
 from decision_flows.dal.errors import call, error_code
 from decision_flows.dal.items import from_wire, to_wire
@@ -27,21 +24,6 @@ if TYPE_CHECKING:
 
 Item = dict[str, Any]
 BY_TENANT_INDEX = "ByTenant"
-
-
-class ApiKeysSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=3, validation_alias="API_KEYS_TABLE_NAME")
-
-
-@cache
-def api_keys_settings() -> ApiKeysSettings:
-    return ApiKeysSettings.model_validate(os.environ)
-
-
-def api_keys_table() -> str:
-    return api_keys_settings().table_name
 
 
 def api_key_not_found(key_id: str) -> NotFound:

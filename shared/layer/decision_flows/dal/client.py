@@ -1,4 +1,4 @@
-"""The DynamoDB client and table settings, created on first use.
+"""The DynamoDB client, created on first use.
 
 Created lazily rather than at import so that importing a handler costs no client setup, and so
 tests (moto) and the local server can point it elsewhere before the first call.
@@ -27,17 +27,6 @@ class EndpointSettings(BaseModel):
     @classmethod
     def _empty_means_aws(cls, value: str | None) -> str | None:
         return value or None
-
-
-class StoreSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
-
-
-@cache
-def store_settings() -> StoreSettings:
-    return StoreSettings.model_validate(os.environ)
 
 
 @cache

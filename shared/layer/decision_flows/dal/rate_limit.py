@@ -6,8 +6,6 @@ limit and a refused request costs no more than an admitted one. Windows expire t
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -18,16 +16,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 WINDOW_SECONDS = 60
-DEFAULT_LIMIT = 500
-
-
-@cache
-def requests_per_minute() -> int:
-    """``RATE_LIMIT_PER_MINUTE``: the per-tenant limit; 0 turns rate limiting off."""
-    value = int(os.environ.get("RATE_LIMIT_PER_MINUTE", DEFAULT_LIMIT))
-    if value < 0:
-        raise ValueError("RATE_LIMIT_PER_MINUTE must be 0 (off) or a positive number of requests")
-    return value
 
 
 class RateLimitRepository:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from decision_flows.dal.rate_limit import requests_per_minute
 from decision_flows.domain.errors import RateLimited
 from decision_flows.models.identity import Identity, Role
+from decision_flows.settings import settings
 from decision_flows.web.identity import identify, require_role
 from decision_flows.wiring import rate_limiter
 
@@ -20,7 +20,7 @@ clock: Callable[[], float] = time.time
 def guard(event: APIGatewayProxyEventV2, minimum: Role) -> Identity:
     """Identity first (401/403), then the rate limit (429: refused calls count too), then the role."""
     identity = identify(event)
-    limit = requests_per_minute()
+    limit = settings().requests_per_minute
     if limit:
         wait = rate_limiter().admit(identity.tenant_id, limit, clock())
         if wait is not None:

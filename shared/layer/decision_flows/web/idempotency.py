@@ -13,7 +13,6 @@ came from (the request itself, or the published snapshot), which each route says
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -27,6 +26,7 @@ from decision_flows.dal.errors import unavailable
 from decision_flows.domain.errors import Conflict, InvalidRequest, Unprocessable
 from decision_flows.models.identity import Identity
 from decision_flows.observability import count, logger
+from decision_flows.settings import settings
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -130,9 +130,7 @@ def _runner() -> tuple[Runner, Any]:
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(
-        table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto3_client=dynamodb_client()
-    )
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
     config = IdempotencyConfig(
         event_key_jmespath="[tenantId, operation, key]",
         payload_validation_jmespath="[body, ifMatch]",
