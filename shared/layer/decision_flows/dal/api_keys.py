@@ -39,8 +39,8 @@ class ApiKeyRepository:
         """One conditional PutItem; never overwrites a key (a hash collision of 256-bit keys would be
         news, but a second write of the same record must not reset its revocation)."""
         try:
-            self._call(
-                "put_item",
+            call(
+                self._client.put_item,
                 TableName=self._table,
                 Item=to_wire(_attributes(key)),
                 ConditionExpression="attribute_not_exists(keyHash)",
@@ -58,7 +58,7 @@ class ApiKeyRepository:
         by an operator long before first use, and a revocation taking effect a moment later is
         within what revocation promises anyway (authorizer responses may be cached for longer).
         """
-        response = self._call("get_item", TableName=self._table, Key={"keyHash": {"S": key_hash}})
+        response = call(self._client.get_item, TableName=self._table, Key={"keyHash": {"S": key_hash}})
         item = response.get("Item")
         return _from_item(item) if item else None
 
@@ -75,7 +75,7 @@ class ApiKeyRepository:
         }
         found: list[ApiKey] = []
         while True:
-            response = self._call("query", **params)
+            response = call(self._client.query, **params)
             found.extend(_from_item(item) for item in response.get("Items", []))
             last_key = response.get("LastEvaluatedKey")
             if not last_key:
@@ -93,8 +93,8 @@ class ApiKeyRepository:
         if not key.is_active:
             return key
         try:
-            response = self._call(
-                "update_item",
+            response = call(
+                self._client.update_item,
                 TableName=self._table,
                 Key={"keyHash": {"S": key.key_hash}},
                 UpdateExpression="SET revokedAt = :now",
@@ -120,9 +120,6 @@ class ApiKeyRepository:
                 raise api_key_not_found(key_id) from error
             return current  # revoked meanwhile (the index showed it a moment out of date)
         return _from_item(response["Attributes"])
-
-    def _call(self, operation: str, **params: Any) -> Any:
-        return call(self._client, operation, **params)
 
 
 def _attributes(key: ApiKey) -> dict[str, Any]:

@@ -27,8 +27,7 @@ class ChangeLogRepository:
         again by the stream: nothing new is written."""
         try:
             call(
-                self._client,
-                "put_item",
+                self._client.put_item,
                 TableName=self._table,
                 Item=items.to_wire(items.change_attributes(entry)),
                 ConditionExpression="attribute_not_exists(PK)",
@@ -53,7 +52,7 @@ class ChangeLogRepository:
                 lambda start: start["PK"] == pk and start["SK"].startswith(keys.CHANGE_PREFIX),
                 _CURSOR_KEYS,
             )
-        response = call(self._client, "query", **params)
+        response = call(self._client.query, **params)
         found: list[dict[str, Any]] = response.get("Items", [])
         page = found[:limit]
         more = len(found) > limit or "LastEvaluatedKey" in response

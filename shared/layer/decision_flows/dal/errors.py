@@ -71,11 +71,12 @@ def unavailable(error: Exception) -> StoreUnavailable | None:
     return store_failed() if isinstance(error, UNREACHABLE) else None
 
 
-def call(client: Any, operation: str, **params: Any) -> Any:
-    """One DynamoDB call; a store that throttles or fails beyond the SDK's retries becomes 503, other
-    errors stay as they are."""
+def call[**P, R](operation: Callable[P, R], *args: P.args, **params: P.kwargs) -> R:
+    """One DynamoDB call, ``operation`` being the client's own method (so mypy checks the request
+    against botocore's shapes); a store that throttles or fails beyond the SDK's retries becomes 503,
+    other errors stay as they are."""
     try:
-        return getattr(client, operation)(**params)
+        return operation(*args, **params)
     except (ClientError, *UNREACHABLE) as error:
         if (refusal := unavailable(error)) is not None:
             raise refusal from error

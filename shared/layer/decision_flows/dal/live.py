@@ -25,7 +25,7 @@ class LiveRepository:
 
     def get_live(self, tenant_id: str, key: str) -> LiveEntry | None:
         """One GetItem (eventually consistent: the entry is a cache, half the read cost)."""
-        response = call(self._client, "get_item", TableName=self._table, Key=_key(tenant_id, key))
+        response = call(self._client.get_item, TableName=self._table, Key=_key(tenant_id, key))
         item = response.get("Item")
         return items.live_from_item(item) if item else None
 
@@ -69,8 +69,7 @@ class LiveRepository:
         """One conditional DeleteItem: the entry goes only if it is this flow's, from before ``row_version``."""
         try:
             call(
-                self._client,
-                "delete_item",
+                self._client.delete_item,
                 TableName=self._table,
                 Key=_key(tenant_id, key),
                 ConditionExpression="flowId = :flow AND rowVersion < :rv",

@@ -23,21 +23,21 @@ def delete_partition(client: DynamoDBClient, table: str, pk: str, keep_until_las
         "ProjectionExpression": "PK, SK",
     }
     while True:
-        response = call(client, "query", **params)
+        response = call(client.query, **params)
         doomed = [item for item in response.get("Items", []) if item["SK"]["S"] != keep_until_last]
         for start in range(0, len(doomed), BATCH_WRITE_LIMIT):
             _batch_delete(client, table, doomed[start : start + BATCH_WRITE_LIMIT])
         if "LastEvaluatedKey" not in response:
             break
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    call(client, "delete_item", TableName=table, Key={"PK": {"S": pk}, "SK": {"S": keep_until_last}})
+    call(client.delete_item, TableName=table, Key={"PK": {"S": pk}, "SK": {"S": keep_until_last}})
 
 
 def _batch_delete(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> None:
     """One BatchWriteItem, resending what DynamoDB left unprocessed (under throttling) with backoff."""
     request: dict[str, Any] = {table: [{"DeleteRequest": {"Key": key}} for key in keys]}
     for attempt in range(BATCH_WRITE_ATTEMPTS):
-        response = call(client, "batch_write_item", RequestItems=request)
+        response = call(client.batch_write_item, RequestItems=request)
         request = response.get("UnprocessedItems") or {}
         if not request:
             return

@@ -28,8 +28,7 @@ class RateLimitRepository:
         window_start = int(now) - int(now) % WINDOW_SECONDS
         try:
             call(
-                self._client,
-                "update_item",
+                self._client.update_item,
                 TableName=self._table,
                 Key={"window": {"S": f"{tenant_id}#{window_start}"}},
                 UpdateExpression="ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expires)",

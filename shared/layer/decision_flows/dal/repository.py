@@ -7,6 +7,7 @@ trips it costs; the domain composes them within the per-route budgets of the REA
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import cursor, items, keys, purge, writes
@@ -39,8 +40,8 @@ class FlowRepository:
 
     def get_flow(self, tenant_id: str, flow_id: str) -> Flow | None:
         """One GetItem."""
-        response = self._call(
-            "get_item",
+        response = call(
+            self._client.get_item,
             TableName=self._table,
             Key=keys.key(keys.flow_pk(tenant_id, flow_id), keys.FLOW_SK),
             ConsistentRead=True,
@@ -73,8 +74,8 @@ class FlowRepository:
 
     def flow_exists(self, tenant_id: str, flow_id: str) -> bool:
         """One GetItem of the small versions anchor (never the draft)."""
-        response = self._call(
-            "get_item",
+        response = call(
+            self._client.get_item,
             TableName=self._table,
             Key=keys.key(keys.flow_pk(tenant_id, flow_id), keys.VERSIONS_ANCHOR_SK),
             ConsistentRead=True,
@@ -104,7 +105,7 @@ class FlowRepository:
                 lambda start: start["PK"] == pk and start["SK"].startswith(keys.VERSIONS_PREFIX),
                 _VERSION_CURSOR_KEYS,
             )
-        response = self._call("query", **params)
+        response = call(self._client.query, **params)
         found: list[Item] = response.get("Items", [])
         if page_cursor is None:
             if not found or found[0]["SK"]["S"] != keys.VERSIONS_ANCHOR_SK:
@@ -141,7 +142,7 @@ class FlowRepository:
                 ),
                 _LIST_CURSOR_KEYS,
             )
-        response = self._call("query", **params)
+        response = call(self._client.query, **params)
         found: list[Item] = response.get("Items", [])
         page = found[:limit]
         last_key = _page_end(found, limit, response, page, _LIST_CURSOR_KEYS)
@@ -151,8 +152,8 @@ class FlowRepository:
 
     def _count_flows(self, tenant_id: str, status: FlowStatus | None) -> int:
         statuses = [status] if status else list(FlowStatus)
-        response = self._call(
-            "get_item",
+        response = call(
+            self._client.get_item,
             TableName=self._table,
             Key=keys.key(keys.tenant_pk(tenant_id), keys.COUNTERS_SK),
             ProjectionExpression=", ".join(writes.counter_attribute(s) for s in statuses),
@@ -229,8 +230,8 @@ class FlowRepository:
 
     def key_owner(self, tenant_id: str, key: str) -> str | None:
         """One GetItem of the key's reservation: the id of the flow that has the key."""
-        response = self._call(
-            "get_item",
+        response = call(
+            self._client.get_item,
             TableName=self._table,
             Key=keys.key(keys.key_reservation_pk(tenant_id, key), keys.KEY_SK),
             ConsistentRead=True,
@@ -247,15 +248,12 @@ class FlowRepository:
 
     # Plumbing
 
-    def _call(self, operation: str, **params: Any) -> Any:
-        return call(self._client, operation, **params)
-
     def _batch_get(self, wanted: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
         """Items by sort key; retries what DynamoDB left unprocessed (rare, under throttling)."""
         found: dict[str, Item] = {}
         request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
         for attempt in range(BATCH_GET_ATTEMPTS):
-            response = self._call("batch_get_item", RequestItems=request)
+            response = call(self._client.batch_get_item, RequestItems=request)
             for item in response.get("Responses", {}).get(self._table, []):
                 found[item["SK"]["S"]] = item
             request = response.get("UnprocessedKeys") or {}
@@ -266,7 +264,7 @@ class FlowRepository:
 
 
 def _page_end(
-    found: list[Item], limit: int, response: dict[str, Any], page: list[Item], key_names: frozenset[str]
+    found: list[Item], limit: int, response: Mapping[str, Any], page: list[Item], key_names: frozenset[str]
 ) -> dict[str, str] | None:
     """Where the next page starts, or None at the end.
 
