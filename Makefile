@@ -1,15 +1,18 @@
 # Everything a newcomer needs, installed on first use into .venv (the app) and .tools (SAM CLI and
 # cfn-lint, kept apart because pip backtracks them to old releases when they share an environment).
 SHELL := /bin/bash
-# The Lambda runtime is python3.13: any 3.13 will do, `python3.13` on PATH, else the newest pyenv holds.
-PYTHON ?= $(shell for candidate in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python3.13 \
+# The Lambda runtime is python3.13: any 3.13 will do, `python3.13` on PATH, else the newest pyenv holds
+# (found once; `make PYTHON=/path/to/python3.13` chooses another).
+PYTHON := $(or $(PYTHON),$(shell for candidate in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python3.13 \
 	2>/dev/null | sort -V | tail -n 1); do "$$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' \
-	2>/dev/null && { command -v "$$candidate"; break; }; done)
-ifeq ($(PYTHON),)
-$(error Python 3.13 (the Lambda runtime's) is needed: put python3.13 on PATH, e.g. with pyenv or your package manager)
-endif
-# sam build checks that the runtime's interpreter is on PATH; the layer's Makefile builds with it.
+	2>/dev/null && { command -v "$$candidate"; break; }; done))
+NEED_PYTHON = @test -n "$(PYTHON)" || { echo "Python 3.13 (the Lambda runtime's) is needed: put python3.13 on PATH, e.g. with pyenv or your package manager" >&2; exit 1; }
+# sam build checks that the runtime's interpreter is on PATH, and the layer's Makefile builds with it.
+ifeq ($(shell python3.13 -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && echo runs),)
+ifneq ($(PYTHON),)
 export PATH := $(dir $(PYTHON)):$(PATH)
+endif
+endif
 export PYTHON
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
@@ -85,12 +88,14 @@ build: $(TOOLS)/.installed $(VENV)/.installed  ## sam build, then check that the
 check: lint typecheck test template-check build  ## everything CI runs
 
 $(VENV)/.installed: pyproject.toml
+	$(NEED_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
 $(TOOLS)/.installed:
+	$(NEED_PYTHON)
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS_BIN)/pip install --quiet --upgrade pip
 	$(TOOLS_BIN)/pip install --quiet aws-sam-cli==1.170.0 cfn-lint==1.58.0

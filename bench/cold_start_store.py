@@ -116,9 +116,6 @@ def seeded_store(samples: int) -> Iterator[tuple[EventFiles, dict[str, str]]]:
     """Yield the event files and the environment of the probes (template's Globals, endpoint)."""
     from moto.server import ThreadedMotoServer
 
-    from decision_flows import wiring
-    from decision_flows.dal.client import dynamodb_client
-
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
@@ -128,16 +125,22 @@ def seeded_store(samples: int) -> Iterator[tuple[EventFiles, dict[str, str]]]:
     # limit they do not reach.
     seeding = {**fake_aws_environment(), "DYNAMODB_ENDPOINT_URL": endpoint}
     try:
-        with environment({**seeding, "RATE_LIMIT_PER_MINUTE": "0"}):
+        with environment({**seeding, "RATE_LIMIT_PER_MINUTE": "0", "POWERTOOLS_METRICS_DISABLED": "true"}):
+            # Imported here: the functions' code validates its settings (this environment) on import.
+            from decision_flows import wiring
+            from decision_flows.dal.client import dynamodb_client
+
             wiring.reset()
-            template.create_tables(dynamodb_client())
-            with TemporaryDirectory() as folder:
-                events = EventFiles(Path(folder))
-                write_events(events, samples, Api(CALLER), StreamPoller.for_template(dynamodb_client()))
-                # The records the stream probes need are in their event files; moto would otherwise
-                # copy all of them in every transaction of the write probes' first requests.
-                drop_stream_records(template.table_names()[template.stream_consumers()[0].table])
-                yield events, {**seeding, "RATE_LIMIT_PER_MINUTE": "1000000"}
+            try:
+                template.create_tables(dynamodb_client())
+                with TemporaryDirectory() as folder:
+                    events = EventFiles(Path(folder))
+                    write_events(events, samples, Api(CALLER), StreamPoller.for_template(dynamodb_client()))
+                    # The records the stream probes need are in their event files; moto would otherwise
+                    # copy all of them in every transaction of the write probes' first requests.
+                    drop_stream_records(template.table_names()[template.stream_consumers()[0].table])
+                    yield events, {**seeding, "RATE_LIMIT_PER_MINUTE": "1000000"}
+            finally:
+                wiring.reset()
     finally:
-        wiring.reset()
         server.stop()

@@ -34,7 +34,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except BatchProcessingError:  # every record failed: Lambda retries the whole batch
         count("StreamRecordsFailed", len(event.get("Records", [])))
         raise
-    failed = len(response["batchItemFailures"])
-    count("StreamRecordsProcessed", len(event.get("Records", [])) - failed)
-    count("StreamRecordsFailed", failed)
+    failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+    records = event.get("Records", [])
+    # Lambda resends from the first failure on: only the records before it are done.
+    done = next((i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed), len(records))
+    count("StreamRecordsProcessed", done)
+    count("StreamRecordsFailed", len(failed))
     return dict(response)

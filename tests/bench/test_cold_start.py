@@ -1,10 +1,17 @@
-"""The cold-start report (the probes themselves need `sam build`'s output; `make bench` runs them)."""
+"""The cold-start report and the probes' store (the probes themselves need `sam build`'s output;
+`make bench` runs them)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from bench.cold_start import FLOOR, PARTS, markdown
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def row(function: str, init_ms: float, ratio: float, meets_goal: bool) -> dict[str, Any]:
@@ -48,3 +55,22 @@ def test_the_table_marks_each_function_against_the_goal_and_lists_every_part() -
     assert "sources only" in text
     assert "860.0 ms" in text
     assert "X-Ray SDK modules loaded (tracing off; the service has no in-process tracer): none." in text
+
+
+def test_the_probes_store_is_seeded_from_a_clean_environment(tmp_path: Path) -> None:
+    # Given a process with none of the functions' variables (the benchmark sets them itself)
+    script = (
+        "from bench.cold_start_store import seeded_store\n"
+        "with seeded_store(1) as (events, environment):\n"
+        "    print(sorted(path.name for path in events.folder.iterdir())[:1], environment['TABLE_NAME'])\n"
+    )
+    clean = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+
+    # When it seeds the cold-start probes' store
+    done = subprocess.run(  # noqa: S603 (our interpreter, our script)
+        [sys.executable, "-c", script], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+    # Then the store and its event files are there
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("FlowsTable")

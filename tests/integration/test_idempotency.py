@@ -69,6 +69,27 @@ def test_a_failed_request_is_not_remembered(editor: Api) -> None:
     assert retried.status == 200
 
 
+def test_a_refused_create_or_rollback_frees_its_key_for_a_retry(editor: Api, admin: Api) -> None:
+    # Given a create refused for a taken key, and a rollback refused because its target is live
+    welcome = editor.create(key="welcome", name="Welcome", draftConfig=v2_config()).body
+    create_key = {"Idempotency-Key": "create-taken"}
+    assert editor.request("POST", body={"key": "welcome", "name": "Again"}, headers=create_key).status == 409
+    flow = editor.create(key="rolled", name="Rolled", draftConfig=v2_config("a")).body
+    editor.publish(id=flow["id"])
+    rollback_key = {"Idempotency-Key": "rollback-live"}
+    body = {"id": flow["id"], "version": 1}
+    assert admin.request("POST", "/rollback", body=body, headers=rollback_key).code == "ALREADY_ACTIVE"
+
+    # When the same requests are retried with the same keys once the conditions have changed
+    assert editor.update(id=welcome["id"], key="renamed").status == 200
+    editor.update(id=flow["id"], draftConfig=v2_config("b"))
+    editor.publish(id=flow["id"])
+
+    # Then each runs afresh: a refused request was not remembered
+    assert editor.request("POST", body={"key": "welcome", "name": "Again"}, headers=create_key).status == 201
+    assert admin.request("POST", "/rollback", body=body, headers=rollback_key).status == 200
+
+
 def test_keys_are_scoped_to_the_tenant(editor: Api, other_tenant: Api) -> None:
     headers = {"Idempotency-Key": "shared-key"}
     body = {"key": "welcome", "name": "Welcome"}

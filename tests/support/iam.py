@@ -4,7 +4,10 @@ moto never enforces IAM, so a policy too narrow for a call passes every test and
 Here the template goes through SAM's own translator (samtranslator, as `sam deploy` would run it,
 policy templates and generated roles included), its intrinsic functions are resolved to the ARNs a
 deployment in one account and region would have, and IAM's rules decide whether a role allows an
-action on a resource. Resources are named after their logical ids, as in the local runs.
+action on a resource. Resources get physical names as a stack would give them (the stack's name,
+the logical id, a suffix) in an account and region of their own, so a policy that names a table by
+its local name, region or account does not pass here and fail on AWS; the recorded calls' table
+names (the logical ids, as in the local runs) are mapped the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from samtranslator.translator.transform import transform
 
 from decision_flows_local import template
 
-PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
+PARTITION, REGION, ACCOUNT = "aws", "eu-west-3", "210987654321"
+STACK = "dfstack"
 STREAM_LABEL = "2026-01-01T00:00:00.000"
 # The AWS managed policies SAM attaches, as AWS publishes them (their non-DynamoDB, non-SQS parts
 # are CloudWatch Logs). A role with a managed policy not listed here fails the reading loudly.
@@ -51,8 +55,13 @@ MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
 }
 
 
+def physical_name(logical_id: str) -> str:
+    return f"{STACK}-{logical_id}-1A2B3C4D5E6F"
+
+
 def table_arn(table: str) -> str:
-    return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+    """The deployed ARN of the table whose logical id (its local name) is ``table``."""
+    return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{physical_name(table)}"
 
 
 @dataclass(frozen=True)
@@ -133,8 +142,10 @@ def _ref(name: str) -> str:
         return pseudo[name]
     kind = deployed()["Resources"][name]["Type"]
     if kind == "AWS::SQS::Queue":
-        return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
-    return name  # tables, functions, APIs: their physical name is their logical id here
+        return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical_name(name)}"
+    if kind == "AWS::ApiGatewayV2::Api":
+        return "a1b2c3d4e5"  # an API id
+    return physical_name(name)
 
 
 def _get_att(name: str, attribute: str) -> str:
@@ -142,9 +153,9 @@ def _get_att(name: str, attribute: str) -> str:
     arns = {
         ("AWS::DynamoDB::Table", "Arn"): table_arn(name),
         ("AWS::DynamoDB::Table", "StreamArn"): f"{table_arn(name)}/stream/{STREAM_LABEL}",
-        ("AWS::SQS::Queue", "Arn"): f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
-        ("AWS::Lambda::Function", "Arn"): f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        ("AWS::IAM::Role", "Arn"): f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
+        ("AWS::SQS::Queue", "Arn"): f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{physical_name(name)}",
+        ("AWS::Lambda::Function", "Arn"): f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{physical_name(name)}",
+        ("AWS::IAM::Role", "Arn"): f"arn:{PARTITION}:iam::{ACCOUNT}:role/{physical_name(name)}",
     }
     if (kind, attribute) not in arns:
         raise NotImplementedError(f"Fn::GetAtt {name}.{attribute} ({kind})")
@@ -159,7 +170,17 @@ def role_of(function: str) -> str:
 
 def role_statements(function: str) -> list[Statement]:
     """Every statement of the function's execution role: inline policies and managed ones."""
-    role = deployed()["Resources"][role_of(function)]["Properties"]
+    role_name = role_of(function)
+    role = deployed()["Resources"][role_name]["Properties"]
+    unread = set(role) - {"AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns", "Tags"}
+    attached = [
+        name
+        for name, resource in deployed()["Resources"].items()
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+        and {"Ref": role_name} in resource["Properties"].get("Roles", [resource["Properties"].get("RoleName")])
+    ]
+    if unread or attached:  # a permissions boundary or a policy of its own could narrow or widen it
+        raise NotImplementedError(f"{function}: role properties {sorted(unread)} / policies {attached} are not read")
     found = []
     for policy in role.get("Policies", []):
         for raw in resolve(policy["PolicyDocument"])["Statement"]:
@@ -190,13 +211,14 @@ def allows(statements: list[Statement], action: str, resource: str) -> bool:
 
 
 def dynamodb_grants(function: str) -> list[tuple[str, str, str]]:
-    """(action, resource pattern, policy) of every DynamoDB action the template itself grants the
-    function; the managed policies SAM adds (stream reads for the event source) are not listed."""
+    """(action, resource pattern, policy) of every action the template itself grants the function
+    that can reach DynamoDB (``*`` and ``dynamodb*`` included); the managed policies SAM adds (stream
+    reads for the event source) are not listed."""
     return [
         (action, resource, statement.source)
         for statement in role_statements(function)
         if statement.source not in MANAGED_POLICIES and statement.effect == "Allow"
         for action in statement.actions
-        if action.startswith("dynamodb:")
+        if fnmatchcase("dynamodb", action.lower().split(":", 1)[0])  # the action's service part
         for resource in statement.resources
     ]

@@ -112,7 +112,7 @@ class InMemoryFlowStore:
     # Guards
 
     def _check(self, previous: Flow) -> None:
-        stored = self.get_flow(previous.tenant_id, previous.id)
+        stored = self.flows.get((previous.tenant_id, previous.id))
         if stored is None:
             raise flow_not_found(previous.id)
         if stored.row_version != previous.row_version:

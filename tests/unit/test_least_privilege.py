@@ -57,6 +57,34 @@ def test_a_grant_nothing_uses_is_reported_with_its_policy() -> None:
     assert [(grant.action, grant.resource) for grant in unused] == [("dynamodb:GetItem", FLOWS)]
 
 
+def test_every_dynamodb_grant_names_its_actions_and_tables() -> None:
+    # A wildcard grant would pass the call check and count as used by any call: none is allowed.
+    for function in template.resources("AWS::Serverless::Function"):
+        for action, resource, policy in iam.dynamodb_grants(function):
+            assert not set(action) & set("*?"), (function, action, policy)
+            assert resource.startswith(f"arn:aws:dynamodb:{iam.REGION}:{iam.ACCOUNT}:table/{iam.STACK}-"), resource
+            bare = resource.removesuffix("/index/*")
+            assert not set(bare) & set("*?"), (function, resource, policy)
+
+
+def test_a_wildcard_grant_is_seen_as_a_dynamodb_grant(edited_template: dict[str, Any]) -> None:
+    statements = edited_template["Resources"]["HistoryFunction"]["Properties"]["Policies"][1]["Statement"]
+    statements.append({"Effect": "Allow", "Action": ["*", "DynamoDB:Delete*", "s3:GetObject"], "Resource": "*"})
+    iam.deployed.cache_clear()
+    wide = [(action, resource) for action, resource, _ in iam.dynamodb_grants("HistoryFunction") if resource == "*"]
+    assert wide == [("*", "*"), ("DynamoDB:Delete*", "*")]
+
+
+def test_a_policy_naming_a_table_by_its_local_name_is_denied_as_on_aws(edited_template: dict[str, Any]) -> None:
+    # Given the history function's flows-table grant written as an ARN with the table's logical id
+    statement = edited_template["Resources"]["HistoryFunction"]["Properties"]["Policies"][1]["Statement"][1]
+    statement["Resource"] = "arn:aws:dynamodb:us-east-1:123456789012:table/FlowsTable"
+    iam.deployed.cache_clear()
+
+    # Then its calls are denied: a deployed table has the stack's name in its own, in the stack's region
+    assert least_privilege.denied([Access("HistoryFunction", "dynamodb:GetItem", FLOWS)]) != []
+
+
 def test_iam_wildcards_and_an_explicit_deny_are_read_as_aws_reads_them() -> None:
     allow = iam.Statement("Allow", ("dynamodb:Get*",), (f"{FLOWS}/index/*",), "test")
     deny = iam.Statement("Deny", ("dynamodb:*",), (f"{FLOWS}/index/Secret",), "test")
@@ -118,12 +146,12 @@ class TestWhatNoDynamoDBCallShows:
                 permission["Action"] == "lambda:InvokeFunction"
                 and permission["Principal"] == "apigateway.amazonaws.com"
                 and iam.resolve(permission["FunctionName"])
-                in (function, iam.resolve({"Fn::GetAtt": [function, "Arn"]}))
+                in (iam.resolve({"Ref": function}), iam.resolve({"Fn::GetAtt": [function, "Arn"]}))
                 and iam.Statement("Allow", ("*",), (iam.resolve(permission["SourceArn"]),), "").matches("*", source)
                 for permission in permissions
             )
 
-        api_arn = f"arn:aws:execute-api:{iam.REGION}:{iam.ACCOUNT}:DecisionFlowsApi"
+        api_arn = f"arn:aws:execute-api:{iam.REGION}:{iam.ACCOUNT}:{iam.resolve({'Ref': 'DecisionFlowsApi'})}"
         for name in ("CredentialAuthorizer",):
             authorizer = template.authorizer(name)
             assert invokable(authorizer.function, f"{api_arn}/authorizers/abc123"), name

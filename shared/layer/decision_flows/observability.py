@@ -15,6 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger()
 metrics = Metrics()
@@ -28,7 +29,7 @@ def count_refusal(status: int, code: str) -> None:
     """A 409 counts as a conflict of its code (one metric of its own: the code is its dimension)."""
     if status == 429:
         count("RateLimited")
-    elif status == 409:
+    elif status == 409 and not is_metrics_disabled():  # single_metric writes even when disabled
         with single_metric(name="Conflicts", unit=MetricUnit.Count, value=1) as conflict:
             conflict.add_dimension(name="Code", value=code)
 

@@ -135,7 +135,8 @@ def handler_module(function: str) -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with running_as(function):  # what its init does is the function's too
+        spec.loader.exec_module(module)
     return module
 
 
