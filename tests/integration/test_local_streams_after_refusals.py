@@ -33,6 +33,7 @@ from decision_flows_local.store import LocalStore
 from decision_flows_local.streams import StreamPoller
 from tests.conftest import TENANT_A
 from tests.support import moto_server
+from tests.support.dynamodb_calls import tables_named
 
 RACER = Identity(tenant_id=TENANT_A, role=Role.ADMIN, principal="racer@a.example")
 REFUSALS = {"TransactionCanceledException", "ConditionalCheckFailedException"}
@@ -83,10 +84,7 @@ def store_refusals() -> Iterator[list[str]]:
 
 
 def names_flows_table(params: dict[str, Any]) -> bool:
-    tables = {params.get("TableName")} | {
-        step.get("TableName") for item in params.get("TransactItems", []) for step in item.values()
-    }
-    return settings().flows_table in tables
+    return settings().flows_table in tables_named(params)
 
 
 @contextmanager

@@ -41,6 +41,17 @@ class Access:
     resource: str  # the table's or index's ARN
 
 
+def tables_named(params: dict[str, Any]) -> set[str]:
+    """The tables one operation's ``params`` name: its own, a batch's, or a transaction's items'."""
+    if "TableName" in params:
+        return {params["TableName"]}
+    if "RequestItems" in params:
+        return set(params["RequestItems"])
+    return {
+        body["TableName"] for item in params.get("TransactItems", []) for body in item.values() if "TableName" in body
+    }
+
+
 def authorised_as(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(IAM action, resource ARN) pairs that one operation with ``params`` needs."""
     if operation == "TransactWriteItems":

@@ -26,6 +26,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from decision_flows_local import template
 from decision_flows_local.samples import v2_config
+from tests.support.dynamodb_calls import tables_named
 
 TABLES = template.table_names()
 DYNAMODB_ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"
@@ -144,7 +145,7 @@ class StoreFaults:
 
     def _before_call(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         with self._lock:
-            call = Call(len(self.calls), model.name, frozenset(_tables_of(params)), params)
+            call = Call(len(self.calls), model.name, frozenset(tables_named(params)), params)
             self.calls.append(call)
         self._current.call = call
 
@@ -163,16 +164,6 @@ class StoreFaults:
         if not fault.reaches_store:
             request.url = NOWHERE  # moto's own before-send handler runs next: it must find nothing to serve
         return response
-
-
-def _tables_of(params: dict[str, Any]) -> set[str]:
-    if "TableName" in params:
-        return {params["TableName"]}
-    if "RequestItems" in params:
-        return set(params["RequestItems"])
-    return {
-        body["TableName"] for item in params.get("TransactItems", []) for body in item.values() if "TableName" in body
-    }
 
 
 def nth_call(index: int) -> Callable[[Call], bool]:
