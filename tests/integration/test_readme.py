@@ -14,7 +14,7 @@ from tests.support.local_server import running_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 WALKTHROUGH = re.compile(r"<!-- readme-walkthrough:start -->\n```bash\n(.*?)```\n<!-- readme-walkthrough:end -->", re.S)
-STRICT_CURL = 'curl() { command curl --fail-with-body --show-error "$@"; echo; }\n'
+STRICT_CURL = 'curl() { command curl --fail-with-body --show-error "$@"; }\n'
 
 
 def test_the_api_walkthrough_runs_verbatim_against_a_plain_make_serve() -> None:

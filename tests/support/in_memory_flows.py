@@ -56,7 +56,7 @@ class InMemoryFlowStore:
         if not self.flow_exists(tenant_id, flow_id):
             return None
         after = int(page_cursor) if page_cursor else 0
-        found = [v.model_copy(update={"config": None}) for n, v in sorted(self.versions[(tenant_id, flow_id)].items())]
+        found = [v.model_copy(update={"config": None}) for _, v in sorted(self.versions[(tenant_id, flow_id)].items())]
         page = [version for version in found if version.version > after]
         more = len(page) > limit
         return VersionPage(items=page[:limit], next_cursor=str(page[limit - 1].version) if more else None)
