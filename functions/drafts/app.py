@@ -12,42 +12,63 @@ from decision_flows.domain.pipeline import DEFAULT_DRAFT_CONFIG
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery
 from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
-from decision_flows.web import inputs
-from decision_flows.web.access import guard
+from decision_flows.models.responses import FlowView
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
 from decision_flows.web.responses import flow_response
+from decision_flows.web.routes import IF_MATCH, Route, changing
 from decision_flows.wiring import flow_service
 
-ROUTE = "/api/v1/decision-flows"
+FLOWS = "/api/v1/decision-flows"
+CREATE = Route(
+    "POST",
+    FLOWS,
+    "Create a flow",
+    Role.EDITOR,
+    {201: (FlowView,)},
+    errors=(409, 422),
+    body=CreateFlowRequest,
+    headers=("Idempotency-Key",),
+)
+UPDATE = changing("PUT", FLOWS, "Edit a flow and its draft", Role.EDITOR, UpdateFlowRequest, IF_MATCH)
+DELETE = Route(
+    "DELETE",
+    FLOWS,
+    "Delete a flow, its versions and its key",
+    Role.EDITOR,
+    {204: ()},
+    errors=(404, 409),
+    query=(FlowIdQuery,),
+    headers=IF_MATCH,
+)
 app = new_resolver()
 
 
-@app.post(ROUTE)
+@CREATE.handles(app)
 def create_flow() -> Response[str]:
-    identity = guard(app.current_event, Role.EDITOR)
-    request = inputs.body(app.current_event, CreateFlowRequest)
+    identity = CREATE.admit(app.current_event)
+    request = CREATE.read_body(app.current_event, CreateFlowRequest)
 
     def create() -> Response[str]:
         flow = flow_service().create(identity, request)
-        return flow_response(flow, 201, {"Location": f"{ROUTE}?id={flow.id}"})
+        return flow_response(flow, 201, {"Location": f"{FLOWS}?id={flow.id}"})
 
     config = DEFAULT_DRAFT_CONFIG if request.draft_config is None else request.draft_config
     return idempotent(app.current_event, identity, request, app.lambda_context, create, lambda _: config)
 
 
-@app.put(ROUTE)
+@UPDATE.handles(app)
 def update_flow() -> Response[str]:
-    identity = guard(app.current_event, Role.EDITOR)
-    request = inputs.body(app.current_event, UpdateFlowRequest)
-    return flow_response(flow_service().update(identity, request, inputs.if_match(app.current_event)))
+    identity = UPDATE.admit(app.current_event)
+    request = UPDATE.read_body(app.current_event, UpdateFlowRequest)
+    return flow_response(flow_service().update(identity, request, UPDATE.if_match(app.current_event)))
 
 
-@app.delete(ROUTE)
+@DELETE.handles(app)
 def delete_flow() -> Response[str]:
-    identity = guard(app.current_event, Role.EDITOR)
-    flow_id = inputs.parse(FlowIdQuery, inputs.query(app.current_event)).id
-    flow_service().delete(identity, flow_id, inputs.if_match(app.current_event))
+    identity = DELETE.admit(app.current_event)
+    flow_id = DELETE.read_query(app.current_event, FlowIdQuery).id
+    flow_service().delete(identity, flow_id, DELETE.if_match(app.current_event))
     return Response(204)
 
 

@@ -11,19 +11,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import HistoryQuery
 from decision_flows.models.responses import ChangeEntryView, HistoryView, PaginationView
-from decision_flows.web import inputs
-from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import json_response
+from decision_flows.web.routes import reading
 from decision_flows.wiring import history_service
 
+HISTORY = reading(
+    "/api/v1/decision-flows/history", "A flow's change history, newest first", Role.EDITOR, (HistoryView,), HistoryQuery
+)
 app = new_resolver()
 
 
-@app.get("/api/v1/decision-flows/history")
+@HISTORY.handles(app)
 def history() -> Response[str]:
-    identity = guard(app.current_event, Role.EDITOR)
-    query = inputs.parse(HistoryQuery, inputs.query(app.current_event))
+    identity = HISTORY.admit(app.current_event)
+    query = HISTORY.read_query(app.current_event, HistoryQuery)
     page = history_service().history(identity, query.id, query.limit, query.cursor)
     return json_response(
         200,

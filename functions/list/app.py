@@ -10,28 +10,36 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery, ListFlowsQuery
-from decision_flows.models.responses import FlowListView, FlowView, PaginationView
-from decision_flows.web import inputs
-from decision_flows.web.access import guard
+from decision_flows.models.responses import FlowListView, FlowView, HealthView, PaginationView
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import flow_response, json_response
+from decision_flows.web.routes import Route, reading
 from decision_flows.wiring import flow_service
 
+HEALTH = Route("GET", "/api/v1/health", "Health check", None, {200: (HealthView,)})
+LIST_OR_GET = reading(
+    "/api/v1/decision-flows",
+    "List flows (active, draft, paused, archived; newest first), or one flow with ?id=",
+    Role.VIEWER,
+    (FlowListView, FlowView),
+    ListFlowsQuery,
+    FlowIdQuery,
+)
 app = new_resolver()
 
 
-@app.get("/api/v1/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+@HEALTH.handles(app)
+def health() -> Response[str]:
+    return json_response(200, HealthView())
 
 
-@app.get("/api/v1/decision-flows")
+@LIST_OR_GET.handles(app)
 def list_or_get_flows() -> Response[str]:
-    identity = guard(app.current_event, Role.VIEWER)
-    params = inputs.query(app.current_event)
-    if "id" in params:
-        return flow_response(flow_service().get(identity, inputs.parse(FlowIdQuery, params).id))
-    query = inputs.parse(ListFlowsQuery, params)
+    identity = LIST_OR_GET.admit(app.current_event)
+    if "id" in (app.current_event.query_string_parameters or {}):
+        flow_id = LIST_OR_GET.read_query(app.current_event, FlowIdQuery).id
+        return flow_response(flow_service().get(identity, flow_id))
+    query = LIST_OR_GET.read_query(app.current_event, ListFlowsQuery)
     page = flow_service().list(identity, query.status, query.limit, query.cursor)
     with_versions = query.include == "versions"
     return json_response(

@@ -11,19 +11,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import LiveQuery
 from decision_flows.models.responses import LiveView
-from decision_flows.web import inputs
-from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import counted, json_response
+from decision_flows.web.routes import reading
 from decision_flows.wiring import live_service
 
+LIVE = reading(
+    "/api/v1/decision-flows/live", "What runtime callers execute for a flow key", Role.VIEWER, (LiveView,), LiveQuery
+)
 app = new_resolver()
 
 
-@app.get("/api/v1/decision-flows/live")
+@LIVE.handles(app)
 def live() -> Response[str]:
-    identity = guard(app.current_event, Role.VIEWER)
-    query = inputs.parse(LiveQuery, inputs.query(app.current_event))
+    identity = LIVE.admit(app.current_event)
+    query = LIVE.read_query(app.current_event, LiveQuery)
     return counted("LiveReads", json_response(200, LiveView.of(live_service().live(identity, query.key))))
 
 

@@ -10,21 +10,28 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
 from decision_flows.models.requests import PublishRequest
-from decision_flows.web import inputs
-from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
 from decision_flows.web.responses import counted, flow_response, live_config
+from decision_flows.web.routes import IDEMPOTENT, changing
 from decision_flows.wiring import flow_service
 
+PUBLISH = changing(
+    "POST",
+    "/api/v1/decision-flows/publish",
+    "Publish the draft as the next version and make it live",
+    Role.EDITOR,
+    PublishRequest,
+    IDEMPOTENT,
+)
 app = new_resolver()
 
 
-@app.post("/api/v1/decision-flows/publish")
+@PUBLISH.handles(app)
 def publish() -> Response[str]:
-    identity = guard(app.current_event, Role.EDITOR)
-    request = inputs.body(app.current_event, PublishRequest)
-    expected_row_version = inputs.if_match(app.current_event)
+    identity = PUBLISH.admit(app.current_event)
+    request = PUBLISH.read_body(app.current_event, PublishRequest)
+    expected_row_version = PUBLISH.if_match(app.current_event)
     return idempotent(
         app.current_event,
         identity,

@@ -10,21 +10,28 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
 from decision_flows.models.requests import RollbackRequest
-from decision_flows.web import inputs
-from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
 from decision_flows.web.responses import counted, flow_response, live_config
+from decision_flows.web.routes import IDEMPOTENT, changing
 from decision_flows.wiring import flow_service
 
+ROLLBACK = changing(
+    "POST",
+    "/api/v1/decision-flows/rollback",
+    "Roll back: append a version that restores an older one",
+    Role.ADMIN,
+    RollbackRequest,
+    IDEMPOTENT,
+)
 app = new_resolver()
 
 
-@app.post("/api/v1/decision-flows/rollback")
+@ROLLBACK.handles(app)
 def rollback() -> Response[str]:
-    identity = guard(app.current_event, Role.ADMIN)
-    request = inputs.body(app.current_event, RollbackRequest)
-    expected_row_version = inputs.if_match(app.current_event)
+    identity = ROLLBACK.admit(app.current_event)
+    request = ROLLBACK.read_body(app.current_event, RollbackRequest)
+    expected_row_version = ROLLBACK.if_match(app.current_event)
     return idempotent(
         app.current_event,
         identity,

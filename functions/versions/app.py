@@ -11,19 +11,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import VersionsQuery
 from decision_flows.models.responses import PaginationView, VersionDetailView, VersionListItemView, VersionListView
-from decision_flows.web import inputs
-from decision_flows.web.access import guard
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import json_response
+from decision_flows.web.routes import reading
 from decision_flows.wiring import flow_service
 
+VERSIONS = reading(
+    "/api/v1/decision-flows/versions",
+    "A flow's versions, oldest first, or one version with its snapshot (&version=)",
+    Role.EDITOR,
+    (VersionListView, VersionDetailView),
+    VersionsQuery,
+)
 app = new_resolver()
 
 
-@app.get("/api/v1/decision-flows/versions")
+@VERSIONS.handles(app)
 def versions() -> Response[str]:
-    identity = guard(app.current_event, Role.EDITOR)
-    query = inputs.parse(VersionsQuery, inputs.query(app.current_event))
+    identity = VERSIONS.admit(app.current_event)
+    query = VERSIONS.read_query(app.current_event, VersionsQuery)
     if query.version is not None:
         version = flow_service().version(identity, query.id, query.version)
         return json_response(200, VersionDetailView.of_version(query.id, version))

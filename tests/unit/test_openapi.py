@@ -1,4 +1,5 @@
-"""The OpenAPI document: valid OpenAPI 3.1, every template route in it, and the table kept in step with the template."""
+"""The OpenAPI document: valid OpenAPI 3.1, every template route in it, built from the routes the handlers
+state, which must agree with the template."""
 
 from __future__ import annotations
 
@@ -41,22 +42,38 @@ def test_every_template_route_is_an_operation_with_its_credentials(document: dic
     assert document["security"] == [{"bearer": []}]
 
 
-def test_a_route_the_table_lacks_is_an_error_that_names_it() -> None:
+def test_a_template_route_no_handler_states_is_an_error_that_names_it() -> None:
     routes = [*template.routes(), template.Route("GET", "/api/v1/decision-flows/audit", "AuditFunction", "Auth")]
-    with pytest.raises(openapi.RouteMismatch, match=r"template.yaml routes GET /api/v1/decision-flows/audit"):
-        openapi.check(routes)
+    with pytest.raises(openapi.RouteMismatch, match=r"routes GET /api/v1/decision-flows/audit to AuditFunction, whose"):
+        openapi.check(routes, openapi.declared_routes())
 
 
-def test_a_table_row_the_template_does_not_route_is_an_error() -> None:
+def test_a_route_a_handler_states_but_the_template_does_not_route_is_an_error() -> None:
     routes = [route for route in template.routes() if route.path != "/api/v1/decision-flows/rollback"]
-    with pytest.raises(openapi.RouteMismatch, match=r"OPERATIONS has POST /api/v1/decision-flows/rollback"):
-        openapi.check(routes)
+    with pytest.raises(
+        openapi.RouteMismatch, match=r"RollbackFunction's handler states POST /api/v1/decision-flows/ro"
+    ):
+        openapi.check(routes, openapi.declared_routes())
+
+
+def test_a_route_the_template_gives_to_another_function_is_an_error() -> None:
+    routes = [
+        replace(route, function="LiveFunction") if route.method == "DELETE" else route for route in template.routes()
+    ]
+    with pytest.raises(openapi.RouteMismatch, match=r"routes it to LiveFunction, DraftsFunction states it"):
+        openapi.check(routes, openapi.declared_routes())
 
 
 def test_a_role_on_a_route_without_authorizer_is_an_error() -> None:
     routes = [replace(route, authorizer=None) if route.method == "PUT" else route for route in template.routes()]
     with pytest.raises(openapi.RouteMismatch, match=r"PUT /api/v1/decision-flows: role editor but authorizer None"):
-        openapi.check(routes)
+        openapi.check(routes, openapi.declared_routes())
+
+
+def test_every_operation_says_the_minimum_role_its_handler_states(document: dict[str, Any]) -> None:
+    for (method, path), route in openapi.operations().items():
+        description = document["paths"][path][method.lower()]["description"]
+        assert description == (f"Minimum role: {route.role.name.lower()}." if route.role else "No credentials.")
 
 
 def test_problems_are_problem_json_and_the_gateways_own_401_is_plain_json(document: dict[str, Any]) -> None:

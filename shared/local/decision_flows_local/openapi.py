@@ -1,24 +1,27 @@
 """The API's OpenAPI 3.1 document, served by `make serve` at /openapi.json and as Swagger UI at /swagger.
 
-Which routes exist and which need credentials is template.yaml's to say; OPERATIONS adds what the
-template cannot (summary, minimum role, models, statuses), and ``build`` refuses to run while the
-two name different routes. Bodies are the product's pydantic models: the document follows them.
+Which routes exist, which function serves each and which need credentials is template.yaml's to say;
+the rest (summary, minimum role, models, statuses, headers) is what each handler states in its
+``Route`` (decision_flows.web.routes), and ``build`` refuses to run while the two disagree. Bodies are
+the product's pydantic models: the document follows them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from http import HTTPStatus
 from importlib.metadata import version
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
-from decision_flows.models import queries, requests
+from decision_flows.models import requests
 from decision_flows.models import responses as views
 from decision_flows.web.idempotency import MAX_KEY_LENGTH
+from decision_flows.web.routes import Route, declared
 from decision_flows_local import template
 from decision_flows_local.stream_health import StreamConsumerStatus
 
@@ -48,77 +51,14 @@ class GatewayMessage(BaseModel):
     message: str
 
 
-class Health(BaseModel):
+class Health(views.HealthView):
     """The API is up. Local runs (`make serve`) add how their in-process stream consumer is doing."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    status: Literal["ok"]
-    stream_consumer: StreamConsumerStatus | None = Field(default=None, alias="streamConsumer")
+    stream_consumer: StreamConsumerStatus | None = None
 
 
-@dataclass(frozen=True)
-class Operation:
-    summary: str
-    role: str | None  # the minimum role; None exactly where the template's route has no authorizer
-    ok: dict[int, tuple[type[BaseModel], ...]]  # status -> body; several bodies: any one of them
-    errors: tuple[int, ...] = ()  # the route's own; _errors adds 400, 413, 415 and the gate's
-    body: type[BaseModel] | None = None
-    query: tuple[type[BaseModel], ...] = ()  # the parameters of all, required where all require them
-    headers: tuple[str, ...] = ()
-
-
-def read(summary: str, role: str, bodies: tuple[type[BaseModel], ...], *query: type[BaseModel]) -> Operation:
-    """A GET of what its query names: 404 when that does not exist."""
-    return Operation(summary, role, {200: bodies}, (404,), query=query)
-
-
-def write(summary: str, role: str, body: type[BaseModel], headers: tuple[str, ...]) -> Operation:
-    """A change to one flow, answered with the flow: 404 without it, 409 on a stale rowVersion, 422 by its rules."""
-    return Operation(summary, role, {200: (views.FlowView,)}, (404, 409, 422), body=body, headers=headers)
-
-
-IF_MATCH, IDEMPOTENT, ID = ("If-Match",), ("If-Match", "Idempotency-Key"), (queries.FlowIdQuery,)
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("GET", "/api/v1/health"): Operation("Health check", None, {200: (Health,)}),
-    ("GET", FLOWS): read(
-        "List flows (active, draft, paused, archived; newest first), or one flow with ?id=",
-        "viewer",
-        (views.FlowListView, views.FlowView),
-        queries.ListFlowsQuery,
-        *ID,
-    ),
-    ("POST", FLOWS): Operation(
-        "Create a flow",
-        "editor",
-        {201: (views.FlowView,)},
-        (409, 422),
-        requests.CreateFlowRequest,
-        headers=("Idempotency-Key",),
-    ),
-    ("PUT", FLOWS): write("Edit a flow and its draft", "editor", requests.UpdateFlowRequest, IF_MATCH),
-    ("DELETE", FLOWS): Operation(
-        "Delete a flow, its versions and its key", "editor", {204: ()}, (404, 409), query=ID, headers=IF_MATCH
-    ),
-    ("POST", f"{FLOWS}/publish"): write(
-        "Publish the draft as the next version and make it live", "editor", requests.PublishRequest, IDEMPOTENT
-    ),
-    ("GET", f"{FLOWS}/versions"): read(
-        "A flow's versions, oldest first, or one version with its snapshot (&version=)",
-        "editor",
-        (views.VersionListView, views.VersionDetailView),
-        queries.VersionsQuery,
-    ),
-    ("POST", f"{FLOWS}/rollback"): write(
-        "Roll back: append a version that restores an older one", "admin", requests.RollbackRequest, IDEMPOTENT
-    ),
-    ("GET", f"{FLOWS}/history"): read(
-        "A flow's change history, newest first", "editor", (views.HistoryView,), queries.HistoryQuery
-    ),
-    ("GET", f"{FLOWS}/live"): read(
-        "What runtime callers execute for a flow key", "viewer", (views.LiveView,), queries.LiveQuery
-    ),
-}
+# What the document says in place of a handler's body: make serve's health check says more.
+LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {views.HealthView: Health}
 # Nulls the models let through but the service refuses (400): the document says what the API accepts.
 REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {requests.UpdateFlowRequest: requests.NOT_NULLABLE_ON_UPDATE}
 STRING = {"type": "string"}
@@ -132,21 +72,58 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class Declared:
+    function: str  # the template function whose handler module states the route
+    route: Route
+
+
 class RouteMismatch(LookupError):
-    """OPERATIONS and template.yaml disagree about which routes exist or which need credentials."""
+    """The handlers' routes and template.yaml's disagree: which exist, who serves them, who may call them."""
 
 
-def check(routes: list[template.Route], operations: dict[tuple[str, str], Operation] = OPERATIONS) -> None:
+def declared_routes() -> dict[tuple[str, str], Declared]:
+    """Every Route the handler modules of template.yaml's API functions state."""
+    found: dict[tuple[str, str], Declared] = {}
+    for function in sorted({route.function for route in template.routes()}):
+        for route in declared(template.handler_module(function)):
+            if route.key in found:
+                raise RouteMismatch(
+                    f"{route.method} {route.path} is stated by {found[route.key].function} and {function}"
+                )
+            found[route.key] = Declared(function, route)
+    return found
+
+
+def check(routes: list[template.Route], stated: dict[tuple[str, str], Declared]) -> None:
     routed = {(route.method, route.path): route for route in routes}
-    problems = [f"template.yaml routes {m} {p}: add it to OPERATIONS" for m, p in routed.keys() - operations.keys()]
-    problems += [f"OPERATIONS has {m} {p}, which template.yaml does not route" for m, p in operations.keys() - routed]
-    problems += [
-        f"{m} {p}: role {operations[m, p].role} but authorizer {route.authorizer}"
-        for (m, p), route in routed.items()
-        if (m, p) in operations and (route.authorizer is None) != (operations[m, p].role is None)
+    problems = [
+        f"template.yaml routes {m} {p} to {routed[m, p].function}, whose handler states no Route for it"
+        for m, p in routed.keys() - stated.keys()
     ]
+    problems += [
+        f"{stated[m, p].function}'s handler states {m} {p}, which template.yaml does not route"
+        for m, p in stated.keys() - routed.keys()
+    ]
+    for key in routed.keys() & stated.keys():
+        route, declaration = routed[key], stated[key]
+        if route.function != declaration.function:
+            problems.append(
+                f"{key[0]} {key[1]}: template.yaml routes it to {route.function}, {declaration.function} states it"
+            )
+        if (route.authorizer is None) != (declaration.route.role is None):
+            role = declaration.route.role.name.lower() if declaration.route.role else None
+            problems.append(f"{key[0]} {key[1]}: role {role} but authorizer {route.authorizer}")
     if problems:
         raise RouteMismatch("; ".join(sorted(problems)))
+
+
+@cache
+def operations() -> dict[tuple[str, str], Route]:
+    """The API's routes, as their handlers state them, once checked against template.yaml."""
+    stated = declared_routes()
+    check(template.routes(), stated)
+    return {key: declaration.route for key, declaration in stated.items()}
 
 
 class _Schemas(GenerateJsonSchema):
@@ -172,13 +149,11 @@ def _not_null(schema: JsonSchemaValue) -> JsonSchemaValue:
 
 
 def build() -> dict[str, Any]:
-    routes = template.routes()
-    check(routes)
-    operation_id = {(route.method, route.path): route.event for route in routes}
-    ops = OPERATIONS.values()
+    operation_id = {(route.method, route.path): route.event for route in template.routes()}
+    ops = operations().values()
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(op.body, "validation") for op in ops if op.body]
     wanted += [(model, "validation") for op in ops for model in op.query]
-    wanted += [(model, "serialization") for op in ops for models in op.ok.values() for model in models]
+    wanted += [(_documented(model), "serialization") for op in ops for models in op.ok.values() for model in models]
     wanted += [(Problem, "serialization"), (GatewayMessage, "serialization")]
     refs, defs = models_json_schema(
         list(dict.fromkeys(wanted)),
@@ -193,12 +168,12 @@ def build() -> dict[str, Any]:
             properties[alias] = _not_null(properties[alias])
     query_schemas = {model: schemas.pop(model.__name__) for model in dict.fromkeys(m for op in ops for m in op.query)}
     paths: dict[str, dict[str, Any]] = {}
-    for (method, path), op in OPERATIONS.items():
+    for (method, path), op in operations().items():
         headers = (("X-Tenant-Id",) if op.role else ()) + op.headers
         item: dict[str, Any] = {
             "operationId": operation_id[method, path],
             "summary": op.summary,
-            "description": f"Minimum role: {op.role}." if op.role else "No credentials.",
+            "description": f"Minimum role: {op.role.name.lower()}." if op.role else "No credentials.",
             "parameters": _query(op, query_schemas) + [{"name": h, "in": "header", **HEADERS[h]} for h in headers],
             "responses": {str(status): _success(status, models, refs) for status, models in op.ok.items()}
             | {str(status): _problem(status, refs) for status in _errors(op)},
@@ -218,7 +193,11 @@ def build() -> dict[str, Any]:
     }
 
 
-def _query(op: Operation, query_schemas: dict[type[BaseModel], JsonSchemaValue]) -> list[dict[str, Any]]:
+def _documented(model: type[BaseModel]) -> type[BaseModel]:
+    return LOCAL_BODIES.get(model, model)
+
+
+def _query(op: Route, query_schemas: dict[type[BaseModel], JsonSchemaValue]) -> list[dict[str, Any]]:
     """A query value is a string or absent, never null: the query models' ``X | None`` means absent."""
     found: dict[str, dict[str, Any]] = {}
     for model in op.query:
@@ -228,7 +207,7 @@ def _query(op: Operation, query_schemas: dict[type[BaseModel], JsonSchemaValue])
     return list(found.values())
 
 
-def _errors(op: Operation) -> list[int]:
+def _errors(op: Route) -> list[int]:
     statuses = {*op.errors, *([400] if op.body or op.query else []), *([413, 415] if op.body else [])}
     # The gate of every authorized route: credential, tenant and role, rate limit, DynamoDB throttling.
     return sorted(statuses | ({401, 403, 429, 503} if op.role else set()))
@@ -236,7 +215,7 @@ def _errors(op: Operation) -> list[int]:
 
 def _success(status: int, models: tuple[type[BaseModel], ...], refs: dict[Any, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {"description": HTTPStatus(status).phrase}
-    if schemas := [refs[model, "serialization"] for model in models]:
+    if schemas := [refs[_documented(model), "serialization"] for model in models]:
         # anyOf, not oneOf: the query, not the body, says which one comes, and the views admit extra fields.
         response["content"] = {JSON: {"schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}}}
     headers = {"ETag": {"description": 'With one flow: its rowVersion, e.g. "3"', "schema": STRING}}

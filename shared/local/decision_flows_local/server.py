@@ -103,7 +103,7 @@ def _send(start_response: StartResponse, status: int, headers: dict[str, str], b
 
 @cache
 def doc_page(path: str) -> tuple[int, dict[str, str], bytes]:
-    """One of DOC_PAGES, built on first request: a route missing from openapi.OPERATIONS breaks these
+    """One of DOC_PAGES, built on first request: a handler and template.yaml that disagree on a route break these
     pages (500, saying which), not the API."""
     from aws_lambda_powertools.event_handler.openapi import swagger_ui
     from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html

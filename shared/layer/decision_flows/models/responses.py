@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -30,6 +30,12 @@ class ResponseBody(BaseModel):
         return {
             name: getattr(source, name) for name in cls.model_fields if name not in exclude and hasattr(source, name)
         }
+
+
+class HealthView(ResponseBody):
+    """The API is up (it answers without credentials and reads no table)."""
+
+    status: Literal["ok"] = "ok"
 
 
 class VersionSummaryView(ResponseBody):

@@ -1,0 +1,57 @@
+"""A Route is the one statement of a route's facts: its handler can read only what it declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from decision_flows.models.identity import Role
+from decision_flows.models.queries import FlowIdQuery, LiveQuery
+from decision_flows.models.requests import PublishRequest, RollbackRequest
+from decision_flows.models.responses import FlowView, HealthView
+from decision_flows.web.routes import IDEMPOTENT, Route, changing, declared
+
+PUBLISH = changing("POST", "/flows/publish", "Publish", Role.EDITOR, PublishRequest, IDEMPOTENT)
+HEALTH = Route("GET", "/health", "Health", None, {200: (HealthView,)})
+GET_ONE = Route("GET", "/flows", "One flow", Role.VIEWER, {200: (FlowView,)}, query=(FlowIdQuery,))
+
+
+def event(
+    body: str | None = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> APIGatewayProxyEventV2:
+    raw: dict[str, Any] = {"headers": {"content-type": "application/json", **(headers or {})}, "body": body}
+    return APIGatewayProxyEventV2({**raw, "queryStringParameters": query})
+
+
+def test_a_route_reads_the_body_and_query_it_declares() -> None:
+    request = PUBLISH.read_body(event('{"id": "df_1", "expectedCurrentVersion": 1}'), PublishRequest)
+    assert request.id == "df_1"
+    assert GET_ONE.read_query(event(query={"id": "df_1"}), FlowIdQuery).id == "df_1"
+    assert PUBLISH.if_match(event(headers={"if-match": '"3"'})) == 3
+
+
+def test_reading_a_body_query_or_header_the_route_does_not_declare_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="declares PublishRequest, not RollbackRequest"):
+        PUBLISH.read_body(event("{}"), RollbackRequest)
+    with pytest.raises(TypeError, match="does not declare the query LiveQuery"):
+        GET_ONE.read_query(event(query={"key": "k"}), LiveQuery)
+    with pytest.raises(TypeError, match="does not declare the If-Match header"):
+        GET_ONE.if_match(event(headers={"if-match": '"3"'}))
+
+
+def test_a_route_without_credentials_admits_no_one() -> None:
+    with pytest.raises(TypeError, match="takes no credentials"):
+        HEALTH.admit(event())
+
+
+def test_a_change_answers_with_the_flow_and_declares_its_conflicts() -> None:
+    assert PUBLISH.ok == {200: (FlowView,)}
+    assert set(PUBLISH.errors) == {404, 409, 422}
+    assert PUBLISH.headers == ("If-Match", "Idempotency-Key")
+
+
+def test_a_module_states_its_routes_in_order() -> None:
+    module = type("Module", (), {"A": HEALTH, "B": GET_ONE, "other": 1})
+    assert declared(module) == [HEALTH, GET_ONE]
