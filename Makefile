@@ -23,7 +23,7 @@ TOOLS_BIN := $(TOOLS)/bin
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-embedded-store browser lint format typecheck template-check build check clean
+.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-dynamodb-cost browser lint format typecheck template-check build check clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -44,17 +44,18 @@ unit: $(VENV)/.installed  ## the fast tests: no server, no moto
 reliability: $(VENV)/.installed  ## the reliability suite at full size, figures in docs/reliability-figures.json
 	RELIABILITY_PROFILE=full RELIABILITY_FIGURES=docs/reliability-figures.json $(BIN)/pytest tests/reliability $(PYTEST_ARGS)
 
-bench: build  ## every benchmark: figures in bench/results/, docs/PERFORMANCE.md's tables updated
+bench: build  ## every benchmark: figures in bench/results/ (not committed), docs/PERFORMANCE.md's tables updated
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.dynamodb_cost
-	$(BIN)/python -m bench.embedded_store
 	$(BIN)/python -m bench.report
 
 bench-cold-start: build  ## cold start of each function vs `import boto3; boto3.client("dynamodb")`, Lambda-like env
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.report
 
-bench-embedded-store: $(VENV)/.installed  ## publish latency on make serve at 100, 1 000 and 10 000 stored items
-	$(BIN)/python -m bench.embedded_store
+bench-dynamodb-cost: $(VENV)/.installed  ## DynamoDB calls, bytes and units per route at 1 to 10 000 versions
+	$(BIN)/python -m bench.dynamodb_cost
+	$(BIN)/python -m bench.report
 
 # The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),
 # installed once. `make test` installs nothing system-wide: without it, that one test is skipped

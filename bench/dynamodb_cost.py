@@ -1,111 +1,211 @@
-"""DynamoDB cost per route against a flow's history length and config size (issue 8).
+"""DynamoDB cost per route against a flow's history length and config size (method: docs/PERFORMANCE.md):
+every route through the real handlers to in-process moto with the template's tables, metered by
+bench/dynamo_meter.py, each measured request undone so that every figure is taken at its cell's history.
 
-Every route is driven through the real handlers (decision_flows_local.gateway) against an
-in-process moto DynamoDB built from template.yaml. botocore's events on the service's client give,
-per request: the calls (round trips and operations), request and response bytes, the consumed
-capacity the endpoint reports when asked (moto's are fixed placeholders), and an estimate of the
-capacity units DynamoDB would charge, by its documented rules, from the sizes of the items each call
-reads or writes (bench/dynamo_meter.py). Each route's figures are its own calls: every request also
-makes the rate-limit UpdateItem (and a write with an Idempotency-Key the idempotency calls), reported
-apart. Long histories are written directly (see
-decision_flows_local/history_seed.py), writes are undone after each measurement, so every figure is taken at
-exactly the history length of its cell. Writes bench/results/dynamodb_cost.json and .md and
-bench/results/cost_vs_history.png.
-
-    python -m bench.dynamodb_cost            # 1, 100, 1 000, 10 000 versions x 2, 50, 250 KB
-    python -m bench.dynamodb_cost --quick    # a smoke run (1, 100, 300 versions x 2, 50 KB), printed only
-    python -m bench.dynamodb_cost --render   # the Markdown and the chart again from the saved JSON
+    python -m bench.dynamodb_cost            # 1, 100, 1 000, 10 000 versions x 2 and 100 KB
+    python -m bench.dynamodb_cost --quick    # 1, 100, 300 versions x 2 KB, printed only
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
+from functools import partial
+from importlib.metadata import version
 from typing import Any
 
 from bench import report
-from bench.cost_chart import draw
-from bench.cost_grid import Cell, measure_grid
-from bench.cost_markdown import markdown
-from bench.cost_report import payload
-from bench.support import environment, fake_aws_environment
+from bench.dynamo_meter import Call, Meter
+from bench.support import TENANT, environment, fake_aws_environment
+from decision_flows.settings import settings
+from decision_flows_local.gateway import Api, Caller
+from decision_flows_local.history_seed import seed_change_log, seed_history
+from decision_flows_local.samples import config_of_size
+from decision_flows_local.store import embedded_table, embedded_tables
 
 HISTORY_LENGTHS = (1, 100, 1_000, 10_000)
-CONFIG_BYTES = (2 * 1024, 50 * 1024, 250 * 1024)
-QUICK_HISTORY_LENGTHS = (1, 100, 300)
-QUICK_CONFIG_BYTES = (2 * 1024, 50 * 1024)
+CONFIG_BYTES = (2 * 1024, 100 * 1024)
+QUICK = (1, 100, 300)
 REPEATS = 3
-# Idempotency records are measured once per config size, at this history length (or the first).
-IDEMPOTENCY_AT = 100
-NAME = "dynamodb_cost"
-CHART = report.RESULTS / "cost_vs_history.png"
-METHOD = (
-    "Real handlers against in-process moto (tables from template.yaml); per request, botocore's "
-    "request-created and after-call events on the service's client count the calls and the bytes of "
-    "their HTTP bodies; a separate repetition adds ReturnConsumedCapacity=TOTAL to every data operation "
-    "and reads ConsumedCapacity from the parsed response (moto's figures are fixed placeholders); the "
-    "estimated read and write units apply DynamoDB's documented rules to the sizes of the items each call "
-    "reads or writes, read from moto's tables before and after the call (a Query's from its response). "
-    "Histories are written as the access layer "
-    "writes them; the live version is published through the API; writes are undone after each "
-    "measurement so that every repetition meets the same history. One moto check is corrected for the run: "
-    "moto 5.2 refuses an update that replaces a large attribute by counting the old and the new value "
-    "together, where DynamoDB sizes the item the update leaves (replacing a 250 KB draft is refused)."
-)
+# The goal: these cost the same at the longest history as at BASE versions.
+GOAL_RATIO, BASE = 1.05, 100
+FIGURES = ("round_trips", "bytes", "read_units", "write_units")
+GOAL_ROUTES = ("GET flow", "GET version (v1)", "GET version (latest)", "POST publish", "POST rollback")
+LIST_FLOWS = 5  # a list page holds them all; each has the cell's history
 
 
-def store_description() -> str:
-    from importlib.metadata import version
-
-    return f"moto {version('moto')} in-process, botocore {version('botocore')}"
-
-
-def measure(
-    lengths: tuple[int, ...], sizes: tuple[int, ...], repeats: int = REPEATS, progress: bool = False
-) -> dict[str, Any]:
-    """The whole grid, as the JSON payload. Needs bench.support's fake AWS environment (tests/conftest.py
-    sets the same)."""
-    started = time.perf_counter()
-    idempotency_at = IDEMPOTENCY_AT if IDEMPOTENCY_AT in lengths else lengths[0]
-    cells: list[Cell] = measure_grid(lengths, sizes, repeats, idempotency_at, report=print if progress else _quiet)
-    return payload(cells, repeats, time.perf_counter() - started, store_description(), METHOD)
+def config(size: int, label: str) -> dict[str, Any]:
+    sized = config_of_size(size)
+    sized["nodes"][0]["config"]["catalog"] = label
+    return sized
 
 
-def _quiet(_: str) -> None:
-    pass
+def write_into_moto(table_name: str, wire_items: list[dict[str, Any]]) -> None:
+    """Items put straight into moto's table, sharing one config string (through the client, 10 000
+    snapshots of 100 KB would take 1 GB), and with its stream set aside (no records of the seeding)."""
+    table = embedded_table(table_name)
+    stream, table.stream_shard = table.stream_shard, None
+    for item in wire_items:
+        table.put_item(item)
+    table.stream_shard = stream
 
 
-def render() -> None:
-    """bench/results/dynamodb_cost.md and the chart, made again from the saved JSON (left as it is)."""
-    results = json.loads((report.RESULTS / f"{NAME}.json").read_text())
-    text = markdown(results)
-    (report.RESULTS / f"{NAME}.md").write_text(text.rstrip() + "\n")
-    draw(results, CHART)
-    print(text)
-    print(f"chart: {CHART.relative_to(report.ROOT)}")
+def flow_with_history(client: Any, api: Api, key: str, history: int, size: int) -> str:
+    """A flow whose versions 1..history-1 are seeded and whose version ``history`` is published through
+    the API from its draft; with the change-history entries the stream consumer would have left."""
+    created = api.create(key=key, name=key, draftConfig=config(size, "live"))
+    assert created.status == 201, created.body
+    flow_id: str = created.body["id"]
+    if history > 1:
+        seed_history(client, TENANT, flow_id, history - 1, config=config(size, "old"), write_items=write_into_moto)
+    published = api.publish(id=flow_id, notes="the live release")
+    assert (published.status, published.body["latestVersion"]) == (200, history), published.body
+    seed_change_log(settings().changes_table, TENANT, flow_id, history, published.body["createdAt"], write_into_moto)
+    return flow_id
+
+
+def figures(calls: list[Call]) -> dict[str, Any]:
+    estimated = all(call.read_units is not None for call in calls)
+    return {
+        "operations": [call.operation for call in calls],
+        "round_trips": len(calls),
+        "bytes": sum(call.bytes for call in calls),
+        "read_units": sum(call.read_units or 0 for call in calls) if estimated else None,
+        "write_units": sum(call.write_units or 0 for call in calls) if estimated else None,
+    }
+
+
+def measure_cell(history: int, size: int, repeats: int) -> dict[str, Any]:
+    """Every route, ``repeats`` times, on a fresh store whose flows have ``history`` versions."""
+    cell: dict[str, Any] = {"routes": {}}
+    shared = {settings().rate_limit_table, settings().idempotency_table}
+    with embedded_tables() as client:
+        meter, api = Meter(client), Api(Caller(TENANT, "admin", "bench@tenant-bench.example"))
+
+        def run(name: str, send: Any, at: int = history) -> None:
+            runs = []
+            for _ in range(repeats):
+                response, calls = meter.record(send)
+                meter.undo()  # so that every repetition meets the same store
+                assert 200 <= response.status < 300, (name, response.status, response.body)
+                runs.append([call for call in calls if not call.tables & shared])
+                cell.setdefault("rate_limit", figures([call for call in calls if call.tables & shared]))
+            items = next((len(response.body[k]) for k in ("data", "versions") if k in (response.body or {})), None)
+            stable = all(run == runs[0] for run in runs)
+            cell["routes"][name] = figures(runs[0]) | {"measured_at": at, "items": items, "stable": stable}
+
+        subject, *_ = [flow_with_history(client, api, f"flow-{i}", history, size) for i in range(LIST_FLOWS)]
+        run("GET flow", partial(api.get, id=subject))
+        run("GET version (v1)", partial(api.get, "/versions", id=subject, version="1"))
+        run("GET version (latest)", partial(api.get, "/versions", id=subject, version=str(history)))
+        run("GET versions (page of 100)", partial(api.get, "/versions", id=subject))
+        run("GET list (page of 5)", partial(api.get, limit=str(LIST_FLOWS)))
+        run("GET history (page of 25)", partial(api.history, subject))
+        run("GET live (miss)", partial(api.live, "flow-0"))  # nothing stream-fed: the entry is missing
+        api.live("flow-0")  # the entry is there now
+        run("GET live (cached)", partial(api.live, "flow-0"))
+        run("PUT draft", partial(api.update, id=subject, draftConfig=config(size, "next")))
+        run("POST publish", partial(api.publish, id=subject, notes="bench"))
+        # A rollback needs a published version other than the live one: at 1 version it is measured at 2.
+        target = subject if history > 1 else flow_with_history(client, api, "rollback", 2, size)
+        rollback = partial(api.rollback, id=target, version=1, notes="bench")
+        run("POST rollback", rollback, at=max(history, 2))
+    return cell
+
+
+def ratio(top: dict[str, Any], base: dict[str, Any]) -> tuple[float, str] | None:
+    """The largest quotient of a route's figures at two lengths, and its name; None if a page was filling."""
+    if top["items"] != base["items"]:
+        return None
+    quotients = {name: top[name] / base[name] for name in FIGURES if base[name]}
+    worst = max(quotients, key=lambda name: quotients[name])
+    return round(quotients[worst], 3), worst
+
+
+def measure(lengths: tuple[int, ...], sizes: tuple[int, ...], repeats: int, progress: bool = False) -> dict[str, Any]:
+    """The grid and its verdicts. Needs a fake AWS environment (bench.support's, or tests/conftest.py's)."""
+    assert BASE in lengths[1:-1], f"the goal compares {BASE} versions with more"
+    started, cells = time.perf_counter(), {}
+    for size in sizes:
+        for n in lengths:
+            cells[n, size] = measure_cell(n, size, repeats)
+            if progress:
+                print(f"{n} versions x {size // 1024} KB: {time.perf_counter() - started:.0f} s")
+    rows = []
+    for size in sizes:
+        for route in cells[lengths[-1], size]["routes"]:
+            at = {n: cells[n, size]["routes"][route] for n in lengths}
+            verdict = ratio(at[lengths[-1]], at[BASE])
+            row = {"route": route, "config_bytes": size, "at": at, "goal": route in GOAL_ROUTES}
+            rows.append(row | {"against_base": verdict, "pass": verdict is not None and verdict[0] <= GOAL_RATIO})
+    return {
+        "store": f"moto {version('moto')} in-process, botocore {version('botocore')}",
+        "grid": {"history_lengths": list(lengths), "config_bytes": list(sizes), "repeats": repeats},
+        "seconds": round(time.perf_counter() - started, 1),
+        "rate_limit": cells[lengths[0], sizes[0]]["rate_limit"],
+        "unstable": [f"{r['route']} at {n}" for r in rows for n, f in r["at"].items() if not f["stable"]],
+        "rows": rows,
+    }
+
+
+def number(value: int) -> str:
+    return f"{value:,}".replace(",", "\u2009")
+
+
+def units(cost: dict[str, Any]) -> str:
+    read, write = cost["read_units"], cost["write_units"]
+    if read is None or write is None:
+        return "—"
+    return " + ".join([f"{read:g} R"] * bool(read or not write) + [f"{write:g} W"] * bool(write))
+
+
+def ratio_text(found: tuple[float, str] | None, judged: bool = False) -> str:
+    if found is None:
+        return "— (page fills)"
+    verdict = " pass" if found[0] <= GOAL_RATIO else f" **fail** ({found[1].replace('_', ' ')})"
+    return f"{found[0]:.3f}" + (verdict if judged else "")
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lengths = results["grid"]["history_lengths"]
+    first, top = lengths[0], lengths[-1]
+    columns = [f"bytes at {number(n)}" for n in lengths] + [f"est. units at {number(first)} → {number(top)}"]
+    header = ["route", "config", "own calls", *columns, f"{number(top)} ÷ {number(BASE)} (goal ≤ {GOAL_RATIO})"]
+    rows = [
+        [row["route"], f"{row['config_bytes'] // 1024} KB", " + ".join(row["at"][top]["operations"])]
+        + [number(cost["bytes"]) for cost in row["at"].values()]
+        + [f"{units(row['at'][first])} → {units(row['at'][top])}", ratio_text(row["against_base"], row["goal"])]
+        for row in results["rows"]
+    ]
+    failed = [f"{r['route']} at {r['config_bytes'] // 1024} KB" for r in results["rows"] if r["goal"] and not r["pass"]]
+    shared, unstable = results["rate_limit"], results["unstable"]
+    return "\n\n".join(
+        [
+            f"**DynamoDB cost per request** ({results['store']}; the route's own calls, request + response bytes, and "
+            f"the read (R) and write (W) units DynamoDB would charge by its size rules; {results['grid']['repeats']} "
+            f"repeats; pages of the latest 100 versions, 25 changes, {LIST_FLOWS} flows; a rollback needs two "
+            f"versions, so at 1 it is measured at 2; {results['seconds']} s)",
+            report.markdown_table(header, rows),
+            f"**Goal**: {', '.join(GOAL_ROUTES)} cost the same at {number(top)} versions as at {number(BASE)} "
+            f"(round trips, bytes and estimated units, ratio ≤ {GOAL_RATIO}): "
+            + (f"**not met** for {', '.join(failed)}." if failed else "**met** at every config size.")
+            + f" Every request also makes the rate-limit {' + '.join(shared['operations'])} ({number(shared['bytes'])} "
+            f"bytes, est. {units(shared)}), left out above, and a write with an Idempotency-Key the idempotency "
+            "table's calls (not measured here)."
+            + (f" **Repeats differed**: {', '.join(unstable)}." if unstable else ""),
+        ]
+    )
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="a smoke run on a small grid")
-    mode.add_argument("--render", action="store_true", help="the Markdown and the chart from the saved JSON")
-    parser.add_argument("--repeats", type=int, default=REPEATS)
-    options = parser.parse_args(argv)
-    if options.render:
-        render()
-        return 0
-    lengths, sizes = (QUICK_HISTORY_LENGTHS, QUICK_CONFIG_BYTES) if options.quick else (HISTORY_LENGTHS, CONFIG_BYTES)
-    with environment(fake_aws_environment()):
-        results = measure(lengths, sizes, options.repeats, progress=True)
-    if options.quick:  # a smoke run leaves the last full run's results in place
+    quick = argv == ["--quick"]
+    lengths, sizes = (QUICK, CONFIG_BYTES[:1]) if quick else (HISTORY_LENGTHS, CONFIG_BYTES)
+    with environment(fake_aws_environment() | {"POWERTOOLS_METRICS_DISABLED": "true"}):  # no metric lines
+        results = measure(lengths, sizes, REPEATS, progress=True)
+    if quick:  # a smoke run leaves the last full run's results in place
         print(markdown(results))
-        return 0
-    report.write(NAME, results, markdown(results))
-    draw(results, CHART)
-    print(f"chart: {CHART.relative_to(report.ROOT)}")
+    else:
+        report.write("dynamodb_cost", results, markdown(results))
     return 0
 
 
