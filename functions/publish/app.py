@@ -12,7 +12,7 @@ from decision_flows.models.identity import Role
 from decision_flows.models.requests import PublishRequest
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
-from decision_flows.web.responses import counted, flow_response, live_config
+from decision_flows.web.responses import counted, dry_run_response, flow_response, live_config
 from decision_flows.web.routes import IDEMPOTENT, changing
 from decision_flows.wiring import flow_service
 
@@ -23,6 +23,7 @@ PUBLISH = changing(
     Role.EDITOR,
     PublishRequest,
     IDEMPOTENT,
+    dry_run=True,
 )
 app = new_resolver()
 
@@ -32,6 +33,8 @@ def publish() -> Response[str]:
     identity = PUBLISH.admit(app.current_event)
     request = PUBLISH.read_body(app.current_event, PublishRequest)
     expected_row_version = PUBLISH.if_match(app.current_event)
+    if request.dry_run:
+        return dry_run_response(flow_service().preview(identity, request, expected_row_version))
     return idempotent(
         app.current_event,
         identity,

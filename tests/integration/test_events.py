@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jsonpatch
 import pytest
 
 from decision_flows.dal.client import dynamodb_client
@@ -106,6 +107,7 @@ def seed_history(flows: FlowService) -> None:
 SEEDS: dict[str, Callable[[FlowService], None]] = {
     "publish": seed_draft,
     "rollback": seed_two_versions,
+    "diff": seed_two_versions,
     "history": seed_history,
 }
 
@@ -204,6 +206,21 @@ def check_live(event: dict[str, Any], result: Result) -> None:
     assert (result.body["version"], result.body["config"]) == (1, V1_CONFIG)
 
 
+def check_diff(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["from"], result.body["to"]) == ({"ref": "1", "version": 1}, {"ref": "2", "version": 2})
+    assert result.body["identical"] is False
+    assert jsonpatch.apply_patch(V1_CONFIG, result.body["patch"]) == V2_CONFIG
+    assert result.body["summary"]["scoringMethod"] == {"from": "propensity", "to": "scorecard"}
+
+
+def check_validate(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["valid"], result.body["publishable"], result.body["errors"]) == (True, True, [])
+    warnings = [(warning["code"], warning["path"]) for warning in result.body["warnings"]]
+    assert warnings == [("NO_OUTPUT_NODE", "/nodes"), ("DEAD_END_NODE", "/nodes/2")]
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "list-flows": check_list_flows,
     "get-flow": check_get_flow,
@@ -217,6 +234,8 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "rollback": check_rollback,
     "history": check_history,
     "live": check_live,
+    "diff": check_diff,
+    "validate": check_validate,
 }
 
 

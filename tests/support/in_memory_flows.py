@@ -9,10 +9,11 @@ milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from decision_flows.dal.keys import STATUS_RANK
 from decision_flows.domain.errors import Conflict, flow_not_found, key_taken, row_version_mismatch
+from decision_flows.domain.store import FlowWithVersions
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import FlowPage, Page, VersionPage
 
@@ -46,6 +47,16 @@ class InMemoryFlowStore:
 
     def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None:
         return self.versions.get((tenant_id, flow_id), {}).get(version)
+
+    def get_flow_with_versions(
+        self, tenant_id: str, flow_id: str, versions: Sequence[int], with_flow: bool
+    ) -> FlowWithVersions:
+        flow = self.get_flow(tenant_id, flow_id)
+        if flow is None:
+            return FlowWithVersions(exists=False)
+        stored = self.versions.get((tenant_id, flow_id), {})
+        wanted = {version: stored[version] for version in versions if version in stored}
+        return FlowWithVersions(exists=True, flow=flow if with_flow else None, versions=wanted)
 
     def flow_exists(self, tenant_id: str, flow_id: str) -> bool:
         return (tenant_id, flow_id) in self.flows

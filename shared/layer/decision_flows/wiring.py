@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from decision_flows.dal.changes import ChangeLogRepository
     from decision_flows.dal.live import LiveRepository
     from decision_flows.domain.change_feed import ChangeFeed
+    from decision_flows.domain.compare import CompareService
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
 
@@ -63,6 +64,13 @@ def live_service() -> LiveService:
     from decision_flows.domain.live import LiveService
 
     return LiveService(live_cache(), flow_repository())
+
+
+@cache
+def compare_service() -> CompareService:
+    from decision_flows.domain.compare import CompareService
+
+    return CompareService(flow_repository())
 
 
 @cache

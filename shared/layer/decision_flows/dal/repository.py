@@ -7,7 +7,7 @@ trips it costs; the domain composes them within the per-route budgets of the REA
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import cursor, items, keys, purge, writes
@@ -19,6 +19,7 @@ from decision_flows.domain.errors import (
     key_taken,
     row_version_mismatch,
 )
+from decision_flows.domain.store import FlowWithVersions
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import FlowPage, Page, VersionPage
 
@@ -71,6 +72,27 @@ class FlowRepository:
         if keys.VERSIONS_ANCHOR_SK not in found or snapshot is None:
             return None
         return items.version_from_item(snapshot)
+
+    def get_flow_with_versions(
+        self, tenant_id: str, flow_id: str, versions: Sequence[int], with_flow: bool
+    ) -> FlowWithVersions:
+        """One BatchGetItem: the flow (or, without ``with_flow``, the small versions anchor that proves it
+        exists) and the snapshots of ``versions``."""
+        pk = keys.flow_pk(tenant_id, flow_id)
+        head = keys.FLOW_SK if with_flow else keys.VERSIONS_ANCHOR_SK
+        wanted = [head, *dict.fromkeys(keys.snapshot_sk(version) for version in versions)]
+        found = self._batch_get([keys.key(pk, sort_key) for sort_key in wanted])
+        if head not in found:
+            return FlowWithVersions(exists=False)
+        return FlowWithVersions(
+            exists=True,
+            flow=items.flow_from_item(found[head]) if with_flow else None,
+            versions={
+                version: items.version_from_item(found[keys.snapshot_sk(version)])
+                for version in versions
+                if keys.snapshot_sk(version) in found
+            },
+        )
 
     def flow_exists(self, tenant_id: str, flow_id: str) -> bool:
         """One GetItem of the small versions anchor (never the draft)."""

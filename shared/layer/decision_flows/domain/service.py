@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain import pipeline
 from decision_flows.domain.errors import (
@@ -42,6 +43,18 @@ from decision_flows.models.requests import (
     RollbackRequest,
     UpdateFlowRequest,
 )
+
+if TYPE_CHECKING:
+    from decision_flows.domain.compare import ConfigDiff
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dry run's answer: the flow the real call would return, what it would change, its warnings."""
+
+    flow: Flow
+    diff: ConfigDiff
+    warnings: list[pipeline.ConfigProblem]
 
 
 def utc_now() -> datetime:
@@ -141,12 +154,42 @@ class FlowService:
         self._store.delete_flow(flow, identity.principal, timestamp(self._clock()))
 
     def publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Flow:
+        flow, released, version = self._plan_publish(identity, request, if_match)
+        self._store.publish_version(flow, released, version)
+        return released
+
+    def rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Flow:
+        flow, released, version = self._plan_rollback(identity, request, if_match)
+        self._store.publish_version(flow, released, version)
+        return released
+
+    def preview(self, identity: Identity, request: PublishRequest | RollbackRequest, if_match: int | None) -> Preview:
+        """What publish or rollback would do, refused exactly as they would be (the same planning), with
+        nothing written: the flow it would return, the diff from live to the new live config, and
+        that config's warnings."""
+        from decision_flows.domain import compare, lint  # only a dry run loads the diff machinery
+
+        if isinstance(request, PublishRequest):
+            flow, released, version = self._plan_publish(identity, request, if_match)
+            ref, named = compare.DRAFT, None
+        else:
+            flow, released, version = self._plan_rollback(identity, request, if_match)
+            ref, named = str(request.version), request.version
+        assert version.config is not None, "a release carries its config"
+        config = json.loads(version.config)
+        live = compare.live_state(self._store, identity.tenant_id, flow)
+        diff = compare.compare(flow.id, live, compare.State(ref, named, config))
+        return Preview(released, diff, lint.warnings(config))
+
+    def _plan_publish(
+        self, identity: Identity, request: PublishRequest, if_match: int | None
+    ) -> tuple[Flow, Flow, PublishedVersion]:
         flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))
         _check_current_version(flow, request.expected_current_version)
         assert flow.draft_config is not None, "a flow read by id carries its draft"
         facts = pipeline.validate_config(json.loads(flow.draft_config))
         pipeline.require_scoring_method(facts)
-        return self._release(
+        return self._released(
             identity,
             flow,
             FlowAction.PUBLISHED,
@@ -157,7 +200,9 @@ class FlowService:
             config=flow.draft_config,
         )
 
-    def rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Flow:
+    def _plan_rollback(
+        self, identity: Identity, request: RollbackRequest, if_match: int | None
+    ) -> tuple[Flow, Flow, PublishedVersion]:
         flow, target = self._store.get_flow_and_version(identity.tenant_id, request.id, request.version)
         if flow is None:
             raise flow_not_found(request.id)
@@ -171,7 +216,7 @@ class FlowService:
                 f"The live version v{flow.live_version} already has the configuration of v{target.version}.",
             )
         prefix = f"Rollback to v{target.version}"
-        return self._release(
+        return self._released(
             identity,
             flow,
             FlowAction.ROLLED_BACK,
@@ -211,15 +256,16 @@ class FlowService:
             }
         )
 
-    def _release(self, identity: Identity, flow: Flow, action: FlowAction, **content: Any) -> Flow:
-        """Append the next version with ``content`` and make it live, in one atomic write."""
+    def _released(
+        self, identity: Identity, flow: Flow, action: FlowAction, **content: Any
+    ) -> tuple[Flow, Flow, PublishedVersion]:
+        """The flow as read, the flow with the next version (``content``) appended and live, and that
+        version: what the store writes in one atomic write."""
         now = timestamp(self._clock())
         version = PublishedVersion(
             version=(flow.latest_version or 0) + 1, published_at=now, published_by=identity.principal, **content
         )
-        released = self._go_live(identity, flow, version, action, now)
-        self._store.publish_version(flow, released, version)
-        return released
+        return flow, self._go_live(identity, flow, version, action, now), version
 
     def _go_live(self, identity: Identity, flow: Flow, version: PublishedVersion, action: FlowAction, now: str) -> Flow:
         summary = VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from decision_flows.models.changes import ChangeEntry, LiveEntry
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import Page
+
+
+@dataclass(frozen=True)
+class FlowWithVersions:
+    """What one read of a flow and some of its versions found."""
+
+    exists: bool
+    flow: Flow | None = None  # only when asked for
+    versions: dict[int, PublishedVersion] = field(default_factory=dict)  # those that exist, with snapshots
 
 
 class FlowStore(Protocol):
@@ -17,6 +28,10 @@ class FlowStore(Protocol):
     ) -> tuple[Flow | None, PublishedVersion | None]: ...
 
     def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None: ...
+
+    def get_flow_with_versions(
+        self, tenant_id: str, flow_id: str, versions: Sequence[int], with_flow: bool
+    ) -> FlowWithVersions: ...
 
     def flow_exists(self, tenant_id: str, flow_id: str) -> bool: ...
 

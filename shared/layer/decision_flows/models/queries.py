@@ -44,3 +44,16 @@ class HistoryQuery(QueryModel):
 
 class LiveQuery(QueryModel):
     key: FlowKey
+
+
+# A state of a flow: a version number, the draft, what is live, or a staged rollout's challenger.
+StateRef = Annotated[str, Field(pattern=r"^(draft|live|challenger|[1-9][0-9]{0,17})$")]
+
+
+class DiffQuery(QueryModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    id: FlowId
+    from_: StateRef = Field(default="live", alias="from")
+    to: StateRef = "draft"
+    include: Literal["summary"] | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from decision_flows.models.flow import FlowStatus
@@ -62,6 +62,7 @@ class PublishRequest(RequestBody):
     notes: Notes | None = None
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
+    dry_run: StrictBool = False
 
 
 class RollbackRequest(RequestBody):
@@ -71,3 +72,17 @@ class RollbackRequest(RequestBody):
     notes: Notes | None = None
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
+    dry_run: StrictBool = False
+
+
+class ValidateRequest(RequestBody):
+    """Exactly one of ``draftConfig`` (a config to check) or ``id`` (the flow whose stored draft to check)."""
+
+    draft_config: Any = None
+    id: FlowId | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ValidateRequest:
+        if len(self.model_fields_set & {"draft_config", "id"}) != 1:
+            raise ValueError("send exactly one of draftConfig or id")
+        return self

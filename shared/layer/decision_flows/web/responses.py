@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from decision_flows.domain.service import Preview
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity
 from decision_flows.models.responses import FlowView, ResponseBody
@@ -42,3 +43,17 @@ def counted(event: str, response: Response[str]) -> Response[str]:
     """``response``, with the business event it answers counted (a metric)."""
     count(event)
     return response
+
+
+def dry_run_response(preview: Preview) -> Response[str]:
+    """A dry run's answer; no ETag, since the flow it shows was not written."""
+    from decision_flows.models.comparisons import DiffView, DryRunView, ProblemView
+
+    return json_response(
+        200,
+        DryRunView(
+            flow=FlowView.of(preview.flow),
+            diff=DiffView.of(preview.diff),
+            warnings=[ProblemView.of(warning) for warning in preview.warnings],
+        ),
+    )

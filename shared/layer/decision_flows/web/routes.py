@@ -76,11 +76,21 @@ def reading(path: str, summary: str, role: Role, bodies: tuple[type[BaseModel], 
 
 
 def changing(
-    method: Method, path: str, summary: str, role: Role, body: type[BaseModel], headers: tuple[Header, ...]
+    method: Method,
+    path: str,
+    summary: str,
+    role: Role,
+    body: type[BaseModel],
+    headers: tuple[Header, ...],
+    *,
+    dry_run: bool = False,
 ) -> Route:
     """A change to one flow at its rowVersion, answered with the flow: 404 without it, 409 on a stale
-    rowVersion, 422 by the flow's rules."""
-    return Route(method, path, summary, role, {200: (FlowView,)}, (404, 409, 422), body=body, headers=headers)
+    rowVersion, 422 by the flow's rules. With ``dry_run``, ``"dryRun": true`` answers a preview instead."""
+    from decision_flows.models.comparisons import DryRunView
+
+    answers: tuple[type[BaseModel], ...] = (FlowView, DryRunView) if dry_run else (FlowView,)
+    return Route(method, path, summary, role, {200: answers}, (404, 409, 422), body=body, headers=headers)
 
 
 def declared(module: object) -> list[Route]:

@@ -1,0 +1,63 @@
+"""GET /api/v1/decision-flows/diff and POST /validate: compare two states of a flow, check a config.
+
+Both only read: nothing here writes to DynamoDB but the rate limit every route counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from decision_flows.domain.compare import validate
+from decision_flows.models.comparisons import DiffView, ValidationView
+from decision_flows.models.identity import Role
+from decision_flows.models.queries import DiffQuery
+from decision_flows.models.requests import ValidateRequest
+from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.responses import json_response
+from decision_flows.web.routes import Route, reading
+from decision_flows.wiring import compare_service
+
+DIFF = reading(
+    "/api/v1/decision-flows/diff",
+    "What changed between two states of a flow: versions, draft, live (default: live to draft)",
+    Role.EDITOR,
+    (DiffView,),
+    DiffQuery,
+)
+VALIDATE = Route(
+    "POST",
+    "/api/v1/decision-flows/validate",
+    "Validate and lint a config, or a flow's stored draft, without storing anything",
+    Role.EDITOR,
+    {200: (ValidationView,)},
+    errors=(404,),
+    body=ValidateRequest,
+)
+app = new_resolver()
+
+
+@DIFF.handles(app)
+def diff() -> Response[str]:
+    identity = DIFF.admit(app.current_event)
+    query = DIFF.read_query(app.current_event, DiffQuery)
+    found = compare_service().diff(identity, query.id, query.from_, query.to, with_patch=query.include is None)
+    return json_response(200, DiffView.of(found))
+
+
+@VALIDATE.handles(app)
+def validate_config() -> Response[str]:
+    identity = VALIDATE.admit(app.current_event)
+    request = VALIDATE.read_body(app.current_event, ValidateRequest)
+    if request.id is not None:
+        return json_response(200, ValidationView.of(compare_service().validate_draft(identity, request.id)))
+    return json_response(200, ValidationView.of(validate(request.draft_config)))
+
+
+@publish_metrics
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

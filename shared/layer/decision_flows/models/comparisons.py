@@ -1,0 +1,162 @@
+"""Response bodies of compare, validate and preview: the diff, the validation report, the dry run."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from decision_flows.domain.compare import ConfigDiff, Validation
+from decision_flows.domain.config_diff import NodeChange, Summary
+from decision_flows.domain.pipeline import ConfigProblem
+from decision_flows.models.responses import FlowView, ResponseBody, left_out_when_none
+
+
+class LazyBody(ResponseBody):
+    """Built on first use, not at import: publish and rollback import these for their dry runs and
+    their route's statement, and most of their cold starts never answer one."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class FromTo[T](LazyBody):
+    from_: T | None = Field(alias="from")
+    to: T | None
+
+
+class NodeView(LazyBody):
+    id: str
+    type: str
+
+
+class ChangedNodeView(NodeView):
+    paths: list[str]  # RFC 6901 pointers inside the node
+
+
+class NodeChangesView(LazyBody):
+    added: list[NodeView]
+    removed: list[NodeView]
+    changed: list[ChangedNodeView]
+
+
+class EdgeView(LazyBody):
+    source: str
+    target: str
+
+
+class EdgeChangesView(LazyBody):
+    added: list[EdgeView]
+    removed: list[EdgeView]
+
+
+class StageChangesView(LazyBody):
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+class DiffSummaryView(LazyBody):
+    format: FromTo[Literal["v1", "v2"]]
+    nodes: NodeChangesView
+    edges: EdgeChangesView
+    stages: StageChangesView
+    scoring_method: FromTo[str]
+    node_count: FromTo[int]
+
+    @classmethod
+    def of(cls, summary: Summary) -> DiffSummaryView:
+        return cls(
+            format=_pair(summary.format),
+            nodes=NodeChangesView(
+                added=[_node(node) for node in summary.nodes_added],
+                removed=[_node(node) for node in summary.nodes_removed],
+                changed=[
+                    ChangedNodeView(id=node.id, type=node.type, paths=node.paths) for node in summary.nodes_changed
+                ],
+            ),
+            edges=EdgeChangesView(
+                added=[EdgeView(source=source, target=target) for source, target in summary.edges_added],
+                removed=[EdgeView(source=source, target=target) for source, target in summary.edges_removed],
+            ),
+            stages=StageChangesView(
+                added=summary.stages_added, removed=summary.stages_removed, changed=summary.stages_changed
+            ),
+            scoring_method=_pair(summary.scoring_method),
+            node_count=_pair(summary.node_count),
+        )
+
+
+def _pair(values: tuple[Any, Any]) -> Any:
+    return FromTo(**{"from": values[0], "to": values[1]})
+
+
+def _node(node: NodeChange) -> NodeView:
+    return NodeView(id=node.id, type=node.type)
+
+
+class StateView(LazyBody):
+    ref: str  # a version number as a string, "draft", "live" or "challenger"
+    version: int | None  # the version the ref names; null for the draft
+
+
+class DiffView(LazyBody):
+    flow_id: str
+    from_: StateView = Field(alias="from")
+    to: StateView
+    identical: bool
+    summary: DiffSummaryView
+    patch: list[dict[str, Any]] | None = left_out_when_none()  # left out with include=summary
+
+    @classmethod
+    def of(cls, diff: ConfigDiff) -> DiffView:
+        return cls(
+            flow_id=diff.flow_id,
+            **{"from": StateView(ref=diff.old.ref, version=diff.old.version)},
+            to=StateView(ref=diff.new.ref, version=diff.new.version),
+            identical=diff.identical,
+            summary=DiffSummaryView.of(diff.summary),
+            patch=diff.patch,
+        )
+
+
+class ProblemView(LazyBody):
+    code: str
+    path: str  # an RFC 6901 pointer into the config
+    message: str
+
+    @classmethod
+    def of(cls, problem: ConfigProblem) -> ProblemView:
+        return cls(code=problem.code, path=problem.pointer(), message=problem.message)
+
+
+class PipelineFactsView(LazyBody):
+    node_count: int | None
+    scoring_method: str | None
+
+
+class ValidationView(LazyBody):
+    valid: bool
+    publishable: bool
+    format: Literal["v1", "v2"] | None  # null when the config is not even a JSON object
+    errors: list[ProblemView]
+    warnings: list[ProblemView]
+    summary: PipelineFactsView
+
+    @classmethod
+    def of(cls, validation: Validation) -> ValidationView:
+        facts = validation.facts
+        return cls(
+            valid=validation.valid,
+            publishable=validation.publishable,
+            format=(f"v{facts.format_version}" if validation.is_object else None),
+            errors=[ProblemView.of(problem) for problem in validation.errors],
+            warnings=[ProblemView.of(warning) for warning in validation.warnings],
+            summary=PipelineFactsView(node_count=facts.node_count, scoring_method=facts.scoring_method),
+        )
+
+
+class DryRunView(LazyBody):
+    dry_run: Literal[True] = True
+    flow: FlowView
+    diff: DiffView  # from what is live to what the call would make live
+    warnings: list[ProblemView]
