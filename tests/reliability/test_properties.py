@@ -12,7 +12,9 @@ lands it compares the store with a model: versions 1..latest without gaps, the l
 them and equal to the latest, every snapshot unchanged since it was written, the draft equal to the
 restored snapshot after a rollback, rowVersion +1 per write and unchanged otherwise,
 hasUnpublishedChanges, key reservations and status counters. A refused operation (with the
-contract's code for one of the reasons that applies) changes nothing.
+contract's code for one of the reasons that applies) changes nothing. Every publish and rollback is
+first run as a dry run, which must change nothing and foresee the real call: the same refusal, or
+the same versions and rowVersion.
 """
 
 from __future__ import annotations
@@ -334,6 +336,7 @@ class FlowMachine(RuleBasedStateMachine):
         self.written: set[str] = set()  # flows a write landed on in this step
         self.released: set[str] = set()  # flows a version was published or restored on in this step
         self.counted: Counter[FlowStatus] = Counter()  # flows per status when the counters were last read
+        self.last_refusal: str | None = None  # the code of the last attempt's refusal, if it was refused
 
     # Helpers
 
@@ -388,6 +391,7 @@ class FlowMachine(RuleBasedStateMachine):
             result: Flow | None = write()
         except DomainError as error:
             refused, result = error, None
+        self.last_refusal = refused.code if refused is not None else None
         if refused is not None:
             OUTCOMES.results[f"{operation} {refused.code}"] += 1
             assert refusals, f"{operation} was refused ({refused}) though nothing forbids it"
@@ -403,6 +407,32 @@ class FlowMachine(RuleBasedStateMachine):
         elif flow_id:
             self.written.add(flow_id)
         return result
+
+    def dry_run(
+        self, flow_id: str, request: PublishRequest | RollbackRequest, if_match: int | None
+    ) -> tuple[str | None, Flow | None]:
+        """The dry run of the write about to be tried: its refusal's code, or the flow it foresees; it
+        must leave the store as it was."""
+        before = self.stored(flow_id)
+        try:
+            foreseen: tuple[str | None, Flow | None] = (
+                None,
+                self.service.preview(self.identity, request, if_match).flow,
+            )
+        except DomainError as refused:
+            foreseen = (refused.code, None)
+        assert self.stored(flow_id) == before, "a dry run changed the store"
+        OUTCOMES.results["dry run " + (foreseen[0] or "ok")] += 1
+        return foreseen
+
+    def came_true(self, foreseen: tuple[str | None, Flow | None], result: Flow | None) -> None:
+        """The real call did what its dry run said: the same refusal, or the same versions and rowVersion."""
+        code, flow = foreseen
+        assert code == self.last_refusal, f"the dry run said {code}, the real call {self.last_refusal}"
+        if flow is not None and result is not None:
+            released = ("live_version", "latest_version", "row_version", "status", "draft_hash", "live_config_hash")
+            assert flow.model_dump(include=set(released)) == result.model_dump(include=set(released))
+            assert [v.version for v in flow.published_versions] == [v.version for v in result.published_versions]
 
     def landed(self, model: ModelFlow, result: Flow | None) -> None:
         """A write landed: exactly one more rowVersion."""
@@ -535,12 +565,13 @@ class FlowMachine(RuleBasedStateMachine):
         expected_current = self.expected_current(model, expect_live, refusals)
         if model and model.draft not in PUBLISHABLE:
             refusals.add("SCORING_METHOD_MISSING")
-        request = PublishRequest.model_validate(
-            {"id": flow_id, "rowVersion": body, "expectedCurrentVersion": expected_current}
-        )
+        fields = {"id": flow_id, "rowVersion": body, "expectedCurrentVersion": expected_current}
+        request = PublishRequest.model_validate(fields)
+        foreseen = self.dry_run(flow_id, PublishRequest.model_validate({**fields, "dryRun": True}), if_match)
         result = self.attempt(
             "publish", flow_id, refusals, lambda: self.service.publish(self.identity, request, if_match)
         )
+        self.came_true(foreseen, result)
         if result is not None and model is not None:
             self.release(model, result, model.draft, None)
 
@@ -569,12 +600,13 @@ class FlowMachine(RuleBasedStateMachine):
             refusals.add("VERSION_NOT_FOUND")
         if model and target is not None and model.live_config == target:
             refusals.add("ALREADY_ACTIVE")
-        request = RollbackRequest.model_validate(
-            {"id": flow_id, "version": version, "rowVersion": body, "expectedCurrentVersion": expected_current}
-        )
+        fields = {"id": flow_id, "version": version, "rowVersion": body, "expectedCurrentVersion": expected_current}
+        request = RollbackRequest.model_validate(fields)
+        foreseen = self.dry_run(flow_id, RollbackRequest.model_validate({**fields, "dryRun": True}), if_match)
         result = self.attempt(
             "rollback", flow_id, refusals, lambda: self.service.rollback(self.identity, request, if_match)
         )
+        self.came_true(foreseen, result)
         if result is None or model is None or target is None:
             return
         # the draft is the restored snapshot, and the new version a copy of it

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from decision_flows.domain.history import change_entry, changed_fields
+import json
+
+from decision_flows.domain.history import LiveBefore, change_entry, changed_fields
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, VersionSummary
 
 NOW = "2026-11-22T12:00:00.000Z"
@@ -67,3 +69,68 @@ def test_changed_fields_name_contract_fields_and_config_hashes() -> None:
         "draftConfig": {"from": "h1", "to": "h2"},
         "description": {"from": None, "to": "d"},
     }
+
+
+V1 = '{"version":2,"nodes":[{"id":"s","type":"score","config":{"method":"propensity"}}],"edges":[]}'
+V2 = (
+    '{"version":2,"nodes":[{"id":"s","type":"score","config":{"method":"scorecard"}},{"id":"o","type":"output"}],'
+    '"edges":[]}'
+)
+
+
+def test_an_edited_draft_says_what_changed_in_the_pipeline() -> None:
+    before = flow(draft_config=V1, draft_hash="h1")
+    after = before.model_copy(
+        update={"draft_config": V2, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
+    )
+
+    changes = change_entry("e", before, after).config_changes
+
+    assert changes is not None
+    assert changes["nodes"]["added"] == [{"id": "o", "type": "output"}]
+    assert changes["nodes"]["changed"] == [{"id": "s", "type": "score", "paths": ["/config/method"]}]
+    assert changes["scoringMethod"] == {"from": "propensity", "to": "scorecard"}
+    renamed = before.model_copy(update={"name": "other", "row_version": 2, "last_action": FlowAction.UPDATED})
+    assert change_entry("e", before, renamed).config_changes is None
+
+
+def test_a_release_says_what_changed_in_what_is_live() -> None:
+    before = flow(draft_config=V2, draft_hash="h2", live_version=1, live_config_hash="h1", status=FlowStatus.ACTIVE)
+    after = before.model_copy(
+        update={"live_version": 2, "live_config_hash": "h2", "row_version": 2, "last_action": FlowAction.PUBLISHED}
+    )
+
+    changes = change_entry("e", before, after, LiveBefore(V1)).config_changes
+    first = change_entry("e", before, after, LiveBefore(None)).config_changes
+
+    assert changes is not None
+    assert changes["scoringMethod"] == {"from": "propensity", "to": "scorecard"}
+    assert first is not None
+    assert [node["id"] for node in first["nodes"]["added"]] == ["s", "o"]
+    assert change_entry("e", before, after, None).config_changes is None  # the live snapshot was gone
+
+
+def test_a_summary_too_long_for_the_entry_is_cut_and_says_so() -> None:
+    # Given a 300 KB draft of 4 000 nodes replaced by another sharing none of them
+    old_draft, new_draft = many_nodes("old-"), many_nodes("new-")
+    before = flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h0")
+    after = before.model_copy(
+        update={"draft_config": new_draft, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
+    )
+
+    # When its entry is made, then it keeps the old draft, and the summary's lists are cut, saying so
+    entry = change_entry("e", before, after)
+    assert entry.previous_draft == old_draft
+    assert entry.config_changes is not None
+    assert entry.config_changes["truncated"] is True
+    assert 0 < len(entry.config_changes["nodes"]["added"]) < 4000
+    assert entry.config_changes["nodeCount"] == {"from": 4000, "to": 4000}
+    assert "truncated" not in (change_entry("e", flow(draft_config=V1), flow(draft_config=V2)).config_changes or {})
+
+
+def many_nodes(prefix: str) -> str:
+    """A config of about 300 KB: 4 000 nodes, whose ids all start with ``prefix``."""
+    nodes = [{"id": f"{prefix}{i:05d}", "type": "enrich", "config": {"p": "x" * 22}} for i in range(4000)]
+    config = json.dumps({"version": 2, "nodes": nodes, "edges": []}, separators=(",", ":"))
+    assert 290 * 1024 < len(config) <= 300 * 1024
+    return config

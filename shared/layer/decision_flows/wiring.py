@@ -89,7 +89,8 @@ def reset() -> None:
     """Forget every cached client and setting (tests and the local server switch stores)."""
     from decision_flows.web import idempotency
 
-    for built in (flow_repository, flow_service, change_log, live_cache, history_service, live_service, change_feed):
+    built_once = (flow_repository, flow_service, compare_service, change_log, live_cache, history_service, live_service)
+    for built in (*built_once, change_feed):
         built.cache_clear()
     rate_limiter.cache_clear()
     dynamodb_client.cache_clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from decision_flows.domain.history import change_entry, deletion_entry
+from decision_flows.domain.history import RELEASES, LiveBefore, change_entry, deletion_entry
 from decision_flows.domain.live import live_entry
 from decision_flows.domain.store import ChangeLog, FlowStore, LiveCache
 from decision_flows.models.changes import FlowTombstone
@@ -47,12 +47,24 @@ class ChangeFeed:
 
     def _written(self, change: FlowWritten) -> None:
         old, new = change.old, change.new
-        self._log.record(change_entry(change.event_id, old, new))
+        released = old is not None and new.last_action in RELEASES
+        live_before = self._live_before(old) if old is not None and released else None
+        self._log.record(change_entry(change.event_id, old, new, live_before))
         if old is not None and old.key != new.key:
             self._cache.release_live(old.tenant_id, old.key, old.id, new.row_version)
         # A new flow cannot be active yet (it is served after its first publish): nothing to cache.
         if old is not None and _live_state(old) != _live_state(new):
             self._cache.put_live(live_entry(new, self._flows))
+
+    def _live_before(self, old: Flow) -> LiveBefore | None:
+        """What was live before a release: from the record's old image, or (once the draft had moved on)
+        the live snapshot; None when that is gone (the flow was deleted since)."""
+        if old.live_version is None:
+            return LiveBefore(None)
+        if old.draft_hash == old.live_config_hash:
+            return LiveBefore(old.draft_config)
+        version = self._flows.get_version(old.tenant_id, old.id, old.live_version)
+        return LiveBefore(version.config) if version is not None else None
 
     def _deleted(self, change: FlowDeleted) -> None:
         tombstone = change.tombstone

@@ -84,6 +84,24 @@ class Summary:
     scoring_method: tuple[str | None, str | None]
     node_count: tuple[int | None, int | None]
 
+    def as_document(self) -> dict[str, Any]:
+        """The contract's ``summary`` object (what GET /diff answers and history's ``configChanges`` keeps)."""
+        return {
+            "format": _pair(self.format),
+            "nodes": {
+                "added": [{"id": node.id, "type": node.type} for node in self.nodes_added],
+                "removed": [{"id": node.id, "type": node.type} for node in self.nodes_removed],
+                "changed": [{"id": node.id, "type": node.type, "paths": node.paths} for node in self.nodes_changed],
+            },
+            "edges": {
+                "added": [{"source": source, "target": target} for source, target in self.edges_added],
+                "removed": [{"source": source, "target": target} for source, target in self.edges_removed],
+            },
+            "stages": {"added": self.stages_added, "removed": self.stages_removed, "changed": self.stages_changed},
+            "scoringMethod": _pair(self.scoring_method),
+            "nodeCount": _pair(self.node_count),
+        }
+
     @property
     def identical(self) -> bool:
         return not (
@@ -96,6 +114,10 @@ class Summary:
             or self.stages_removed
             or self.stages_changed
         )
+
+
+def _pair(values: tuple[Any, Any]) -> dict[str, Any]:
+    return {"from": values[0], "to": values[1]}
 
 
 def summarize(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Summary:

@@ -5,6 +5,8 @@ Pure functions of the stored models, so the consumer's behaviour is testable wit
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from decision_flows.domain.errors import flow_not_found
@@ -23,11 +25,21 @@ TRACKED_FIELDS = {
     "auto_assembly": "autoAssembly",
     "draft_hash": "draftConfig",
 }
-_RELEASES = (FlowAction.PUBLISHED, FlowAction.ROLLED_BACK)
+RELEASES = (FlowAction.PUBLISHED, FlowAction.ROLLED_BACK)
+# DynamoDB's item limit, less room for the entry's own attributes, keys and their names.
+ENTRY_BYTES = 400 * 1024 - 8 * 1024
 
 
-def change_entry(event_id: str, old: Flow | None, new: Flow) -> ChangeEntry:
-    """The entry for one write of a flow (``old`` is None when the write created it)."""
+@dataclass(frozen=True)
+class LiveBefore:
+    """The config that was live before a release (None: nothing was), as the consumer found it."""
+
+    config: str | None
+
+
+def change_entry(event_id: str, old: Flow | None, new: Flow, live_before: LiveBefore | None = None) -> ChangeEntry:
+    """The entry for one write of a flow (``old`` is None when the write created it). A release's
+    ``configChanges`` needs ``live_before``: without it (the live snapshot could not be read) it is left out."""
     fields: dict[str, Any] = {
         "event_id": event_id,
         "flow_id": new.id,
@@ -39,7 +51,7 @@ def change_entry(event_id: str, old: Flow | None, new: Flow) -> ChangeEntry:
     }
     if old is None:
         return ChangeEntry(**fields)
-    if new.last_action in _RELEASES:
+    if new.last_action in RELEASES:
         fields["from_version"] = old.live_version
         fields["to_version"] = new.live_version
         fields["restored_from"] = new.published_versions[-1].restored_from if new.published_versions else None
@@ -49,7 +61,31 @@ def change_entry(event_id: str, old: Flow | None, new: Flow) -> ChangeEntry:
     # whose snapshot already holds it).
     if old.has_unpublished_changes and new.draft_hash != old.draft_hash:
         fields["previous_draft"] = old.draft_config
+    if new.last_action in RELEASES and live_before is not None:
+        fields["config_changes"] = config_changes(live_before.config, new.draft_config, fields.get("previous_draft"))
+    elif new.last_action == FlowAction.UPDATED and new.draft_hash != old.draft_hash:
+        fields["config_changes"] = config_changes(old.draft_config, new.draft_config, fields.get("previous_draft"))
     return ChangeEntry(**fields)
+
+
+def config_changes(before: str | None, after: str | None, kept_draft: str | None) -> dict[str, Any]:
+    """The diff's summary from ``before`` to ``after``, cut to what fits the entry beside ``kept_draft``:
+    the longest lists lose their tail first, and ``truncated`` says so."""
+    from decision_flows.domain.config_diff import summarize  # the consumer's records only
+
+    document = summarize(_parsed(before), _parsed(after)).as_document()
+    budget = ENTRY_BYTES - len((kept_draft or "").encode())
+    lists = [document["nodes"][k] for k in ("added", "removed", "changed")]
+    lists += [document["edges"][k] for k in ("added", "removed")] + list(document["stages"].values())
+    while len(json.dumps(document, ensure_ascii=False).encode()) > budget and any(lists):
+        longest = max(lists, key=len)
+        del longest[len(longest) // 2 :]
+        document["truncated"] = True
+    return document
+
+
+def _parsed(config: str | None) -> dict[str, Any] | None:
+    return None if config is None else dict(json.loads(config))
 
 
 def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:

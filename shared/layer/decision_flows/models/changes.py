@@ -25,7 +25,8 @@ class ChangeEntry(StoredModel):
 
     ``changes`` maps a field to ``{"from", "to"}``; for ``draftConfig`` those are config hashes, since
     two full configs would not fit one item. ``previousDraft`` (canonical JSON) keeps an unpublished
-    draft that the change overwrote.
+    draft that the change overwrote. ``configChanges`` is the diff summary of the draft (``updated``)
+    or of what is live (releases), in the contract's shape.
     """
 
     event_id: str
@@ -40,6 +41,7 @@ class ChangeEntry(StoredModel):
     restored_from: int | None = None
     changes: dict[str, dict[str, Any]] | None = None
     previous_draft: str | None = None
+    config_changes: dict[str, Any] | None = None  # the diff summary of what the draft or live config became
 
 
 class LiveEntry(StoredModel):

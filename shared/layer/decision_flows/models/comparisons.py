@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from decision_flows.domain.compare import ConfigDiff, Validation
-from decision_flows.domain.config_diff import NodeChange, Summary
+from decision_flows.domain.config_diff import Summary
 from decision_flows.domain.pipeline import ConfigProblem
 from decision_flows.models.responses import FlowView, ResponseBody, left_out_when_none
 
@@ -63,35 +63,11 @@ class DiffSummaryView(LazyBody):
     scoring_method: FromTo[str]
     node_count: FromTo[int]
 
+    truncated: bool | None = left_out_when_none()  # in history only: lists cut to fit the entry
+
     @classmethod
     def of(cls, summary: Summary) -> DiffSummaryView:
-        return cls(
-            format=_pair(summary.format),
-            nodes=NodeChangesView(
-                added=[_node(node) for node in summary.nodes_added],
-                removed=[_node(node) for node in summary.nodes_removed],
-                changed=[
-                    ChangedNodeView(id=node.id, type=node.type, paths=node.paths) for node in summary.nodes_changed
-                ],
-            ),
-            edges=EdgeChangesView(
-                added=[EdgeView(source=source, target=target) for source, target in summary.edges_added],
-                removed=[EdgeView(source=source, target=target) for source, target in summary.edges_removed],
-            ),
-            stages=StageChangesView(
-                added=summary.stages_added, removed=summary.stages_removed, changed=summary.stages_changed
-            ),
-            scoring_method=_pair(summary.scoring_method),
-            node_count=_pair(summary.node_count),
-        )
-
-
-def _pair(values: tuple[Any, Any]) -> Any:
-    return FromTo(**{"from": values[0], "to": values[1]})
-
-
-def _node(node: NodeChange) -> NodeView:
-    return NodeView(id=node.id, type=node.type)
+        return cls.model_validate(summary.as_document())
 
 
 class StateView(LazyBody):

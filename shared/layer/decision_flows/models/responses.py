@@ -147,6 +147,7 @@ class ChangeEntryView(ResponseBody):
     restored_from: int | None = left_out_when_none()
     changes: dict[str, dict[str, Any]] | None = left_out_when_none()
     previous_draft: dict[str, Any] | None = left_out_when_none()
+    config_changes: dict[str, Any] | None = left_out_when_none()  # the diff summary (see GET /diff)
 
     @classmethod
     def of(cls, entry: ChangeEntry) -> ChangeEntryView:
