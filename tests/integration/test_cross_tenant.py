@@ -32,7 +32,10 @@ def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
         ("PUT", ""): {"id": flow_id, "name": "Taken over"},
         ("POST", "/publish"): {"id": flow_id},
         ("POST", "/rollback"): {"id": flow_id, "version": 1},
+        ("POST", "/validate"): {"id": flow_id},
     }
+    if suffix == "/diff":
+        return api.request(method, suffix, query={"id": flow_id, "from": "1", "to": "draft"})
     if suffix == "/live":
         return api.request(method, suffix, query={"key": "alice"})
     if method == "GET" or method == "DELETE":
@@ -41,7 +44,19 @@ def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
 
 
 def test_the_routes_are_all_covered() -> None:
-    assert len(FLOW_ROUTES) == 9
+    assert len(FLOW_ROUTES) == 11
+
+
+@pytest.mark.parametrize("path", ["/publish", "/rollback"])
+def test_another_tenants_dry_run_is_404_too(other_tenant: Api, alices_flow: dict[str, Any], path: str) -> None:
+    response = other_tenant.request(
+        "POST",
+        path,
+        body={"id": alices_flow["id"], "version": 1, "dryRun": True}
+        if path == "/rollback"
+        else {"id": alices_flow["id"], "dryRun": True},
+    )
+    assert (response.status, response.code) == (404, "FLOW_NOT_FOUND")
 
 
 @pytest.mark.parametrize(("method", "path"), FLOW_ROUTES)

@@ -40,6 +40,9 @@ def test_the_api_walkthrough_runs_verbatim_against_a_plain_make_serve() -> None:
     # Then every request succeeded, and the answers are the walkthrough's story
     assert result.returncode == 0, result.stderr + result.stdout
     output = result.stdout
+    assert '"scoringMethod": {"from": "propensity", "to": "scorecard"}' in output  # the diff before v2
+    assert '"dryRun": true' in output  # the dry run of v2's publish
+    assert '"code": "RANK_BEFORE_SCORE"' in output  # validate's warning
     assert '"restoredFrom": 1' in output  # the rollback's version 3
     assert '"action": "rolled_back"' in output  # history, after the consumer ran
     assert re.search(r'"version": 3, "publishedAt": "[^"]+", "config"', output)  # /live serves v3

@@ -81,9 +81,13 @@ REQUESTS = [
     RouteRequest("history", "GET", "/history", 200, lambda s: {"query": {"id": s["id"]}}),
     RouteRequest("live", "GET", "/live", 200, lambda s: {"query": {"key": "offers"}}),
     RouteRequest("live miss", "GET", "/live", 200, lambda s: {"query": {"key": "cold"}}),
+    RouteRequest("diff", "GET", "/diff", 200, lambda s: {"query": {"id": s["id"], "from": "1", "to": "draft"}}),
+    RouteRequest("validate", "POST", "/validate", 200, lambda s: {"body": {"id": s["id"]}}),
+    RouteRequest("dry run", "POST", "/publish", 200, lambda s: {"body": {"id": s["id"], "dryRun": True}}),
 ]
+READ_ONLY_POSTS = {"validate", "dry run"}
 WRITES_AFTER_A_READ = [r for r in REQUESTS if r.name in {"rename", "pause", "delete", "publish", "rollback"}]
-WRITES = [r for r in REQUESTS if r.method != "GET"]
+WRITES = [r for r in REQUESTS if r.method != "GET" and r.name not in READ_ONLY_POSTS]
 
 
 def by_name(request: RouteRequest) -> str:

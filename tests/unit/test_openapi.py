@@ -110,3 +110,13 @@ def test_query_parameters_are_never_null_and_required_only_where_every_query_mod
     versions = {p["name"]: p for p in document["paths"]["/api/v1/decision-flows/versions"]["get"]["parameters"]}
     assert versions["id"]["required"] is True
     assert versions["version"]["schema"] == {"type": "integer"}
+
+
+def test_publish_and_rollback_may_answer_a_dry_run(document: dict[str, Any]) -> None:
+    for path in ("/api/v1/decision-flows/publish", "/api/v1/decision-flows/rollback"):
+        schema = document["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {
+            "anyOf": [{"$ref": "#/components/schemas/FlowView"}, {"$ref": "#/components/schemas/DryRunView"}]
+        }
+    diff = document["paths"]["/api/v1/decision-flows/diff"]["get"]
+    assert {parameter["name"] for parameter in diff["parameters"]} >= {"id", "from", "to", "include"}

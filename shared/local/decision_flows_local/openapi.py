@@ -20,6 +20,7 @@ from pydantic_core import core_schema
 
 from decision_flows.models import requests
 from decision_flows.models import responses as views
+from decision_flows.models.comparisons import DryRunView
 from decision_flows.web.idempotency import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
 from decision_flows_local import template
@@ -153,7 +154,7 @@ def build() -> dict[str, Any]:
     ops = operations().values()
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(op.body, "validation") for op in ops if op.body]
     wanted += [(model, "validation") for op in ops for model in op.query]
-    wanted += [(_documented(model), "serialization") for op in ops for models in op.ok.values() for model in models]
+    wanted += [(_documented(model), "serialization") for op in ops for models in _ok(op).values() for model in models]
     wanted += [(Problem, "serialization"), (GatewayMessage, "serialization")]
     refs, defs = models_json_schema(
         list(dict.fromkeys(wanted)),
@@ -175,7 +176,7 @@ def build() -> dict[str, Any]:
             "summary": op.summary,
             "description": f"Minimum role: {op.role.name.lower()}." if op.role else "No credentials.",
             "parameters": _query(op, query_schemas) + [{"name": h, "in": "header", **HEADERS[h]} for h in headers],
-            "responses": {str(status): _success(status, models, refs) for status, models in op.ok.items()}
+            "responses": {str(status): _success(status, models, refs) for status, models in _ok(op).items()}
             | {str(status): _problem(status, refs) for status in _errors(op)},
         }
         if op.body:
@@ -191,6 +192,11 @@ def build() -> dict[str, Any]:
         "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": {"bearer": bearer}},
         "security": [{"bearer": []}],
     }
+
+
+def _ok(op: Route) -> dict[int, tuple[type[BaseModel], ...]]:
+    """The route's answers; a route that takes ``"dryRun": true`` may also answer its preview."""
+    return {**op.ok, 200: (*op.ok[200], DryRunView)} if op.dry_run else dict(op.ok)
 
 
 def _documented(model: type[BaseModel]) -> type[BaseModel]:

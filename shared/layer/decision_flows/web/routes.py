@@ -37,6 +37,7 @@ class Route:
     body: type[BaseModel] | None = None
     query: tuple[type[BaseModel], ...] = ()  # the handler reads one of them, by what the query holds
     headers: tuple[Header, ...] = ()
+    dry_run: bool = False  # "dryRun": true answers a preview (200, models.comparisons.DryRunView) instead
 
     @property
     def key(self) -> tuple[str, str]:
@@ -87,10 +88,8 @@ def changing(
 ) -> Route:
     """A change to one flow at its rowVersion, answered with the flow: 404 without it, 409 on a stale
     rowVersion, 422 by the flow's rules. With ``dry_run``, ``"dryRun": true`` answers a preview instead."""
-    from decision_flows.models.comparisons import DryRunView
-
-    answers: tuple[type[BaseModel], ...] = (FlowView, DryRunView) if dry_run else (FlowView,)
-    return Route(method, path, summary, role, {200: answers}, (404, 409, 422), body=body, headers=headers)
+    ok: dict[int, tuple[type[BaseModel], ...]] = {200: (FlowView,)}
+    return Route(method, path, summary, role, ok, (404, 409, 422), body=body, headers=headers, dry_run=dry_run)
 
 
 def declared(module: object) -> list[Route]:
