@@ -216,3 +216,21 @@ def test_a_first_release_adds_every_node() -> None:
     assert jsonpatch.apply_patch(None, diff.patch) == new
     assert [node.id for node in diff.summary.nodes_added] == ["a"]
     assert (diff.summary.format, diff.summary.scoring_method) == ((None, "v2"), (None, "priority"))
+
+
+@st.composite
+def large_config_pairs(draw: st.DrawFn) -> tuple[dict[str, Json], dict[str, Json]]:
+    """A generated v2 config grown to about 300 KB (its nodes' settings padded), and an edit of it."""
+    old = draw(v2_configs().filter(lambda config: len(config["nodes"]) >= 2))
+    share = (pipeline.MAX_CONFIG_BYTES - 8 * 1024) // len(old["nodes"])
+    for node in old["nodes"]:
+        node["config"]["padding"] = draw(st.sampled_from("xyz")) * share
+    return old, draw(edited(old))
+
+
+@settings(max_examples=scaled(6, 60), deadline=None, database=None)
+@given(large_config_pairs())
+def test_generated_300_kb_configs_patch_exactly(pair: tuple[dict[str, Json], dict[str, Json]]) -> None:
+    old, new = pair
+    assert len(pipeline.canonical_json(old).encode()) > 250 * 1024
+    applies_exactly(old, new)

@@ -41,7 +41,8 @@ from hypothesis.stateful import (
 from decision_flows import wiring
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.repository import FlowRepository
-from decision_flows.domain import pipeline
+from decision_flows.domain import pipeline, service
+from decision_flows.domain.compare import validate
 from decision_flows.domain.errors import DomainError, PayloadTooLarge, Unprocessable
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowStatus, PublishedVersion
@@ -201,7 +202,7 @@ def test_every_structural_flaw_is_listed_and_nothing_else(graph: Graph) -> None:
 @quick(scaled(300, 5000))
 @given(config=json_values | pipeline_like)
 def test_any_json_is_either_a_valid_config_or_the_domain_errors_of_one(config: Json) -> None:
-    outcome = checked_draft(config)
+    outcome = draft_outcome(config)
 
     if isinstance(outcome, pipeline.PipelineFacts):
         assert isinstance(config, dict)
@@ -215,15 +216,14 @@ def test_any_json_is_either_a_valid_config_or_the_domain_errors_of_one(config: J
         assert all(problem.field.startswith("draftConfig") for problem in outcome.errors), outcome.errors
 
 
-def checked_draft(config: Json) -> pipeline.PipelineFacts | Unprocessable | PayloadTooLarge:
-    """What the service does with a draft (validate, serialise canonically, measure): its facts, or the
-    domain error that refuses it. Any other exception propagates and fails the test."""
+def draft_outcome(config: Json) -> pipeline.PipelineFacts | Unprocessable | PayloadTooLarge:
+    """What the service does with a draft on create and PUT (validate, serialise canonically, measure):
+    its facts, or the domain error that refuses it. Any other exception propagates and fails the test."""
     try:
-        facts = pipeline.validate_config(config)
-        pipeline.check_size(pipeline.canonical_json(config))
+        service.checked_draft(config)
     except (Unprocessable, PayloadTooLarge) as refused:
         return refused
-    return facts
+    return pipeline.facts(config)
 
 
 finite_json = st.recursive(
@@ -726,3 +726,17 @@ def test_any_sequence_of_operations_keeps_the_invariants(figures: Figures) -> No
     )
     assert OUTCOMES.runs >= 1
     assert OUTCOMES.results["rollback ok"] >= OUTCOMES.runs, OUTCOMES.results  # at least the first flow's
+
+
+@quick(scaled(300, 5000))
+@given(config=pipeline_like | json_values)
+def test_validate_reports_exactly_what_put_refuses_with_422(config: Json) -> None:
+    # Given any input, when POST /validate checks it and PUT's own check runs on it
+    report = validate(config)
+    outcome = draft_outcome(config)
+    # (413 on both routes is never one of validate's errors)
+    refused = [problem.field for problem in outcome.errors] if isinstance(outcome, Unprocessable) else []
+
+    # Then validate's errors are PUT's 422 problems, one for one and in order
+    assert [problem.field_problem("draftConfig").field for problem in report.errors] == refused
+    assert report.valid == (not refused)

@@ -108,7 +108,7 @@ class FlowService:
         if request.status == FlowStatus.ACTIVE:
             raise _not_published()
         config = pipeline.DEFAULT_DRAFT_CONFIG if request.draft_config is None else request.draft_config
-        draft, draft_hash = _checked_draft(config)
+        draft, draft_hash = checked_draft(config)
         now = timestamp(self._clock())
         flow = Flow(
             id=self._new_id(),
@@ -138,7 +138,7 @@ class FlowService:
         flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))
         changes: dict[str, Any] = {name: getattr(request, name) for name in sent}
         if "draft_config" in changes:
-            changes["draft_config"], changes["draft_hash"] = _checked_draft(changes["draft_config"])
+            changes["draft_config"], changes["draft_hash"] = checked_draft(changes["draft_config"])
         changes = {name: value for name, value in changes.items() if getattr(flow, name) != value}
         if not changes:
             return flow
@@ -286,7 +286,7 @@ class FlowService:
         )
 
 
-def _checked_draft(config: Any) -> tuple[str, str]:
+def checked_draft(config: Any) -> tuple[str, str]:
     """Validate a draft config; return its canonical JSON and hash."""
     pipeline.validate_config(config)
     canonical = pipeline.canonical_json(config)
