@@ -1,4 +1,8 @@
-"""GET /api/v1/decision-flows/live?key=: the config runtime callers execute, served from the live cache."""
+"""GET /api/v1/decision-flows/live?key=: the config runtime callers execute, served from the live cache.
+
+One small read per request (the key's live pointer); the version's config comes from memory once
+this instance has read it. A caller that polls with If-None-Match gets 304 while nothing changed.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,25 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from decision_flows.domain.live import etag_of, matches
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import LiveQuery
 from decision_flows.models.responses import LiveView
+from decision_flows.observability import count_served
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import counted, json_response
-from decision_flows.web.routes import reading
+from decision_flows.web.routes import Route
 from decision_flows.wiring import live_service
 
-LIVE = reading(
-    "/api/v1/decision-flows/live", "What runtime callers execute for a flow key", Role.VIEWER, (LiveView,), LiveQuery
+LIVE = Route(
+    "GET",
+    "/api/v1/decision-flows/live",
+    "What runtime callers execute for a flow key (304 while If-None-Match names it)",
+    Role.VIEWER,
+    {200: (LiveView,), 304: ()},
+    errors=(404,),
+    query=(LiveQuery,),
+    headers=("If-None-Match",),
 )
 app = new_resolver()
 
@@ -26,7 +39,13 @@ app = new_resolver()
 def live() -> Response[str]:
     identity = LIVE.admit(app.current_event)
     query = LIVE.read_query(app.current_event, LiveQuery)
-    return counted("LiveReads", json_response(200, LiveView.of(live_service().live(identity, query.key))))
+    entry = live_service().live(identity, query.key)
+    etag = etag_of(entry)
+    count_served(entry.flow_id, entry.version)
+    if matches(LIVE.header(app.current_event, "If-None-Match"), etag):
+        return counted("LiveReads", Response(304, headers={"ETag": etag}))
+    served = live_service().config(entry)
+    return counted("LiveReads", json_response(200, LiveView.of(entry, served.config), {"ETag": etag}))
 
 
 @publish_metrics

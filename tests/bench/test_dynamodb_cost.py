@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from bench.dynamo_meter import item_size
-from bench.dynamodb_cost import GOAL_RATIO, markdown, measure
+from bench.dynamodb_cost import (
+    GOAL_RATIO,
+    RUNTIME_CONFIG_BYTES,
+    markdown,
+    measure,
+    measure_runtime_reads,
+    runtime_markdown,
+)
 
 # The calls of each route, as README.md's "DynamoDB cost per request" table lists them. A copy on
 # purpose: it guards that table against drift (a route that gains or loses a call fails here, and the
@@ -20,9 +27,12 @@ README_CALLS = {
     "GET versions (page of 100)": ["Query"],
     "GET list (page of 5)": ["Query", "GetItem"],
     "GET history (page of 25)": ["Query"],
-    # a miss: the entry (absent), the key's reservation, the flow, then the entry written (reservation checked)
-    "GET live (miss)": ["GetItem", "GetItem", "GetItem", "TransactWriteItems"],
-    "GET live (cached)": ["GetItem"],
+    # a miss: the pointer (absent), the key's reservation, the flow, the version's snapshot (which a new
+    # instance does not hold yet), then the pointer written (the reservation checked)
+    "GET live (miss, new instance)": ["GetItem", "GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"],
+    "GET live (new instance)": ["GetItem", "BatchGetItem"],
+    "GET live (warm instance)": ["GetItem"],
+    "GET live (304)": ["GetItem"],
     "PUT draft": ["GetItem", "UpdateItem"],
     "POST publish": ["GetItem", "TransactWriteItems"],
     "POST rollback": ["BatchGetItem", "TransactWriteItems"],
@@ -92,3 +102,15 @@ def test_the_markdown_gives_each_goal_route_its_verdict(results: dict[str, Any])
     failing = results | {"rows": [row | grown if row["route"] == "POST publish" else row for row in results["rows"]]}
     assert "1.200 **fail** (bytes)" in markdown(failing)
     assert "**not met** for POST publish at 2 KB" in markdown(failing)
+
+
+def test_a_hot_key_costs_half_a_read_unit_whatever_its_config_size() -> None:
+    # Given /live of a 2 KB and a 300 KB config, as a new instance, a warm one and a 304
+    found = measure_runtime_reads()
+
+    # Then only a new instance pays for the config; warm reads and polls cost the pointer alone
+    assert found["new instance"][RUNTIME_CONFIG_BYTES[1]]["read_units"] > 70  # 300 KB, read consistently
+    for name in ("warm instance", "304"):
+        assert [at["read_units"] for at in found[name].values()] == [0.5, 0.5], name
+        assert found[name][RUNTIME_CONFIG_BYTES[1]]["operations"] == ["GetItem"]
+    assert "6\u2009000" in runtime_markdown(found)  # 3 000 units a second buy 6 000 half-unit reads

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from decision_flows_local.gateway import Api
-from decision_flows_local.samples import v2_config
+from decision_flows_local.samples import config_of_size, v2_config
 from decision_flows_local.streams import StreamPoller
 
 
@@ -76,19 +77,61 @@ class TestHistory:
 
 
 class TestLive:
-    def test_a_hit_costs_one_read_and_serves_the_contract_fields(
+    def test_a_hit_costs_one_small_read_once_the_instance_holds_the_version(
+        self, editor: Api, viewer: Api, stream: StreamPoller, dynamo_calls: Any
+    ) -> None:
+        # Given a published flow whose live pointer the consumer has written
+        flow = editor.create(key="offers", name="Offers", draftConfig=v2_config("a")).body
+        editor.publish(id=flow["id"])
+        stream.deliver()
+
+        # When a fresh instance serves it twice
+        dynamo_calls.reset()
+        first = viewer.live("offers")
+        cold = list(dynamo_calls.operations)
+        dynamo_calls.reset()
+        second = viewer.live("offers")
+
+        # Then the first read the pointer and the version's snapshot, the second the pointer only
+        assert (first.status, first.body) == (200, second.body)
+        assert set(first.body) == {"flowId", "key", "version", "publishedAt", "config", "role"}
+        assert (first.body["config"], first.body["role"]) == (v2_config("a"), "champion")
+        assert (cold, dynamo_calls.operations) == (["GetItem", "BatchGetItem"], ["GetItem"])
+
+    def test_an_etag_names_flow_and_version_and_a_poll_that_names_it_is_304(
         self, editor: Api, viewer: Api, stream: StreamPoller, dynamo_calls: Any
     ) -> None:
         flow = editor.create(key="offers", name="Offers", draftConfig=v2_config("a")).body
         editor.publish(id=flow["id"])
         stream.deliver()
-        dynamo_calls.reset()
+        served = viewer.live("offers")
+        etag = f'"{flow["id"]}:1"'
+        assert served.headers["etag"] == etag
 
-        response = viewer.live("offers")
+        for header in (etag, f"W/{etag}", f'"other:9", {etag}', "*"):
+            dynamo_calls.reset()
+            polled = viewer.request("GET", "/live", query={"key": "offers"}, headers={"If-None-Match": header})
+            assert (polled.status, polled.body, polled.headers["etag"]) == (304, None, etag), header
+            assert dynamo_calls.operations == ["GetItem"]
 
-        assert response.status == 200
-        assert set(response.body) == {"flowId", "key", "version", "publishedAt", "config"}
-        assert dynamo_calls.operations == ["GetItem"]
+        # And once v2 is live, the old ETag gets the new config
+        editor.update(id=flow["id"], draftConfig=v2_config("b"))
+        editor.publish(id=flow["id"])
+        stream.deliver()
+        changed = viewer.request("GET", "/live", query={"key": "offers"}, headers={"If-None-Match": etag})
+        assert (changed.status, changed.body["version"], changed.headers["etag"]) == (200, 2, f'"{flow["id"]}:2"')
+
+    def test_a_live_pointer_stays_small_whatever_the_config(
+        self, editor: Api, stream: StreamPoller, dynamodb: Any
+    ) -> None:
+        flow = editor.create(key="big", name="Big", draftConfig=config_of_size(300 * 1024 - 2048)).body
+        editor.publish(id=flow["id"])
+        stream.deliver()
+
+        (item,) = dynamodb.scan(TableName="LiveTable")["Items"]
+
+        assert len(json.dumps(item)) < 1024
+        assert "config" not in item
 
     def test_another_tenant_never_gets_our_live_config(
         self, editor: Api, other_tenant: Api, stream: StreamPoller

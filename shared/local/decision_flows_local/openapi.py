@@ -66,6 +66,10 @@ STRING = {"type": "string"}
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Tenant-Id": {"required": True, "description": "The credential's tenant (403 otherwise)", "schema": STRING},
     "If-Match": {"description": 'The flow\'s ETag, e.g. "3": write only at that rowVersion (409)', "schema": STRING},
+    "If-None-Match": {
+        "description": 'An ETag of an earlier answer, e.g. "df_…:3": 304 with no body while it is still what is served',
+        "schema": STRING,
+    },
     "Idempotency-Key": {
         "description": "A retry with the same key and body gets the first response again (kept 24 h)",
         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
@@ -224,10 +228,15 @@ def _success(status: int, models: tuple[type[BaseModel], ...], refs: dict[Any, A
     if schemas := [refs[_documented(model), "serialization"] for model in models]:
         # anyOf, not oneOf: the query, not the body, says which one comes, and the views admit extra fields.
         response["content"] = {JSON: {"schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}}}
-    headers = {"ETag": {"description": 'With one flow: its rowVersion, e.g. "3"', "schema": STRING}}
-    if status == HTTPStatus.CREATED:
-        headers["Location"] = {"description": "The new flow's URL", "schema": STRING}
-    return response | {"headers": headers} if views.FlowView in models else response
+    if views.FlowView in models:
+        headers = {"ETag": {"description": 'With one flow: its rowVersion, e.g. "3"', "schema": STRING}}
+        if status == HTTPStatus.CREATED:
+            headers["Location"] = {"description": "The new flow's URL", "schema": STRING}
+        return response | {"headers": headers}
+    if views.LiveView in models or status == HTTPStatus.NOT_MODIFIED:
+        served = {"description": 'The flow and version served, e.g. "df_…:3"', "schema": STRING}
+        return response | {"headers": {"ETag": served}}
+    return response
 
 
 def _problem(status: int, refs: dict[Any, Any]) -> dict[str, Any]:

@@ -1,12 +1,18 @@
-"""Live entries: what runtime callers execute for a tenant's flow key, kept by the stream consumer.
+"""Live entries: which version runtime callers execute for a tenant's flow key, kept by the stream
+consumer, and the configs of those versions, kept in memory.
 
-A live entry is a cache of the source of truth (the flow and its live snapshot). The consumer
-refreshes it on every change that moves it; a read that misses rebuilds it from the truth. Writes
-are guarded by the flow's rowVersion and by the flow still owning the key, so duplicated or
-reordered stream records never move an entry backwards.
+A live entry is a small pointer cached from the source of truth (the flow). The consumer refreshes
+it on every change that moves it; a read that misses rebuilds it from the truth. Writes are guarded
+by the flow's rowVersion and by the flow still owning the key, so duplicated or reordered stream
+records never move an entry backwards. Versions are immutable, so their configs, once read from
+their snapshots, are kept for the life of the function instance: a hot key costs one small read
+per request, whatever the size of its config.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from decision_flows.domain.errors import NotFound
 from decision_flows.domain.store import FlowStore, LiveCache
@@ -14,41 +20,104 @@ from decision_flows.models.changes import LiveEntry
 from decision_flows.models.flow import Flow, FlowStatus
 from decision_flows.models.identity import Identity
 
+# What one instance keeps of version configs (Lambda's 512 MB leaves room for many 300 KB configs).
+CONFIG_CACHE_BYTES = 64 * 1024 * 1024
+
 
 def serves(flow: Flow) -> bool:
     return flow.status == FlowStatus.ACTIVE and flow.live_version is not None
 
 
 def live_entry(flow: Flow, flows: FlowStore) -> LiveEntry:
-    """The entry ``flow`` calls for. Its draft is the live config unless edited since the release;
-    only then is the snapshot read."""
+    """The pointer ``flow`` calls for. The live version is among the flow's recent summaries (it is
+    the latest); only otherwise is its snapshot read, for the publication time."""
     entry = LiveEntry(
         tenant_id=flow.tenant_id, key=flow.key, flow_id=flow.id, row_version=flow.row_version, served=serves(flow)
     )
     if not entry.served or flow.live_version is None:
         return entry
     summary = next((s for s in reversed(flow.published_versions) if s.version == flow.live_version), None)
-    config = flow.draft_config if flow.draft_hash == flow.live_config_hash else None
-    if summary is None or config is None:
-        snapshot = flows.get_version(flow.tenant_id, flow.id, flow.live_version)
-        if snapshot is None:  # the flow was deleted meanwhile: serve nothing
+    if summary is None:
+        summary = flows.get_version(flow.tenant_id, flow.id, flow.live_version)
+        if summary is None:  # the flow was deleted meanwhile: serve nothing
             return entry.model_copy(update={"served": False})
-        summary, config = snapshot, snapshot.config
-    return entry.model_copy(
-        update={"version": flow.live_version, "published_at": summary.published_at, "config": config}
-    )
+    return entry.model_copy(update={"version": flow.live_version, "published_at": summary.published_at})
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """What a runtime caller gets: the version its key points at, and that version's config."""
+
+    entry: LiveEntry
+    config: str
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.entry)
+
+
+def etag_of(entry: LiveEntry) -> str:
+    """The contract's ETag of a live answer: ``"<flowId>:<version>"``."""
+    return f'"{entry.flow_id}:{entry.version}"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names ``etag`` (RFC 9110: a list, weak tags compare too, ``*``)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+class ConfigCache:
+    """Version configs by (tenant, flow, version), least recently used first out, within a byte budget."""
+
+    def __init__(self, max_bytes: int = CONFIG_CACHE_BYTES) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._configs: OrderedDict[tuple[str, str, int], str] = OrderedDict()
+
+    def get(self, version: tuple[str, str, int]) -> str | None:
+        config = self._configs.get(version)
+        if config is not None:
+            self._configs.move_to_end(version)
+        return config
+
+    def put(self, version: tuple[str, str, int], config: str) -> None:
+        if version in self._configs or len(config) > self._max_bytes:
+            return
+        self._configs[version] = config
+        self._bytes += len(config)
+        while self._bytes > self._max_bytes:
+            _, dropped = self._configs.popitem(last=False)
+            self._bytes -= len(dropped)
 
 
 class LiveService:
-    def __init__(self, cache: LiveCache, flows: FlowStore) -> None:
+    def __init__(self, cache: LiveCache, flows: FlowStore, configs: ConfigCache | None = None) -> None:
         self._cache = cache
         self._flows = flows
+        self._configs = configs or ConfigCache()
 
     def live(self, identity: Identity, key: str) -> LiveEntry:
+        """The served entry of ``key``: one small read (a miss rebuilds it from the flow)."""
         entry = self._cache.get_live(identity.tenant_id, key) or self._rebuild(identity.tenant_id, key)
-        if entry is None or not entry.served:
+        if entry is None or not entry.served or entry.version is None:
             raise NotFound("LIVE_FLOW_NOT_FOUND", f"No active, published flow has the key {key!r}.")
         return entry
+
+    def config(self, entry: LiveEntry) -> LiveConfig:
+        """The entry's version config: from memory, or once per instance and version from its snapshot."""
+        assert entry.version is not None, "a served entry names its version"
+        version = (entry.tenant_id, entry.flow_id, entry.version)
+        config = self._configs.get(version)
+        if config is None:
+            snapshot = self._flows.get_version(*version)
+            if snapshot is None or snapshot.config is None:  # deleted since the entry was read
+                raise NotFound("LIVE_FLOW_NOT_FOUND", f"No active, published flow has the key {entry.key!r}.")
+            config = snapshot.config
+            self._configs.put(version, config)
+        return LiveConfig(entry, config)
 
     def _rebuild(self, tenant_id: str, key: str) -> LiveEntry | None:
         flow_id = self._flows.key_owner(tenant_id, key)
@@ -56,5 +125,7 @@ class LiveService:
         if flow is None:  # unknown keys are not remembered: a caller could fill the cache with them
             return None
         entry = live_entry(flow, self._flows)
+        if entry.served:
+            self.config(entry)  # read before the pointer is written: a read that fails leaves no trace
         self._cache.put_live(entry)
         return entry

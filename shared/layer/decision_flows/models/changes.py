@@ -45,10 +45,13 @@ class ChangeEntry(StoredModel):
 
 
 class LiveEntry(StoredModel):
-    """What runtime callers of one tenant's key get, as of the flow's ``row_version``.
+    """Which version runtime callers of one tenant's key get, as of the flow's ``row_version``: a small
+    pointer (well under 4 KB, half a read unit), never the config, which the version's immutable
+    snapshot holds and a function instance keeps once read.
 
     ``served`` is false for a flow that is not active (or never published): a remembered refusal, so
-    a late record of an older, active state cannot bring it back.
+    a late record of an older, active state cannot bring it back. (Entries written before pointers
+    carried the config too; it is ignored.)
     """
 
     tenant_id: str
@@ -58,4 +61,3 @@ class LiveEntry(StoredModel):
     served: bool
     version: int | None = None
     published_at: str | None = None
-    config: str | None = None

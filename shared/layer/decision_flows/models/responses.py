@@ -169,15 +169,16 @@ class LiveView(ResponseBody):
     version: int
     published_at: str
     config: dict[str, Any]
+    role: Literal["champion", "challenger"] = "champion"  # without a staged rollout, always the champion
 
     @classmethod
-    def of(cls, entry: LiveEntry) -> LiveView:
-        if entry.version is None or entry.published_at is None or entry.config is None:
+    def of(cls, entry: LiveEntry, config: str) -> LiveView:
+        if entry.version is None or entry.published_at is None:
             raise ValueError("only a served live entry has a view")
         return cls(
             flow_id=entry.flow_id,
             key=entry.key,
             version=entry.version,
             published_at=entry.published_at,
-            config=json.loads(entry.config),
+            config=json.loads(config),
         )

@@ -21,7 +21,7 @@ from decision_flows.web import inputs
 from decision_flows.web.access import guard
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
-Header = Literal["If-Match", "Idempotency-Key"]
+Header = Literal["If-Match", "Idempotency-Key", "If-None-Match"]
 IF_MATCH: tuple[Header, ...] = ("If-Match",)
 IDEMPOTENT: tuple[Header, ...] = ("If-Match", "Idempotency-Key")
 
@@ -64,6 +64,12 @@ class Route:
         if "If-Match" not in self.headers:
             raise TypeError(f"{self.method} {self.path} does not declare the If-Match header")
         return inputs.if_match(event)
+
+    def header(self, event: APIGatewayProxyEventV2, name: Header) -> str | None:
+        """A request header the route declares (API Gateway hands them over lower-cased)."""
+        if name not in self.headers:
+            raise TypeError(f"{self.method} {self.path} does not declare the {name} header")
+        return event.headers.get(name.lower())
 
     def read_query[M: BaseModel](self, event: APIGatewayProxyEventV2, model: type[M]) -> M:
         if model not in self.query:
