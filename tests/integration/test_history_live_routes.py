@@ -76,14 +76,20 @@ class TestHistory:
         assert dynamo_calls.operations == ["Query"]
 
 
+def published_offers(editor: Api, stream: StreamPoller) -> dict[str, Any]:
+    """Flow "offers" with v1 live, and the live pointer the consumer wrote for it."""
+    flow: dict[str, Any] = editor.create(key="offers", name="Offers", draftConfig=v2_config("a")).body
+    editor.publish(id=flow["id"])
+    stream.deliver()
+    return flow
+
+
 class TestLive:
     def test_a_hit_costs_one_small_read_once_the_instance_holds_the_version(
         self, editor: Api, viewer: Api, stream: StreamPoller, dynamo_calls: Any
     ) -> None:
         # Given a published flow whose live pointer the consumer has written
-        flow = editor.create(key="offers", name="Offers", draftConfig=v2_config("a")).body
-        editor.publish(id=flow["id"])
-        stream.deliver()
+        published_offers(editor, stream)
 
         # When a fresh instance serves it twice
         dynamo_calls.reset()
@@ -101,9 +107,7 @@ class TestLive:
     def test_an_etag_names_flow_and_version_and_a_poll_that_names_it_is_304(
         self, editor: Api, viewer: Api, stream: StreamPoller, dynamo_calls: Any
     ) -> None:
-        flow = editor.create(key="offers", name="Offers", draftConfig=v2_config("a")).body
-        editor.publish(id=flow["id"])
-        stream.deliver()
+        flow = published_offers(editor, stream)
         served = viewer.live("offers")
         etag = f'"{flow["id"]}:1"'
         assert served.headers["etag"] == etag
