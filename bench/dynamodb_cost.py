@@ -17,7 +17,6 @@ from typing import Any
 from bench import report
 from bench.dynamo_meter import Call, Meter
 from bench.support import TENANT, environment, fake_aws_environment
-from decision_flows import wiring
 from decision_flows.settings import settings
 from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.history_seed import seed_change_log, seed_history
@@ -69,6 +68,8 @@ def new_instance(send: Any) -> Any:
     """``send`` as a fresh function instance meets it: no version configs in memory."""
 
     def fresh() -> Any:
+        from decision_flows import wiring  # validates the settings on import: only inside the bench's environment
+
         wiring.live_service.cache_clear()
         return send()
 
