@@ -1,7 +1,8 @@
-"""GET /api/v1/decision-flows/live?key=: the config runtime callers execute, served from the live cache.
+"""GET /api/v1/decision-flows/live?key=&subject=: the config runtime callers execute, from the live cache.
 
 One small read per request (the key's live pointer); the version's config comes from memory once
-this instance has read it. A caller that polls with If-None-Match gets 304 while nothing changed.
+this instance has read it. During a staged rollout ``subject`` picks champion or challenger. A caller
+that polls with If-None-Match gets 304 while its version is still the one served.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from decision_flows.domain.live import etag_of, matches
+from decision_flows.domain.live import assign, etag_of, matches
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import LiveQuery
 from decision_flows.models.responses import LiveView
@@ -40,12 +41,14 @@ def live() -> Response[str]:
     identity = LIVE.admit(app.current_event)
     query = LIVE.read_query(app.current_event, LiveQuery)
     entry = live_service().live(identity, query.key)
-    etag = etag_of(entry)
-    count_served(entry.flow_id, entry.version)
+    assigned = assign(entry, query.subject)
+    etag = etag_of(entry, assigned.version)
+    count_served(entry.flow_id, assigned.version, assigned.role)
     if matches(LIVE.header(app.current_event, "If-None-Match"), etag):
         return counted("LiveReads", Response(304, headers={"ETag": etag}))
-    served = live_service().config(entry)
-    return counted("LiveReads", json_response(200, LiveView.of(entry, served.config), {"ETag": etag}))
+    config = live_service().config(entry, assigned.version)
+    view = LiveView.of(entry, assigned.version, assigned.published_at, assigned.role, config)
+    return counted("LiveReads", json_response(200, view, {"ETag": etag}))
 
 
 @publish_metrics

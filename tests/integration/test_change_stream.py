@@ -200,6 +200,15 @@ class TestRedelivery:
         assert [e["action"] for e in history(admin, flow["id"])] == ["published", "created"]
 
 
+def deliver_shuffled(records: list[Any], seed: int) -> None:
+    """``records`` to the consumer one by one, in a random order, half of them twice."""
+    order = random.Random(seed)  # noqa: S311 (a test's reproducible order, not security)
+    shuffled = records + order.sample(records, k=len(records) // 2)
+    order.shuffle(shuffled)
+    for record in shuffled:
+        assert consume([record]) == {"batchItemFailures": []}
+
+
 class TestLiveEntries:
     def test_publish_and_rollback_reach_live_through_the_stream(self, admin: Api, stream: StreamPoller) -> None:
         # Given v1 live and the stream consumed
@@ -271,16 +280,39 @@ class TestLiveEntries:
         records = stream.read()
 
         # When its records arrive in a random order, one by one, some twice
-        order = random.Random(seed)  # noqa: S311 (a test's reproducible order, not security)
-        shuffled = records + order.sample(records, k=len(records) // 2)
-        order.shuffle(shuffled)
-        for record in shuffled:
-            assert consume([record]) == {"batchItemFailures": []}
+        deliver_shuffled(records, seed)
 
         # Then the live entry is the last state's, and history has one entry per change
         live = admin.live("offers").body
         assert (live["version"], live["config"]) == (4, v2_config("b"))
         assert [e["rowVersion"] for e in history(admin, flow["id"])] == list(range(10, 0, -1))
+
+    @pytest.mark.parametrize("seed", range(6))
+    def test_shuffled_rollout_records_converge_to_the_truth(self, admin: Api, stream: StreamPoller, seed: int) -> None:
+        # Given a flow through a rollout that is widened and aborted, then another that is promoted
+        flow = published_flow(admin)
+        admin.update(id=flow["id"], draftConfig=v2_config("b"))
+        admin.publish(id=flow["id"], rollout={"percent": 10})
+        admin.request("POST", "/rollout", body={"id": flow["id"], "percent": 60})
+        admin.request("POST", "/rollout/abort", body={"id": flow["id"]})
+        admin.update(id=flow["id"], draftConfig=v2_config("c"))
+        admin.publish(id=flow["id"], rollout={"percent": 99.99})
+        admin.request("POST", "/rollout/promote", body={"id": flow["id"]})
+        records = stream.read()
+
+        # When its records arrive in a random order, one by one, some twice
+        deliver_shuffled(records, seed)
+
+        # Then /live serves the promoted version to everyone, and history has each step once
+        served = {
+            admin.request("GET", "/live", query={"key": "offers", "subject": f"s{n}"}).body["version"]
+            for n in range(30)
+        }
+        assert served == {3}
+        entries = history(admin, flow["id"])
+        actions = [e["action"] for e in entries]
+        assert actions[:5] == ["rollout_promoted", "rollout_started", "updated", "rollout_aborted", "rollout_changed"]
+        assert [e["rowVersion"] for e in entries] == list(range(len(entries), 0, -1))
 
     def test_a_late_record_of_a_deleted_flow_never_takes_its_key_back(self, admin: Api, stream: StreamPoller) -> None:
         # Given flow A with key "offers", deleted, and flow B that took the key and was published

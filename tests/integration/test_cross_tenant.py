@@ -33,6 +33,9 @@ def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
         ("POST", "/publish"): {"id": flow_id},
         ("POST", "/rollback"): {"id": flow_id, "version": 1},
         ("POST", "/validate"): {"id": flow_id},
+        ("POST", "/rollout"): {"id": flow_id, "percent": 10},
+        ("POST", "/rollout/promote"): {"id": flow_id},
+        ("POST", "/rollout/abort"): {"id": flow_id},
     }
     if suffix == "/diff":
         return api.request(method, suffix, query={"id": flow_id, "from": "1", "to": "draft"})
@@ -44,7 +47,7 @@ def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
 
 
 def test_the_routes_are_all_covered() -> None:
-    assert len(FLOW_ROUTES) == 11
+    assert len(FLOW_ROUTES) == 14
 
 
 @pytest.mark.parametrize("path", ["/publish", "/rollback"])

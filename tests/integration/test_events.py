@@ -98,6 +98,13 @@ def seed_two_versions(flows: FlowService) -> None:
     flows.publish(SEEDER, PublishRequest(id=FLOW_ID, notes="seed v2"), None)
 
 
+def seed_rollout(flows: FlowService) -> None:
+    """v1 live for most, v2 published as the challenger of a rollout at 10 %."""
+    seed_published(flows)
+    flows.update(SEEDER, UpdateFlowRequest.model_validate({"id": FLOW_ID, "draftConfig": V2_CONFIG}), None)
+    flows.publish(SEEDER, PublishRequest.model_validate({"id": FLOW_ID, "rollout": {"percent": 10}}), None)
+
+
 def seed_history(flows: FlowService) -> None:
     """Two versions, and the stream consumer has written their change history."""
     seed_two_versions(flows)
@@ -108,6 +115,9 @@ SEEDS: dict[str, Callable[[FlowService], None]] = {
     "publish": seed_draft,
     "rollback": seed_two_versions,
     "diff": seed_two_versions,
+    "rollout": seed_rollout,
+    "rollout-promote": seed_rollout,
+    "rollout-abort": seed_rollout,
     "history": seed_history,
 }
 
@@ -221,6 +231,23 @@ def check_validate(event: dict[str, Any], result: Result) -> None:
     assert warnings == [("NO_OUTPUT_NODE", "/nodes"), ("DEAD_END_NODE", "/nodes/2")]
 
 
+def check_rollout(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["rollout"]["percent"] == request_body(event)["percent"]
+    assert (result.body["liveVersion"], result.body["rollout"]["challengerVersion"]) == (1, 2)
+    assert "draftConfig" not in result.body  # a rollout step never changes the draft
+
+
+def check_rollout_promote(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["liveVersion"], result.body["latestVersion"], result.body["rollout"]) == (2, 2, None)
+
+
+def check_rollout_abort(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["liveVersion"], result.body["latestVersion"], result.body["rollout"]) == (1, 2, None)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "list-flows": check_list_flows,
     "get-flow": check_get_flow,
@@ -236,6 +263,9 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "live": check_live,
     "diff": check_diff,
     "validate": check_validate,
+    "rollout": check_rollout,
+    "rollout-promote": check_rollout_promote,
+    "rollout-abort": check_rollout_abort,
 }
 
 

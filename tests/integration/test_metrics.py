@@ -131,6 +131,30 @@ def test_live_reads_and_stream_records_are_counted(admin: Api, stream: StreamPol
     assert named(counts, "LiveReads") == 2
 
 
+def test_each_version_served_during_a_rollout_is_counted_with_its_role(
+    admin: Api, stream: StreamPoller, emitted: Emitted
+) -> None:
+    # Given v1 live and v2 a challenger at 50 %
+    flow = admin.create(key="split", name="Split", draftConfig=v2_config("a")).body
+    admin.publish(id=flow["id"])
+    admin.update(id=flow["id"], draftConfig=v2_config("b"))
+    admin.publish(id=flow["id"], rollout={"percent": 50})
+    stream.deliver()
+    emitted.read()
+
+    # When 40 subjects read /live
+    roles = Counter(
+        admin.request("GET", "/live", query={"key": "split", "subject": f"s{n}"}).body["role"] for n in range(40)
+    )
+
+    # Then each answer is counted under its flow, version and role
+    counts = emitted.read()
+    served = {dims: value for (name, dims), value in counts.items() if name == "LiveVersionServed"}
+    by_role = {dict(dims)["Role"]: (dict(dims)["Version"], value) for dims, value in served.items()}
+    assert by_role == {"champion": ("1", roles["champion"]), "challenger": ("2", roles["challenger"])}
+    assert {dict(dims)["FlowId"] for dims in served} == {flow["id"]}
+
+
 def test_a_record_the_consumer_fails_is_counted_as_failed(
     admin: Api, stream: StreamPoller, emitted: Emitted, monkeypatch: pytest.MonkeyPatch
 ) -> None:

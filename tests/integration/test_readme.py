@@ -46,4 +46,7 @@ def test_the_api_walkthrough_runs_verbatim_against_a_plain_make_serve() -> None:
     assert '"restoredFrom": 1' in output  # the rollback's version 3
     assert '"action": "rolled_back"' in output  # history, after the consumer ran
     assert re.search(r'"version": 3, "publishedAt": "[^"]+", "config"', output)  # /live serves v3
+    assert '"role": "' in output  # /live with a subject during the rollout
+    assert '"rollout": {"challengerVersion": 4, "percent": 50' in output  # the share widened
+    assert '"liveVersion": 4' in output  # promoted
     assert output.splitlines()[-1].startswith('{"status": "ok"')  # health, last

@@ -429,3 +429,90 @@ def test_a_mixed_storm_on_one_flow_equals_a_sequential_replay_of_its_successful_
         kinds_written=dict(Counter(op.kind for op in writes)),
         duration_s=round(duration, 2),
     )
+
+
+# 4. Staged rollouts: promote, abort and rollback racing, and how soon /live follows them
+
+
+def with_challenger(server: Server, label: str) -> dict[str, Any]:
+    """A flow with v1 live and v2 (another scoring method) published as the challenger at 50 %."""
+    flow = create_flow(server, label)
+    assert server.call("POST", PUBLISH, body={"id": flow["id"]})[0] == 200
+    draft = v2_config(f"{label}-2", method="scorecard")
+    assert server.call("PUT", FLOWS, body={"id": flow["id"], "draftConfig": draft})[0] == 200
+    status, started = server.call("POST", PUBLISH, body={"id": flow["id"], "rollout": {"percent": 50}})
+    assert status == 200, started
+    challenged: dict[str, Any] = started
+    return challenged
+
+
+def test_promote_abort_and_rollback_racing_on_a_rollout_have_exactly_one_winner(server: Server) -> None:
+    for round_ in range(scaled(6, 30)):
+        # Given a rollout, and three writers that all read it at the same rowVersion
+        flow = with_challenger(server, f"contest-{round_}")
+        read = {"id": flow["id"], "rowVersion": flow["rowVersion"]}
+        writes = [
+            (f"{FLOWS}/rollout/promote", read),
+            (f"{FLOWS}/rollout/abort", read),
+            (ROLLBACK, read | {"version": 1}),
+        ]
+        barrier = threading.Barrier(len(writes))
+
+        def racer(write: tuple[str, dict[str, Any]], barrier: threading.Barrier = barrier) -> tuple[str, int, Any]:
+            barrier.wait(timeout=30)
+            status, reply = server.call("POST", write[0], body=write[1])
+            return write[0], status, reply
+
+        # When they write together
+        with ThreadPoolExecutor(max_workers=len(writes)) as pool:
+            results = list(pool.map(racer, writes))
+
+        # Then exactly one lands; the others are refused with 409 and leave nothing
+        winners = [(path, reply) for path, status, reply in results if status == 200]
+        assert len(winners) == 1, [(path, status, reply.get("code")) for path, status, reply in results]
+        refused = [reply.get("code") for _, status, reply in results if status != 200]
+        assert refused == ["ROW_VERSION_MISMATCH"] * 2, refused
+        after = get_flow(server, flow["id"])
+        assert after["rollout"] is None
+        assert after["rowVersion"] == flow["rowVersion"] + 1
+        assert (
+            after["liveVersion"]
+            == {f"{FLOWS}/rollout/promote": 2, f"{FLOWS}/rollout/abort": 1, ROLLBACK: 3}[winners[0][0]]
+        )
+
+
+def test_live_follows_a_promote_and_an_abort_within_a_second(server: Server, figures: Figures) -> None:
+    # Given a rollout at 50 %, and one subject served the champion and one the challenger
+    flow = with_challenger(server, "switch")
+    key = quote(flow["key"])
+
+    def served(subject: str) -> int:
+        status, reply = server.call("GET", f"{FLOWS}/live?key={key}&subject={subject}")
+        assert status == 200, reply
+        version: int = reply["version"]
+        return version
+
+    def seconds_until(subject: str, version: int) -> float:
+        began = time.monotonic()
+        while served(subject) != version:
+            assert time.monotonic() - began < 5, f"/live still serves the old version to {subject}"
+            time.sleep(0.02)
+        return time.monotonic() - began
+
+    seconds_until("anyone", 1)  # the consumer has caught up with the publish
+    subjects = {n: served(f"c{n}") for n in range(40)}
+    on_champion = next(f"c{n}" for n, version in subjects.items() if version == 1)
+
+    # When the challenger is promoted, then the champion's subjects get it within a second
+    assert server.call("POST", f"{FLOWS}/rollout/promote", body={"id": flow["id"]})[0] == 200
+    promote_seconds = seconds_until(on_champion, 2)
+    assert promote_seconds < 1
+
+    # And when a new rollout is aborted, everyone is back on the champion within a second
+    assert server.call("PUT", FLOWS, body={"id": flow["id"], "draftConfig": v2_config("switch-3")})[0] == 200
+    assert server.call("POST", PUBLISH, body={"id": flow["id"], "rollout": {"percent": 99.99}})[0] == 200
+    on_challenger = next(f"c{n}" for n in range(200) if served(f"c{n}") == 3)
+    assert server.call("POST", f"{FLOWS}/rollout/abort", body={"id": flow["id"]})[0] == 200
+    abort_seconds = seconds_until(on_challenger, 2)
+    assert abort_seconds < 1
+    figures(promote_seconds=round(promote_seconds, 3), abort_seconds=round(abort_seconds, 3))

@@ -87,9 +87,17 @@ REQUESTS = [
     RouteRequest("diff", "GET", "/diff", 200, lambda s: {"query": {"id": s["id"], "from": "1", "to": "draft"}}),
     RouteRequest("validate", "POST", "/validate", 200, lambda s: {"body": {"id": s["id"]}}),
     RouteRequest("dry run", "POST", "/publish", 200, lambda s: {"body": {"id": s["id"], "dryRun": True}}),
+    RouteRequest("challenge", "POST", "/publish", 200, lambda s: {"body": {"id": s["id"], "rollout": {"percent": 5}}}),
+    RouteRequest("share", "POST", "/rollout", 200, lambda s: {"body": {"id": s["rolling"], "percent": 20}}),
+    RouteRequest("promote", "POST", "/rollout/promote", 200, lambda s: {"body": {"id": s["rolling"]}}),
+    RouteRequest("abort", "POST", "/rollout/abort", 200, lambda s: {"body": {"id": s["rolling"]}}),
 ]
+# Writes of the flow item alone (one UpdateItem, no transaction to cancel).
+SINGLE_WRITES = {"rename", "share", "promote", "abort"}
 READ_ONLY_POSTS = {"validate", "dry run"}
-WRITES_AFTER_A_READ = [r for r in REQUESTS if r.name in {"rename", "pause", "delete", "publish", "rollback"}]
+WRITES_AFTER_A_READ = [
+    r for r in REQUESTS if r.name in {"rename", "pause", "delete", "publish", "rollback", "challenge", *SINGLE_WRITES}
+]
 WRITES = [r for r in REQUESTS if r.method != "GET" and r.name not in READ_ONLY_POSTS]
 
 
@@ -113,12 +121,15 @@ def faults(dynamodb: Any, backoff: Backoff) -> StoreFaults:
 @pytest.fixture
 def published(admin: Api, stream: StreamPoller) -> dict[str, Any]:
     """Flow "offers" with v1 and v2 published and its live entry cached; flow "cold" published after
-    the consumer last ran, so its key misses the live cache."""
+    the consumer last ran, so its key misses the live cache; flow "rolling" in a staged rollout."""
     published = published_twice(admin, "offers")
     assert stream.deliver() == []
     cold = admin.create(key="cold", name="Cold", draftConfig=v2_config("c")).body
     assert admin.publish(id=cold["id"]).status == 200
-    return published
+    rolling = published_twice(admin, "rolling")  # and "rolling", whose v3 is a challenger at 50 %
+    assert admin.update(id=rolling["id"], draftConfig=v2_config("r")).status == 200
+    assert admin.publish(id=rolling["id"], rollout={"percent": 50}).status == 200
+    return published | {"rolling": rolling["id"]}
 
 
 def sdk_attempts(dynamodb: Any) -> int:
@@ -256,7 +267,7 @@ class TestThrottling:
 
 
 class TestRefusedTransactions:
-    @pytest.mark.parametrize("route", [r for r in WRITES if r.name != "rename"], ids=by_name)
+    @pytest.mark.parametrize("route", [r for r in WRITES if r.name not in SINGLE_WRITES], ids=by_name)
     def test_a_cancelled_transaction_is_answered_by_its_reason_and_writes_nothing(
         self, route: RouteRequest, rig: Rig
     ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from decision_flows.domain.history import LiveBefore, change_entry, changed_fields
+from decision_flows.domain.history import ConfigsChanged, change_entry, changed_fields
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, VersionSummary
 
 NOW = "2026-11-22T12:00:00.000Z"
@@ -100,8 +100,8 @@ def test_a_release_says_what_changed_in_what_is_live() -> None:
         update={"live_version": 2, "live_config_hash": "h2", "row_version": 2, "last_action": FlowAction.PUBLISHED}
     )
 
-    changes = change_entry("e", before, after, LiveBefore(V1)).config_changes
-    first = change_entry("e", before, after, LiveBefore(None)).config_changes
+    changes = change_entry("e", before, after, ConfigsChanged(V1, V2)).config_changes
+    first = change_entry("e", before, after, ConfigsChanged(None, V2)).config_changes
 
     assert changes is not None
     assert changes["scoringMethod"] == {"from": "propensity", "to": "scorecard"}

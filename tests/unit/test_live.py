@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from decision_flows.domain.live import ConfigCache, matches
+from decision_flows.domain.live import ConfigCache, assign, matches
+from decision_flows.models.changes import LiveEntry
 
 ETAG = '"df_1:3"'
 
@@ -44,3 +47,47 @@ def test_versions_of_other_tenants_and_flows_are_kept_apart() -> None:
     cache = ConfigCache()
     cache.put(("t1", "f", 1), "one")
     assert (cache.get(("t2", "f", 1)), cache.get(("t1", "g", 1))) == (None, None)
+
+
+def entry_with_rollout(basis_points: int) -> LiveEntry:
+    return LiveEntry(
+        tenant_id="t",
+        key="offers",
+        flow_id="df_abc",
+        row_version=4,
+        served=True,
+        version=1,
+        published_at="2026-11-28T00:00:00.000Z",
+        challenger_version=2,
+        challenger_published_at="2026-11-28T01:00:00.000Z",
+        basis_points=basis_points,
+    )
+
+
+def contract_assignment(subject: str, percent: float) -> bool:
+    """The contract's formula, written out apart from the service's."""
+    digest = hashlib.sha256(f"df_abc:2:{subject}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10000 < round(percent * 100)
+
+
+@pytest.mark.parametrize("percent", [0.01, 12.5, 50, 99.99])
+def test_assignment_is_the_contracts_formula_for_thousands_of_subjects(percent: float) -> None:
+    entry = entry_with_rollout(round(percent * 100))
+    for n in range(5000):
+        subject = f"customer-{n}"
+        assigned = assign(entry, subject)
+        expected = contract_assignment(subject, percent)
+        assert (assigned.version, assigned.role) == ((2, "challenger") if expected else (1, "champion")), subject
+
+
+@pytest.mark.parametrize("percent", [1, 10, 33.33, 50, 90])
+def test_the_challengers_share_of_100_000_subjects_is_within_half_a_point(percent: float) -> None:
+    entry = entry_with_rollout(round(percent * 100))
+    share = sum(assign(entry, f"subject-{n}").role == "challenger" for n in range(100_000)) / 1000
+    assert abs(share - percent) <= 0.5, share
+
+
+def test_without_a_subject_or_a_rollout_everyone_gets_the_champion() -> None:
+    assert assign(entry_with_rollout(9999), None).role == "champion"
+    plain = entry_with_rollout(5000).model_copy(update={"challenger_version": None, "basis_points": None})
+    assert {assign(plain, f"s{n}").version for n in range(100)} == {1}

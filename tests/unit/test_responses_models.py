@@ -70,7 +70,9 @@ def test_flow_view_has_every_contract_member_in_camel_case() -> None:
         "updatedAt",
         "createdBy",
         "updatedBy",
+        "rollout",
     }
+    assert body["rollout"] is None  # no staged rollout runs
     assert body["status"] == "active"
     assert body["draftConfig"] == {
         "version": 2,

@@ -34,12 +34,13 @@ def count_refusal(status: int, code: str) -> None:
             conflict.add_dimension(name="Code", value=code)
 
 
-def count_served(flow_id: str, version: int | None) -> None:
-    """A /live answer (200 or 304), by the flow and version it served: the share each version gets."""
+def count_served(flow_id: str, version: int, role: str) -> None:
+    """A /live answer (200 or 304), by the flow, version and role it served: each version's share."""
     if not is_metrics_disabled():  # single_metric writes even when disabled
         with single_metric(name="LiveVersionServed", unit=MetricUnit.Count, value=1) as served:
             served.add_dimension(name="FlowId", value=flow_id)
             served.add_dimension(name="Version", value=str(version))
+            served.add_dimension(name="Role", value=role)
 
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from decision_flows.domain.history import RELEASES, LiveBefore, change_entry, deletion_entry
+from decision_flows.domain.history import ConfigsChanged, change_entry, deletion_entry
 from decision_flows.domain.live import live_entry
 from decision_flows.domain.store import ChangeLog, FlowStore, LiveCache
 from decision_flows.models.changes import FlowTombstone
-from decision_flows.models.flow import Flow
+from decision_flows.models.flow import Flow, FlowAction
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class FlowDeleted:
 Change = FlowWritten | FlowDeleted
 
 
+class SnapshotGone(LookupError):
+    """A snapshot a history entry compares is no longer there: its flow was deleted since."""
+
+
 class ChangeFeed:
     def __init__(self, log: ChangeLog, cache: LiveCache, flows: FlowStore) -> None:
         self._log = log
@@ -47,24 +51,50 @@ class ChangeFeed:
 
     def _written(self, change: FlowWritten) -> None:
         old, new = change.old, change.new
-        released = old is not None and new.last_action in RELEASES
-        live_before = self._live_before(old) if old is not None and released else None
-        self._log.record(change_entry(change.event_id, old, new, live_before))
+        configs = self._configs_changed(old, new) if old is not None else None
+        self._log.record(change_entry(change.event_id, old, new, configs))
         if old is not None and old.key != new.key:
             self._cache.release_live(old.tenant_id, old.key, old.id, new.row_version)
         # A new flow cannot be active yet (it is served after its first publish): nothing to cache.
         if old is not None and _live_state(old) != _live_state(new):
             self._cache.put_live(live_entry(new, self._flows))
 
-    def _live_before(self, old: Flow) -> LiveBefore | None:
-        """What was live before a release: from the record's old image, or (once the draft had moved on)
-        the live snapshot; None when that is gone (the flow was deleted since)."""
-        if old.live_version is None:
-            return LiveBefore(None)
-        if old.draft_hash == old.live_config_hash:
-            return LiveBefore(old.draft_config)
-        version = self._flows.get_version(old.tenant_id, old.id, old.live_version)
-        return LiveBefore(version.config) if version is not None else None
+    def _configs_changed(self, old: Flow, new: Flow) -> ConfigsChanged | None:
+        """For a release or a rollout step: the config before and after, as its history entry compares
+        them (None when a snapshot it needs is gone: the flow was deleted since)."""
+        action = new.last_action
+        try:
+            if action in (FlowAction.PUBLISHED, FlowAction.ROLLED_BACK, FlowAction.ROLLOUT_STARTED):
+                return ConfigsChanged(self._live_config(old), new.draft_config)
+            if action in (FlowAction.ROLLOUT_CHANGED, FlowAction.ROLLOUT_PROMOTED):
+                return ConfigsChanged(self._live_config(old), self._challenger_config(old))
+            if action == FlowAction.ROLLOUT_ABORTED:
+                return ConfigsChanged(self._challenger_config(old), self._live_config(old))
+        except SnapshotGone:
+            pass
+        return None
+
+    def _live_config(self, flow: Flow) -> str | None:
+        """What was live (None: nothing was): the draft while it had not moved on, else the snapshot."""
+        if flow.live_version is None:
+            return None
+        if flow.draft_hash == flow.live_config_hash:
+            return flow.draft_config
+        return self._snapshot(flow, flow.live_version)
+
+    def _challenger_config(self, flow: Flow) -> str | None:
+        rollout = flow.rollout
+        if rollout is None:
+            raise SnapshotGone
+        if flow.draft_hash == rollout.challenger_config_hash:
+            return flow.draft_config
+        return self._snapshot(flow, rollout.challenger_version)
+
+    def _snapshot(self, flow: Flow, number: int) -> str | None:
+        version = self._flows.get_version(flow.tenant_id, flow.id, number)
+        if version is None:
+            raise SnapshotGone
+        return version.config
 
     def _deleted(self, change: FlowDeleted) -> None:
         tombstone = change.tombstone
@@ -75,4 +105,4 @@ class ChangeFeed:
 
 def _live_state(flow: Flow) -> tuple[object, ...]:
     """What a live entry depends on: edits of the name or the draft leave it as it is."""
-    return flow.key, flow.status, flow.live_version, flow.live_config_hash
+    return flow.key, flow.status, flow.live_version, flow.live_config_hash, flow.rollout

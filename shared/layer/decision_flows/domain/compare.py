@@ -118,7 +118,20 @@ class CompareService:
             if flow.live_version in versions and flow.draft_hash != flow.live_config_hash:
                 return State(LIVE, flow.live_version, _config(versions[flow.live_version].config))
             return live_state(self._store, identity.tenant_id, flow)
-        raise NotFound("NO_ROLLOUT", f"Decision flow {flow_id!r} has no staged rollout, so no challenger.")
+        return self._challenger(identity, flow, versions)
+
+    def _challenger(self, identity: Identity, flow: Flow, versions: dict[int, Any]) -> State:
+        """The running rollout's challenger: the draft while it has not moved on, else its snapshot."""
+        rollout = flow.rollout
+        if rollout is None:
+            raise NotFound("NO_ROLLOUT", f"Decision flow {flow.id!r} has no staged rollout, so no challenger.")
+        number = rollout.challenger_version
+        if flow.draft_hash == rollout.challenger_config_hash:
+            return State(CHALLENGER, number, _config(flow.draft_config))
+        version = versions.get(number) or self._store.get_version(identity.tenant_id, flow.id, number)
+        if version is None:  # the flow was deleted since it was read
+            raise flow_not_found(flow.id)
+        return State(CHALLENGER, number, _config(version.config))
 
 
 def _config(stored: str | None) -> dict[str, Any]:

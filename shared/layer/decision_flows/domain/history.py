@@ -26,20 +26,27 @@ TRACKED_FIELDS = {
     "draft_hash": "draftConfig",
 }
 RELEASES = (FlowAction.PUBLISHED, FlowAction.ROLLED_BACK)
+ROLLOUT_STEPS = (
+    FlowAction.ROLLOUT_STARTED,
+    FlowAction.ROLLOUT_CHANGED,
+    FlowAction.ROLLOUT_PROMOTED,
+    FlowAction.ROLLOUT_ABORTED,
+)
 # DynamoDB's item limit, less room for the entry's own attributes, keys and their names.
 ENTRY_BYTES = 400 * 1024 - 8 * 1024
 
 
 @dataclass(frozen=True)
-class LiveBefore:
-    """The config that was live before a release (None: nothing was), as the consumer found it."""
+class ConfigsChanged:
+    """The configs a release or rollout step moved between (None: nothing was live yet)."""
 
-    config: str | None
+    before: str | None
+    after: str | None
 
 
-def change_entry(event_id: str, old: Flow | None, new: Flow, live_before: LiveBefore | None = None) -> ChangeEntry:
-    """The entry for one write of a flow (``old`` is None when the write created it). A release's
-    ``configChanges`` needs ``live_before``: without it (the live snapshot could not be read) it is left out."""
+def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsChanged | None = None) -> ChangeEntry:
+    """The entry for one write of a flow (``old`` is None when the write created it). A release's or
+    rollout step's ``configChanges`` needs ``configs``: without them (a snapshot was gone) it is left out."""
     fields: dict[str, Any] = {
         "event_id": event_id,
         "flow_id": new.id,
@@ -55,14 +62,16 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, live_before: LiveBe
         fields["from_version"] = old.live_version
         fields["to_version"] = new.live_version
         fields["restored_from"] = new.published_versions[-1].restored_from if new.published_versions else None
+    elif new.last_action in ROLLOUT_STEPS:
+        fields.update(_rollout_fields(old, new))
     else:
         fields["changes"] = changed_fields(old, new)
     # An unpublished draft exists nowhere else once overwritten: keep it (never for a published one,
     # whose snapshot already holds it).
     if old.has_unpublished_changes and new.draft_hash != old.draft_hash:
         fields["previous_draft"] = old.draft_config
-    if new.last_action in RELEASES and live_before is not None:
-        fields["config_changes"] = config_changes(live_before.config, new.draft_config, fields.get("previous_draft"))
+    if (new.last_action in RELEASES or new.last_action in ROLLOUT_STEPS) and configs is not None:
+        fields["config_changes"] = config_changes(configs.before, configs.after, fields.get("previous_draft"))
     elif new.last_action == FlowAction.UPDATED and new.draft_hash != old.draft_hash:
         fields["config_changes"] = config_changes(old.draft_config, new.draft_config, fields.get("previous_draft"))
     return ChangeEntry(**fields)
@@ -86,6 +95,22 @@ def config_changes(before: str | None, after: str | None, kept_draft: str | None
 
 def _parsed(config: str | None) -> dict[str, Any] | None:
     return None if config is None else dict(json.loads(config))
+
+
+def _rollout_fields(old: Flow, new: Flow) -> dict[str, Any]:
+    """fromVersion → toVersion of a rollout step: champion → challenger while it runs (with the share),
+    the old champion → the new live one on promote, the challenger → the champion on abort."""
+    rollout = new.rollout or old.rollout
+    assert rollout is not None, "a rollout step has a rollout before or after it"
+    if new.last_action == FlowAction.ROLLOUT_ABORTED:
+        return {"from_version": rollout.challenger_version, "to_version": old.live_version, "notes": new.last_notes}
+    if new.last_action == FlowAction.ROLLOUT_PROMOTED:
+        return {"from_version": old.live_version, "to_version": new.live_version, "notes": new.last_notes}
+    return {
+        "from_version": new.live_version,
+        "to_version": rollout.challenger_version,
+        "basis_points": rollout.basis_points,
+    }
 
 
 def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:

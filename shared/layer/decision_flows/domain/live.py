@@ -11,8 +11,10 @@ per request, whatever the size of its config.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Literal
 
 from decision_flows.domain.errors import NotFound
 from decision_flows.domain.store import FlowStore, LiveCache
@@ -36,29 +38,62 @@ def live_entry(flow: Flow, flows: FlowStore) -> LiveEntry:
     )
     if not entry.served or flow.live_version is None:
         return entry
-    summary = next((s for s in reversed(flow.published_versions) if s.version == flow.live_version), None)
+    published = _published_at(flow, flow.live_version, flows)
+    if published is None:  # the flow was deleted meanwhile: serve nothing
+        return entry.model_copy(update={"served": False})
+    entry = entry.model_copy(update={"version": flow.live_version, "published_at": published})
+    rollout = flow.rollout
+    if rollout is None:
+        return entry
+    challenger_published = _published_at(flow, rollout.challenger_version, flows)
+    if challenger_published is None:
+        return entry.model_copy(update={"served": False})
+    return entry.model_copy(
+        update={
+            "challenger_version": rollout.challenger_version,
+            "challenger_published_at": challenger_published,
+            "basis_points": rollout.basis_points,
+        }
+    )
+
+
+def _published_at(flow: Flow, version: int, flows: FlowStore) -> str | None:
+    """When ``version`` was published: from the flow's recent summaries (live and challenger are among
+    them), else from its snapshot; None once the flow is gone."""
+    summary = next((s for s in reversed(flow.published_versions) if s.version == version), None)
     if summary is None:
-        summary = flows.get_version(flow.tenant_id, flow.id, flow.live_version)
-        if summary is None:  # the flow was deleted meanwhile: serve nothing
-            return entry.model_copy(update={"served": False})
-    return entry.model_copy(update={"version": flow.live_version, "published_at": summary.published_at})
+        summary = flows.get_version(flow.tenant_id, flow.id, version)
+    return summary.published_at if summary else None
 
 
 @dataclass(frozen=True)
-class LiveConfig:
-    """What a runtime caller gets: the version its key points at, and that version's config."""
+class Assignment:
+    """The version a subject gets, and in which role."""
 
-    entry: LiveEntry
-    config: str
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.entry)
+    version: int
+    published_at: str
+    role: Literal["champion", "challenger"]
 
 
-def etag_of(entry: LiveEntry) -> str:
+def assign(entry: LiveEntry, subject: str | None) -> Assignment:
+    """The contract's sticky assignment: during a rollout, subject S gets the challenger when
+    sha256("<flowId>:<challengerVersion>:<S>")'s first 8 bytes, as a big-endian integer, mod 10 000 are
+    below the share in basis points. Without a subject, or without a rollout: the champion."""
+    if entry.version is None or entry.published_at is None:
+        raise ValueError("only a served entry is assigned")
+    champion = Assignment(entry.version, entry.published_at, "champion")
+    challenger, share, published = entry.challenger_version, entry.basis_points, entry.challenger_published_at
+    if subject is None or challenger is None or share is None or published is None:
+        return champion
+    digest = hashlib.sha256(f"{entry.flow_id}:{challenger}:{subject}".encode()).digest()
+    if int.from_bytes(digest[:8], "big") % 10_000 < share:
+        return Assignment(challenger, published, "challenger")
+    return champion
+
+
+def etag_of(entry: LiveEntry, version: int) -> str:
     """The contract's ETag of a live answer: ``"<flowId>:<version>"``."""
-    return f'"{entry.flow_id}:{entry.version}"'
+    return f'"{entry.flow_id}:{version}"'
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -106,10 +141,9 @@ class LiveService:
             raise NotFound("LIVE_FLOW_NOT_FOUND", f"No active, published flow has the key {key!r}.")
         return entry
 
-    def config(self, entry: LiveEntry) -> LiveConfig:
-        """The entry's version config: from memory, or once per instance and version from its snapshot."""
-        assert entry.version is not None, "a served entry names its version"
-        version = (entry.tenant_id, entry.flow_id, entry.version)
+    def config(self, entry: LiveEntry, number: int) -> str:
+        """Version ``number``'s config: from memory, or once per instance and version from its snapshot."""
+        version = (entry.tenant_id, entry.flow_id, number)
         config = self._configs.get(version)
         if config is None:
             snapshot = self._flows.get_version(*version)
@@ -117,7 +151,7 @@ class LiveService:
                 raise NotFound("LIVE_FLOW_NOT_FOUND", f"No active, published flow has the key {entry.key!r}.")
             config = snapshot.config
             self._configs.put(version, config)
-        return LiveConfig(entry, config)
+        return config
 
     def _rebuild(self, tenant_id: str, key: str) -> LiveEntry | None:
         flow_id = self._flows.key_owner(tenant_id, key)
@@ -125,7 +159,7 @@ class LiveService:
         if flow is None:  # unknown keys are not remembered: a caller could fill the cache with them
             return None
         entry = live_entry(flow, self._flows)
-        if entry.served:
-            self.config(entry)  # read before the pointer is written: a read that fails leaves no trace
+        if entry.served and entry.version is not None:
+            self.config(entry, entry.version)  # read before the pointer is written: a failed read leaves no trace
         self._cache.put_live(entry)
         return entry

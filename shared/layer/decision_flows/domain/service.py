@@ -32,15 +32,19 @@ from decision_flows.models.flow import (
     FlowAction,
     FlowStatus,
     PublishedVersion,
+    Rollout,
     VersionSummary,
 )
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
 from decision_flows.models.requests import (
     NOT_NULLABLE_ON_UPDATE,
+    AbortRequest,
     CreateFlowRequest,
+    PromoteRequest,
     PublishRequest,
     RollbackRequest,
+    RolloutRequest,
     UpdateFlowRequest,
 )
 
@@ -185,14 +189,21 @@ class FlowService:
         self, identity: Identity, request: PublishRequest, if_match: int | None
     ) -> tuple[Flow, Flow, PublishedVersion]:
         flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))
+        if flow.rollout is not None:
+            raise _rollout_in_progress(flow.rollout)
         _check_current_version(flow, request.expected_current_version)
+        if request.rollout is not None and flow.live_version is None:
+            raise Conflict(
+                "NOT_PUBLISHED", "A staged rollout needs a live version to stay the champion: publish first."
+            )
         assert flow.draft_config is not None, "a flow read by id carries its draft"
         facts = pipeline.validate_config(json.loads(flow.draft_config))
         pipeline.require_scoring_method(facts)
         return self._released(
             identity,
             flow,
-            FlowAction.PUBLISHED,
+            FlowAction.ROLLOUT_STARTED if request.rollout else FlowAction.PUBLISHED,
+            share=_basis_points(request.rollout.percent) if request.rollout else None,
             notes=request.notes,
             node_count=facts.node_count,
             scoring_method=facts.scoring_method,
@@ -210,7 +221,7 @@ class FlowService:
         if target is None:
             raise version_not_found(request.id, request.version)
         _check_current_version(flow, request.expected_current_version)
-        if flow.live_config_hash == target.config_hash:
+        if flow.live_config_hash == target.config_hash and flow.rollout is None:
             raise Conflict(
                 "ALREADY_ACTIVE",
                 f"The live version v{flow.live_version} already has the configuration of v{target.version}.",
@@ -227,6 +238,45 @@ class FlowService:
             config_hash=target.config_hash,
             config=target.config,
         )
+
+    # Staged rollouts: each one conditional write of the flow, guarded like any other
+
+    def change_rollout(self, identity: Identity, request: RolloutRequest, if_match: int | None) -> Flow:
+        flow, rollout = self._rollout_of(identity, request.id, request.row_version, if_match)
+        _check_current_version(flow, request.expected_current_version)
+        now = timestamp(self._clock())
+        changed = rollout.model_copy(update={"basis_points": _basis_points(request.percent), "updated_at": now})
+        return self._save(flow, self._next(identity, flow, FlowAction.ROLLOUT_CHANGED, {"rollout": changed}, now))
+
+    def promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Flow:
+        """The challenger becomes live for everyone (no new version), and the rollout ends."""
+        flow, rollout = self._rollout_of(identity, request.id, request.row_version, if_match)
+        _check_current_version(flow, request.expected_current_version)
+        changes = {
+            "live_version": rollout.challenger_version,
+            "live_config_hash": rollout.challenger_config_hash,
+            "rollout": None,
+            "last_notes": request.notes,
+        }
+        return self._save(flow, self._next(identity, flow, FlowAction.ROLLOUT_PROMOTED, changes))
+
+    def abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Flow:
+        """Everyone gets the champion again; the challenger stays in the version history."""
+        flow, _ = self._rollout_of(identity, request.id, request.row_version, if_match)
+        changes = {"rollout": None, "last_notes": request.notes}
+        return self._save(flow, self._next(identity, flow, FlowAction.ROLLOUT_ABORTED, changes))
+
+    def _rollout_of(
+        self, identity: Identity, flow_id: str, in_body: int | None, if_match: int | None
+    ) -> tuple[Flow, Rollout]:
+        flow = self._load_for_write(identity, flow_id, _expected_row_version(in_body, if_match))
+        if flow.rollout is None:
+            raise Conflict("NO_ROLLOUT", f"Decision flow {flow_id!r} has no staged rollout running.")
+        return flow, flow.rollout
+
+    def _save(self, flow: Flow, new: Flow) -> Flow:
+        self._store.save_flow(flow, new)
+        return new
 
     # Helpers
 
@@ -248,6 +298,7 @@ class FlowService:
         the write's one timestamp, shared with the version it publishes)."""
         return flow.model_copy(
             update={
+                "last_notes": None,
                 **changes,
                 "row_version": flow.row_version + 1,
                 "updated_at": now or timestamp(self._clock()),
@@ -257,7 +308,7 @@ class FlowService:
         )
 
     def _released(
-        self, identity: Identity, flow: Flow, action: FlowAction, **content: Any
+        self, identity: Identity, flow: Flow, action: FlowAction, share: int | None = None, **content: Any
     ) -> tuple[Flow, Flow, PublishedVersion]:
         """The flow as read, the flow with the next version (``content``) appended and live, and that
         version: what the store writes in one atomic write."""
@@ -265,10 +316,28 @@ class FlowService:
         version = PublishedVersion(
             version=(flow.latest_version or 0) + 1, published_at=now, published_by=identity.principal, **content
         )
-        return flow, self._go_live(identity, flow, version, action, now), version
+        if share is None:
+            return flow, self._go_live(identity, flow, version, action, now), version
+        rollout = Rollout(
+            challenger_version=version.version,
+            challenger_config_hash=version.config_hash,
+            basis_points=share,
+            started_at=now,
+            started_by=identity.principal,
+            updated_at=now,
+        )
+        summaries = [*flow.published_versions, _summary(version)][-PUBLISHED_VERSIONS_ON_FLOW:]
+        changes = {
+            "latest_version": version.version,
+            "published_versions": summaries,
+            "status": FlowStatus.ACTIVE,
+            "rollout": rollout,
+        }
+        return flow, self._next(identity, flow, action, changes, now), version
 
     def _go_live(self, identity: Identity, flow: Flow, version: PublishedVersion, action: FlowAction, now: str) -> Flow:
-        summary = VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))
+        """The flow with ``version`` live for everyone: a release ends any staged rollout."""
+        summary = _summary(version)
         return self._next(
             identity,
             flow,
@@ -282,6 +351,7 @@ class FlowService:
                 "live_config_hash": version.config_hash,
                 "status": FlowStatus.ACTIVE,
                 "published_versions": [*flow.published_versions, summary][-PUBLISHED_VERSIONS_ON_FLOW:],
+                "rollout": None,
             },
         )
 
@@ -292,6 +362,22 @@ def checked_draft(config: Any) -> tuple[str, str]:
     canonical = pipeline.canonical_json(config)
     pipeline.check_size(canonical)
     return canonical, pipeline.config_hash(canonical)
+
+
+def _summary(version: PublishedVersion) -> VersionSummary:
+    return VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))
+
+
+def _basis_points(percent: float) -> int:
+    return round(percent * 100)
+
+
+def _rollout_in_progress(rollout: Rollout) -> Conflict:
+    return Conflict(
+        "ROLLOUT_IN_PROGRESS",
+        f"v{rollout.challenger_version} is being rolled out to {rollout.percent:g}% of subjects: promote or abort it "
+        "before publishing again.",
+    )
 
 
 def _expected_row_version(in_body: int | None, if_match: int | None) -> int | None:

@@ -42,6 +42,8 @@ class ChangeEntry(StoredModel):
     changes: dict[str, dict[str, Any]] | None = None
     previous_draft: str | None = None
     config_changes: dict[str, Any] | None = None  # the diff summary of what the draft or live config became
+    basis_points: int | None = None  # rollout entries: the challenger's share in hundredths of a percent
+    notes: str | None = None  # a promote's or abort's notes
 
 
 class LiveEntry(StoredModel):
@@ -61,3 +63,7 @@ class LiveEntry(StoredModel):
     served: bool
     version: int | None = None
     published_at: str | None = None
+    # During a staged rollout: the challenger, and its share of subjects in basis points.
+    challenger_version: int | None = None
+    challenger_published_at: str | None = None
+    basis_points: int | None = None

@@ -32,6 +32,10 @@ class FlowAction(StrEnum):
     ROLLED_BACK = "rolled_back"
     STATUS_CHANGED = "status_changed"
     DELETED = "deleted"
+    ROLLOUT_STARTED = "rollout_started"
+    ROLLOUT_CHANGED = "rollout_changed"
+    ROLLOUT_PROMOTED = "rollout_promoted"
+    ROLLOUT_ABORTED = "rollout_aborted"
 
 
 class StoredModel(BaseModel):
@@ -53,6 +57,21 @@ class PublishedVersion(VersionSummary):
     scoring_method: str | None = None
     config_hash: str
     config: str | None = None
+
+
+class Rollout(StoredModel):
+    """A staged rollout: the challenger version is served to ``basis_points`` / 10 000 of subjects."""
+
+    challenger_version: int
+    challenger_config_hash: str
+    basis_points: int  # the challenger's share in hundredths of a percent: 12.5 % is 1250
+    started_at: str
+    started_by: str
+    updated_at: str
+
+    @property
+    def percent(self) -> float:
+        return self.basis_points / 100
 
 
 class Flow(StoredModel):
@@ -77,6 +96,8 @@ class Flow(StoredModel):
     created_by: str
     updated_by: str
     last_action: FlowAction = FlowAction.CREATED
+    rollout: Rollout | None = None  # while a challenger is served to a share of subjects
+    last_notes: str | None = None  # the notes of the last promote or abort, for its history entry
 
     @property
     def has_unpublished_changes(self) -> bool:

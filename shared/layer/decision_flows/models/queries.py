@@ -44,6 +44,8 @@ class HistoryQuery(QueryModel):
 
 class LiveQuery(QueryModel):
     key: FlowKey
+    # Who is asking (a customer id, say): during a staged rollout it picks champion or challenger, sticky.
+    subject: Annotated[str, Field(min_length=1, max_length=256)] | None = None
 
 
 # A state of a flow: a version number, the draft, what is live, or a staged rollout's challenger.

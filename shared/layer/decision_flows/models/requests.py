@@ -9,9 +9,20 @@ pipeline validator's, which reports 422 with every problem rather than a type er
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from decision_flows.models.flow import FlowStatus
@@ -24,6 +35,24 @@ Description = Annotated[str, Strict(), StringConstraints(max_length=1000)]
 Notes = Annotated[str, Strict(), StringConstraints(max_length=500)]
 FlowId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Counter = Annotated[int, Strict(), Field(ge=1)]
+
+
+def _share(value: Any) -> float:
+    """A JSON number strictly between 0 and 100 with at most two decimals (not a string, not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    exact = Decimal(str(value))
+    if not 0 < exact < 100 or exact != exact.quantize(Decimal("0.01")):
+        raise ValueError("must be more than 0 and less than 100, with at most two decimals")
+    return float(value)
+
+
+# A challenger's share of subjects, in percent; stored as basis points (round(percent * 100)).
+Percent = Annotated[
+    float,
+    PlainValidator(_share),
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "multipleOf": 0.01}),
+]
 
 
 class RequestBody(BaseModel):
@@ -57,11 +86,18 @@ class UpdateFlowRequest(RequestBody):
     row_version: Counter | None = None
 
 
+class RolloutShare(RequestBody):
+    percent: Percent
+
+
 class PublishRequest(RequestBody):
+    """With ``rollout``, the new version is published as the challenger of a staged rollout."""
+
     id: FlowId
     notes: Notes | None = None
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
+    rollout: RolloutShare | None = None
     dry_run: StrictBool = False
 
 
@@ -86,3 +122,25 @@ class ValidateRequest(RequestBody):
         if len(self.model_fields_set & {"draft_config", "id"}) != 1:
             raise ValueError("send exactly one of draftConfig or id")
         return self
+
+
+class RolloutRequest(RequestBody):
+    """Change the challenger's share; ``expectedCurrentVersion`` names the champion."""
+
+    id: FlowId
+    percent: Percent
+    row_version: Counter | None = None
+    expected_current_version: Counter | None = None
+
+
+class PromoteRequest(RequestBody):
+    id: FlowId
+    notes: Notes | None = None
+    row_version: Counter | None = None
+    expected_current_version: Counter | None = None
+
+
+class AbortRequest(RequestBody):
+    id: FlowId
+    notes: Notes | None = None
+    row_version: Counter | None = None

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from decision_flows.models.changes import ChangeEntry, LiveEntry
-from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, VersionSummary
+from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, Rollout, VersionSummary
 from decision_flows.models.page import Page
 
 
@@ -68,6 +68,20 @@ class VersionListItemView(VersionSummaryView):
         )
 
 
+class RolloutView(ResponseBody):
+    challenger_version: int
+    percent: float
+    started_at: str
+    started_by: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, rollout: Rollout | None) -> RolloutView | None:
+        if rollout is None:
+            return None
+        return cls(percent=rollout.percent, **cls.fields_of(rollout, exclude=frozenset({"percent"})))
+
+
 class FlowView(ResponseBody):
     """The flow record. ``draftConfig`` and ``publishedVersions`` are left out where the route says so."""
 
@@ -88,11 +102,13 @@ class FlowView(ResponseBody):
     updated_at: str
     created_by: str
     updated_by: str
+    rollout: RolloutView | None  # a staged rollout's challenger and share, while one runs
 
     @classmethod
     def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> FlowView:
         return cls(
-            **cls.fields_of(flow, exclude=frozenset({"draft_config", "published_versions"})),
+            **cls.fields_of(flow, exclude=frozenset({"draft_config", "published_versions", "rollout"})),
+            rollout=RolloutView.of(flow.rollout),
             draft_config=json.loads(flow.draft_config) if with_config and flow.draft_config else None,
             published_versions=[VersionSummaryView.of(v) for v in flow.published_versions] if with_versions else None,
         )
@@ -148,12 +164,15 @@ class ChangeEntryView(ResponseBody):
     changes: dict[str, dict[str, Any]] | None = left_out_when_none()
     previous_draft: dict[str, Any] | None = left_out_when_none()
     config_changes: dict[str, Any] | None = left_out_when_none()  # the diff summary (see GET /diff)
+    percent: float | None = left_out_when_none()  # rollout entries: the challenger's share
+    notes: str | None = left_out_when_none()  # a promote's or abort's notes
 
     @classmethod
     def of(cls, entry: ChangeEntry) -> ChangeEntryView:
         return cls(
-            **cls.fields_of(entry, exclude=frozenset({"previous_draft"})),
+            **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent"})),
             previous_draft=json.loads(entry.previous_draft) if entry.previous_draft else None,
+            percent=entry.basis_points / 100 if entry.basis_points is not None else None,
         )
 
 
@@ -169,16 +188,17 @@ class LiveView(ResponseBody):
     version: int
     published_at: str
     config: dict[str, Any]
-    role: Literal["champion", "challenger"] = "champion"  # without a staged rollout, always the champion
+    role: Literal["champion", "challenger"]  # without a staged rollout, always the champion
 
     @classmethod
-    def of(cls, entry: LiveEntry, config: str) -> LiveView:
-        if entry.version is None or entry.published_at is None:
-            raise ValueError("only a served live entry has a view")
-        return cls(
-            flow_id=entry.flow_id,
-            key=entry.key,
-            version=entry.version,
-            published_at=entry.published_at,
-            config=json.loads(config),
+    def of(cls, entry: LiveEntry, version: int, published_at: str, role: str, config: str) -> LiveView:
+        return cls.model_validate(
+            {
+                "flowId": entry.flow_id,
+                "key": entry.key,
+                "version": version,
+                "publishedAt": published_at,
+                "role": role,
+                "config": json.loads(config),
+            }
         )

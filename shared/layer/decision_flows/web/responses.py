@@ -29,14 +29,19 @@ def etag(flow: Flow) -> str:
 
 
 def live_config(identity: Identity, flow: dict[str, Any]) -> Any:
-    """A published flow's draft is its live version's snapshot: how a replayed publish or rollback
-    response gets its ``draftConfig`` back."""
-    version = flow_service().version(identity, flow["id"], flow["liveVersion"])
+    """Right after a publish or rollback the draft is the version it appended (live, or a rollout's
+    challenger): how a replayed response gets its ``draftConfig`` back."""
+    version = flow_service().version(identity, flow["id"], flow["latestVersion"])
     return json.loads(version.config or "null")
 
 
-def flow_response(flow: Flow, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
-    return json_response(status, FlowView.of(flow), {"ETag": etag(flow), **(headers or {})})
+def flow_response(
+    flow: Flow, status: int = 200, headers: dict[str, str] | None = None, *, with_config: bool = True
+) -> Response[str]:
+    """One flow, with its ETag; ``with_config=False`` leaves ``draftConfig`` out (a write that never
+    changes the draft need not send it back, nor keep it for a replay)."""
+    view = FlowView.of(flow, with_config=with_config)
+    return json_response(status, view, {"ETag": etag(flow), **(headers or {})})
 
 
 def counted(event: str, response: Response[str]) -> Response[str]:
