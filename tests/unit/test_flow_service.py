@@ -16,7 +16,15 @@ from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
+from decision_flows.models.requests import (
+    AbortRequest,
+    CreateFlowRequest,
+    PromoteRequest,
+    PublishRequest,
+    RollbackRequest,
+    RolloutRequest,
+    UpdateFlowRequest,
+)
 from decision_flows_local.samples import v1_config, v2_config
 from tests.support.in_memory_flows import InMemoryFlowStore
 
@@ -205,3 +213,56 @@ def test_a_deleted_flows_versions_and_key_go_with_it(service: FlowService, store
     with refused("FLOW_NOT_FOUND"):
         service.version(ALICE, flow.id, 1)
     assert create(service, "welcome").key == "welcome"  # the key is free again
+
+
+# --- staged rollouts ---------------------------------------------------------------------------
+
+
+def challenged(service: FlowService, percent: float = 10) -> Flow:
+    """v1 live, and v2 (another config) published as the challenger."""
+    flow = update(service, publish(service, create(service)), draftConfig=v2_config("two"))
+    return publish(service, flow, rollout={"percent": percent})
+
+
+def step(service: FlowService, flow: Flow, kind: str, **fields: Any) -> Flow:
+    body = {"id": flow.id, **fields}
+    if kind == "share":
+        return service.change_rollout(ALICE, RolloutRequest.model_validate(body), None)
+    if kind == "promote":
+        return service.promote(ALICE, PromoteRequest.model_validate(body), None)
+    return service.abort(ALICE, AbortRequest.model_validate(body), None)
+
+
+def test_a_challenger_is_appended_while_the_champion_stays_live(service: FlowService) -> None:
+    flow = challenged(service, 12.5)
+    assert (flow.live_version, flow.latest_version, flow.last_action) == (1, 2, FlowAction.ROLLOUT_STARTED)
+    assert flow.rollout is not None
+    assert (flow.rollout.challenger_version, flow.rollout.basis_points) == (2, 1250)
+    with refused("ROLLOUT_IN_PROGRESS"):
+        publish(service, flow)
+
+
+def test_promote_makes_the_challenger_live_and_abort_the_champion(service: FlowService) -> None:
+    promoted = step(service, challenged(service), "promote", notes="wins")
+    assert (promoted.live_version, promoted.rollout, promoted.last_notes) == (2, None, "wins")
+    assert not promoted.has_unpublished_changes
+    second = publish(service, update(service, promoted, draftConfig=v2_config("3")), rollout={"percent": 5})
+    aborted = step(service, second, "abort")
+    assert (aborted.live_version, aborted.latest_version, aborted.rollout) == (2, 3, None)
+
+
+def test_steps_need_a_rollout_and_the_champion_they_name(service: FlowService) -> None:
+    plain = publish(service, create(service, key="plain"))
+    with refused("NO_ROLLOUT"):
+        step(service, plain, "promote")
+    flow = challenged(service)
+    with refused("CURRENT_VERSION_MISMATCH"):
+        step(service, flow, "share", percent=20, expectedCurrentVersion=2)
+    shared = step(service, flow, "share", percent=20, expectedCurrentVersion=1)
+    assert shared.rollout is not None
+    assert shared.rollout.basis_points == 2000
+
+
+def test_a_rollback_during_a_rollout_ends_it_even_to_the_champions_config(service: FlowService) -> None:
+    back = rollback(service, challenged(service), 1)
+    assert (back.live_version, back.rollout, back.last_action) == (3, None, FlowAction.ROLLED_BACK)
