@@ -99,6 +99,7 @@ def write_events(events: EventFiles, samples: int, api: Api, stream: StreamPolle
         events.add("VersionsFunction", i, api_event("GET", "/versions", {"id": shared["id"], "version": "1"}))
         events.add("HistoryFunction", i, api_event("GET", "/history", {"id": shared["id"]}))
         events.add("LiveFunction", i, api_event("GET", "/live", {"key": shared["key"]}))
+        events.add("CompareFunction", i, api_event("GET", "/diff", {"id": shared["id"], "from": "1", "to": "2"}))
         events.add("AuthorizerFunction", i, authorizer_event(plaintext))
         own = {name: published_twice(api, f"bench-{name.lower()}-{i}") for name in ("drafts", "publish", "rollback")}
         events.add("DraftsFunction", i, api_event("PUT", "", body={"id": own["drafts"]["id"], "name": f"Renamed {i}"}))
@@ -106,6 +107,10 @@ def write_events(events: EventFiles, samples: int, api: Api, stream: StreamPolle
         events.add(
             "RollbackFunction", i, api_event("POST", "/rollback", body={"id": own["rollback"]["id"], "version": 1})
         )
+        rolling = published_twice(api, f"bench-rollout-{i}")
+        api.update(id=rolling["id"], draftConfig={**DRAFT, "stages": {"ranking": {"top": i}}})
+        assert api.publish(id=rolling["id"], rollout={"percent": 10}).status == 200
+        events.add("RolloutFunction", i, api_event("POST", "/rollout", body={"id": rolling["id"], "percent": 20}))
         # The newest change of one of this sample's flows, never delivered: the consumer does real work.
         flow_changes = [record for record in stream.read() if record["dynamodb"]["Keys"]["SK"]["S"] == "FLOW"]
         events.add("StreamFunction", i, {"Records": flow_changes[-1:]})
