@@ -86,7 +86,6 @@ REQUESTS = [
     RouteRequest("live miss", "GET", "/live", 200, lambda s: {"query": {"key": "cold"}}),
     RouteRequest("diff", "GET", "/diff", 200, lambda s: {"query": {"id": s["id"], "from": "1", "to": "draft"}}),
     RouteRequest("validate", "POST", "/validate", 200, lambda s: {"body": {"id": s["id"]}}),
-    RouteRequest("dry run", "POST", "/publish", 200, lambda s: {"body": {"id": s["id"], "dryRun": True}}),
     RouteRequest("challenge", "POST", "/publish", 200, lambda s: {"body": {"id": s["id"], "rollout": {"percent": 5}}}),
     RouteRequest("share", "POST", "/rollout", 200, lambda s: {"body": {"id": s["rolling"], "percent": 20}}),
     RouteRequest("promote", "POST", "/rollout/promote", 200, lambda s: {"body": {"id": s["rolling"]}}),
@@ -94,7 +93,7 @@ REQUESTS = [
 ]
 # Writes of the flow item alone (one UpdateItem, no transaction to cancel).
 SINGLE_WRITES = {"rename", "share", "promote", "abort"}
-READ_ONLY_POSTS = {"validate", "dry run"}
+READ_ONLY_POSTS = {"validate"}
 WRITES_AFTER_A_READ = [
     r for r in REQUESTS if r.name in {"rename", "pause", "delete", "publish", "rollback", "challenge", *SINGLE_WRITES}
 ]

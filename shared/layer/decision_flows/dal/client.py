@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
+    from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
@@ -30,8 +31,17 @@ class EndpointSettings(BaseModel):
 
 
 @cache
-def dynamodb_client() -> DynamoDBClient:
+def _session() -> Session:
+    """One botocore session per process, whose loader keeps the parsed service models: a client made
+    again (tests and the local server switch stores) costs milliseconds, not a fresh parse. (boto3's
+    default session would do, but moto swaps it out on every start.)"""
     import boto3
+
+    return boto3.session.Session()
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
     from botocore.config import Config
 
     config = Config(
@@ -41,4 +51,4 @@ def dynamodb_client() -> DynamoDBClient:
         tcp_keepalive=True,
     )
     endpoint = EndpointSettings.model_validate(os.environ).endpoint_url
-    return boto3.client("dynamodb", endpoint_url=endpoint, config=config)
+    return _session().client("dynamodb", endpoint_url=endpoint, config=config)
