@@ -104,6 +104,7 @@ def test_validate_a_config_or_a_stored_draft_without_storing_anything(editor: Ap
     [
         ({}, 400, "VALIDATION_ERROR"),
         ({"id": "df_x", "draftConfig": {}}, 400, "VALIDATION_ERROR"),
+        ({"id": None}, 400, "VALIDATION_ERROR"),
         ({"id": "df_missing"}, 404, "FLOW_NOT_FOUND"),
         ({"draftConfig": config_of_size(MAX_CONFIG_BYTES + 4096)}, 413, "CONFIG_TOO_LARGE"),
     ],

@@ -56,6 +56,8 @@ def test_a_challenger_is_published_while_the_champion_stays_live(editor: Api, st
 
     assert (flow["liveVersion"], flow["latestVersion"], flow["status"]) == (1, 2, "active")
     assert flow["rollout"]["challengerVersion"] == 2
+    (listed,) = editor.get().body["data"]  # the list shows the rollout too
+    assert listed["rollout"] == flow["rollout"]
     assert flow["rollout"]["percent"] == 12.5
     assert flow["rollout"]["startedBy"] == "editor@a.example"
     again = editor.publish(id=flow["id"])
@@ -67,7 +69,7 @@ def test_a_rollout_needs_a_champion_and_a_valid_share(editor: Api) -> None:
     flow = editor.create(key="new", name="New", draftConfig=v2_config("v1")).body
     first = editor.publish(id=flow["id"], rollout={"percent": 10})
     assert (first.status, first.code) == (409, "NOT_PUBLISHED")
-    for percent in (0, 100, 12.345, "10", True, -5):
+    for percent in (0, 100, 12.345, "10", True, -5, float("nan"), float("inf")):
         response = editor.publish(id=flow["id"], rollout={"percent": percent})
         assert (response.status, response.code) == (400, "VALIDATION_ERROR"), percent
     assert rollout(editor, id=flow["id"], percent=10).code == "NO_ROLLOUT"
@@ -97,7 +99,8 @@ def test_abort_serves_the_champion_to_everyone_and_keeps_the_challenger_in_histo
 ) -> None:
     flow = challenging(editor, stream, percent=50)
 
-    aborted = rollout(editor, "/abort", id=flow["id"], notes="conversion dropped")
+    assert rollout(editor, "/abort", id=flow["id"], expectedCurrentVersion=2).code == "CURRENT_VERSION_MISMATCH"
+    aborted = rollout(editor, "/abort", id=flow["id"], notes="conversion dropped", expectedCurrentVersion=1)
     stream.deliver()
 
     assert (aborted.body["liveVersion"], aborted.body["latestVersion"], aborted.body["rollout"]) == (1, 2, None)
@@ -160,6 +163,7 @@ def test_history_records_each_step_with_its_versions_share_and_changes(editor: A
     assert (started["fromVersion"], started["toVersion"], started["percent"]) == (1, 2, 10)
     assert (changed["fromVersion"], changed["toVersion"], changed["percent"]) == (1, 2, 25)
     assert (promoted["fromVersion"], promoted["toVersion"], promoted["notes"]) == (1, 2, "scorecard wins")
+    assert promoted["percent"] == 25  # the share when it ended
     for entry in (started, changed, promoted):
         assert entry["configChanges"]["scoringMethod"] == {"from": "propensity", "to": "scorecard"}, entry["action"]
 
@@ -177,6 +181,7 @@ def test_an_aborts_history_compares_challenger_to_champion(editor: Api, stream: 
         1,
         "no",
     )
+    assert aborted["percent"] == 10
     assert aborted["configChanges"]["scoringMethod"] == {"from": "scorecard", "to": "propensity"}
 
 

@@ -43,6 +43,14 @@ def test_the_least_recently_read_configs_go_first_when_the_budget_is_spent() -> 
     assert cache.get(("t", "f", 3)) == "cccc"
 
 
+def test_the_budget_counts_bytes_not_characters() -> None:
+    cache = ConfigCache(max_bytes=8)
+    cache.put(("t", "f", 1), "\U0001f600")  # one character, four bytes
+    cache.put(("t", "f", 2), "\U0001f600")
+    cache.put(("t", "f", 3), "\U0001f600")  # twelve bytes: the first goes
+    assert (cache.get(("t", "f", 1)), cache.get(("t", "f", 3))) == (None, "\U0001f600")
+
+
 def test_versions_of_other_tenants_and_flows_are_kept_apart() -> None:
     cache = ConfigCache()
     cache.put(("t1", "f", 1), "one")

@@ -102,15 +102,13 @@ def _rollout_fields(old: Flow, new: Flow) -> dict[str, Any]:
     the old champion → the new live one on promote, the challenger → the champion on abort."""
     rollout = new.rollout or old.rollout
     assert rollout is not None, "a rollout step has a rollout before or after it"
+    share = {"basis_points": rollout.basis_points}  # while it runs, or when it ended
     if new.last_action == FlowAction.ROLLOUT_ABORTED:
-        return {"from_version": rollout.challenger_version, "to_version": old.live_version, "notes": new.last_notes}
+        ended = {"from_version": rollout.challenger_version, "to_version": old.live_version, "notes": new.last_notes}
+        return ended | share
     if new.last_action == FlowAction.ROLLOUT_PROMOTED:
-        return {"from_version": old.live_version, "to_version": new.live_version, "notes": new.last_notes}
-    return {
-        "from_version": new.live_version,
-        "to_version": rollout.challenger_version,
-        "basis_points": rollout.basis_points,
-    }
+        return {"from_version": old.live_version, "to_version": new.live_version, "notes": new.last_notes} | share
+    return {"from_version": new.live_version, "to_version": rollout.challenger_version} | share
 
 
 def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:

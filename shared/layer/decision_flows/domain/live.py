@@ -111,6 +111,7 @@ class ConfigCache:
         self._max_bytes = max_bytes
         self._bytes = 0
         self._configs: OrderedDict[tuple[str, str, int], str] = OrderedDict()
+        self._sizes: dict[tuple[str, str, int], int] = {}
 
     def get(self, version: tuple[str, str, int]) -> str | None:
         config = self._configs.get(version)
@@ -119,13 +120,15 @@ class ConfigCache:
         return config
 
     def put(self, version: tuple[str, str, int], config: str) -> None:
-        if version in self._configs or len(config) > self._max_bytes:
+        size = len(config.encode())  # bytes, not characters: a config may be mostly 4-byte characters
+        if version in self._configs or size > self._max_bytes:
             return
         self._configs[version] = config
-        self._bytes += len(config)
+        self._sizes[version] = size
+        self._bytes += size
         while self._bytes > self._max_bytes:
-            _, dropped = self._configs.popitem(last=False)
-            self._bytes -= len(dropped)
+            dropped, _ = self._configs.popitem(last=False)
+            self._bytes -= self._sizes.pop(dropped)
 
 
 class LiveService:

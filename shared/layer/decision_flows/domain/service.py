@@ -263,6 +263,7 @@ class FlowService:
     def abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Flow:
         """Everyone gets the champion again; the challenger stays in the version history."""
         flow, _ = self._rollout_of(identity, request.id, request.row_version, if_match)
+        _check_current_version(flow, request.expected_current_version)
         changes = {"rollout": None, "last_notes": request.notes}
         return self._save(flow, self._next(identity, flow, FlowAction.ROLLOUT_ABORTED, changes))
 

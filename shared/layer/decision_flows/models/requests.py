@@ -9,6 +9,7 @@ pipeline validator's, which reports 422 with every problem rather than a type er
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -39,7 +40,7 @@ Counter = Annotated[int, Strict(), Field(ge=1)]
 
 def _share(value: Any) -> float:
     """A JSON number strictly between 0 and 100 with at most two decimals (not a string, not a boolean)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError("must be a number")
     exact = Decimal(str(value))
     if not 0 < exact < 100 or exact != exact.quantize(Decimal("0.01")):
@@ -121,6 +122,8 @@ class ValidateRequest(RequestBody):
     def _exactly_one(self) -> ValidateRequest:
         if len(self.model_fields_set & {"draft_config", "id"}) != 1:
             raise ValueError("send exactly one of draftConfig or id")
+        if "id" in self.model_fields_set and self.id is None:
+            raise ValueError("id may not be null")
         return self
 
 
@@ -144,3 +147,4 @@ class AbortRequest(RequestBody):
     id: FlowId
     notes: Notes | None = None
     row_version: Counter | None = None
+    expected_current_version: Counter | None = None
