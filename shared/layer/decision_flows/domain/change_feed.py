@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from decision_flows.domain.history import ConfigsChanged, change_entry, deletion_entry
-from decision_flows.domain.live import live_entry
+from decision_flows.domain.live import live_entry, version_config
 from decision_flows.domain.store import ChangeLog, FlowStore, LiveCache
 from decision_flows.models.changes import FlowTombstone
 from decision_flows.models.flow import Flow, FlowAction
@@ -75,26 +75,21 @@ class ChangeFeed:
         return None
 
     def _live_config(self, flow: Flow) -> str | None:
-        """What was live (None: nothing was): the draft while it had not moved on, else the snapshot."""
+        """What was live (None: nothing was)."""
         if flow.live_version is None:
             return None
-        if flow.draft_hash == flow.live_config_hash:
-            return flow.draft_config
-        return self._snapshot(flow, flow.live_version)
+        return self._config(flow, flow.live_version, flow.live_config_hash)
 
     def _challenger_config(self, flow: Flow) -> str | None:
-        rollout = flow.rollout
-        if rollout is None:
+        if flow.rollout is None:
             raise SnapshotGone
-        if flow.draft_hash == rollout.challenger_config_hash:
-            return flow.draft_config
-        return self._snapshot(flow, rollout.challenger_version)
+        return self._config(flow, flow.rollout.challenger_version, flow.rollout.challenger_config_hash)
 
-    def _snapshot(self, flow: Flow, number: int) -> str | None:
-        version = self._flows.get_version(flow.tenant_id, flow.id, number)
-        if version is None:
+    def _config(self, flow: Flow, version: int, config_hash: str | None) -> str:
+        config = version_config(self._flows, flow, version, config_hash)
+        if config is None:
             raise SnapshotGone
-        return version.config
+        return config
 
     def _deleted(self, change: FlowDeleted) -> None:
         tombstone = change.tombstone

@@ -12,6 +12,7 @@ from typing import Any
 
 from decision_flows.domain import config_diff, lint, pipeline
 from decision_flows.domain.errors import NotFound, flow_not_found, version_not_found
+from decision_flows.domain.live import version_config
 from decision_flows.domain.pipeline import ConfigProblem, PipelineFacts
 from decision_flows.domain.store import FlowStore
 from decision_flows.models.flow import Flow
@@ -75,12 +76,10 @@ def live_state(store: FlowStore, tenant_id: str, flow: Flow) -> State:
     """What is live: the draft when it has not moved on since (no read), else the live snapshot."""
     if flow.live_version is None:
         return State(LIVE, None, None)
-    if flow.draft_hash == flow.live_config_hash:
-        return State(LIVE, flow.live_version, _config(flow.draft_config))
-    version = store.get_version(tenant_id, flow.id, flow.live_version)
-    if version is None:  # the flow was deleted since it was read
+    config = version_config(store, flow, flow.live_version, flow.live_config_hash)
+    if config is None:
         raise flow_not_found(flow.id)
-    return State(LIVE, flow.live_version, _config(version.config))
+    return State(LIVE, flow.live_version, _config(config))
 
 
 class CompareService:
@@ -126,12 +125,11 @@ class CompareService:
         if rollout is None:
             raise NotFound("NO_ROLLOUT", f"Decision flow {flow.id!r} has no staged rollout, so no challenger.")
         number = rollout.challenger_version
-        if flow.draft_hash == rollout.challenger_config_hash:
-            return State(CHALLENGER, number, _config(flow.draft_config))
-        version = versions.get(number) or self._store.get_version(identity.tenant_id, flow.id, number)
-        if version is None:  # the flow was deleted since it was read
+        read = versions.get(number)  # already read with the flow when the query also named it
+        config = read.config if read else version_config(self._store, flow, number, rollout.challenger_config_hash)
+        if config is None:
             raise flow_not_found(flow.id)
-        return State(CHALLENGER, number, _config(version.config))
+        return State(CHALLENGER, number, _config(config))
 
 
 def _config(stored: str | None) -> dict[str, Any]:

@@ -57,6 +57,15 @@ def live_entry(flow: Flow, flows: FlowStore) -> LiveEntry:
     )
 
 
+def version_config(flows: FlowStore, flow: Flow, version: int, config_hash: str | None) -> str | None:
+    """A published version's config: the flow's draft while it still equals it (no read), else the
+    version's snapshot; None once that is gone (the flow was deleted since it was read)."""
+    if flow.draft_hash == config_hash:
+        return flow.draft_config
+    snapshot = flows.get_version(flow.tenant_id, flow.id, version)
+    return snapshot.config if snapshot is not None else None
+
+
 def _published_at(flow: Flow, version: int, flows: FlowStore) -> str | None:
     """When ``version`` was published: from the flow's recent summaries (live and challenger are among
     them), else from its snapshot; None once the flow is gone."""
