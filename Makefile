@@ -35,8 +35,11 @@ invoke: $(VENV)/.installed  ## one function, one event: FUNCTION=PublishFunction
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<template function> EVENT=<event file>, e.g. FUNCTION=ListFlowsFunction EVENT=events/list-flows.json" >&2; exit 2; }
 	$(BIN)/python -m decision_flows_local.invoke "$(FUNCTION)" "$(EVENT)"
 
+# The suite runs on every core (pytest-xdist), a test module to a worker so that module-scoped
+# servers start once; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed  ## run the whole test suite (the Swagger UI test needs `make browser` first)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 unit: $(VENV)/.installed  ## the fast tests: no server, no moto
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)

@@ -19,7 +19,7 @@ from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.store import embedded_tables
 from decision_flows_local.streams import StreamPoller
 from tests.support import least_privilege
-from tests.support.dynamodb_calls import CallRecorder, from_subprocesses
+from tests.support.dynamodb_calls import Access, CallRecorder, from_subprocesses
 
 TENANT_A = "tenant-a"
 TENANT_B = "tenant-b"
@@ -121,18 +121,25 @@ def dynamo_calls(dynamodb: Any) -> DynamoCalls:
 
 # Least privilege: every DynamoDB call a function made in this session must be allowed by its role
 # in template.yaml; after a whole run of the integration and reliability suites, every DynamoDB
-# grant must have been used. Either failure fails the run.
+# grant must have been used. Either failure fails the run. Under pytest-xdist (`make test` runs on
+# every core) each worker sends what it collected and saw to the controller, which judges the whole run.
 
 
 @dataclass
 class _Session:
     collected: set[str] = field(default_factory=set)
     ran: set[str] = field(default_factory=set)
+    accesses: set[Access] = field(default_factory=set)
     deselected: bool = False
+    failed: bool = False
     findings: list[str] = field(default_factory=list)
 
 
 _session = _Session()
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -146,27 +153,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.skipped):
         _session.ran.add(report.nodeid)
+    _session.failed |= report.failed
 
 
-def _whole_suites_ran(session: pytest.Session) -> bool:
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the xdist controller: what one worker collected and which DynamoDB calls it saw."""
+    output = getattr(node, "workeroutput", {})
+    _session.collected |= set(output.get("collected", []))
+    _session.deselected |= bool(output.get("deselected"))
+    _session.accesses |= {Access(**access) for access in output.get("dynamodb_accesses", [])}
+
+
+def _whole_suites_ran() -> bool:
     wanted = {
         path.relative_to(TESTS.parent).as_posix()
         for suite in ("integration", "reliability")
         for path in (TESTS / suite).glob("test_*.py")
     }
     modules = {nodeid.split("::", 1)[0] for nodeid in _session.collected}
-    return (
-        wanted <= modules
-        and not _session.deselected
-        and _session.ran == _session.collected
-        and session.testsfailed == 0
-    )
+    return wanted <= modules and not _session.deselected and _session.ran == _session.collected and not _session.failed
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     accesses = FUNCTION_CALLS.seen | from_subprocesses()
+    if _is_worker(session.config):
+        session.config.workeroutput.update(  # type: ignore[attr-defined]
+            collected=sorted(_session.collected),
+            deselected=_session.deselected,
+            dynamodb_accesses=[access.__dict__ for access in accesses],
+        )
+        return
+    accesses |= _session.accesses
     denied = least_privilege.denied(accesses)
-    unused = least_privilege.unused(accesses) if _whole_suites_ran(session) else None
+    unused = least_privilege.unused(accesses) if _whole_suites_ran() else None
     _session.findings = least_privilege.report(accesses, denied, unused)
     if denied or unused:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -27,6 +27,17 @@ def figures(request: pytest.FixtureRequest) -> Figures:
     return record
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand the figures to the controller, which prints them for the whole run."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["reliability_figures"] = json.dumps(_RECORDED)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _RECORDED.update(json.loads(getattr(node, "workeroutput", {}).get("reliability_figures", "{}")))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _RECORDED:
         return
