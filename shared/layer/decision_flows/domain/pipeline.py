@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -150,16 +150,25 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 def require_scoring_method(facts: PipelineFacts) -> str:
     if facts.scoring_method is None:
-        raise Unprocessable(
-            "SCORING_METHOD_MISSING",
-            "The draft has no scoring method: set stages.scoring.method or add a 'score' node "
-            "with config.method before publishing.",
-        )
+        raise scoring_method_missing()
     return facts.scoring_method
 
 
+def scoring_method_missing() -> Unprocessable:
+    return Unprocessable(
+        "SCORING_METHOD_MISSING",
+        "The draft has no scoring method: set stages.scoring.method or add a 'score' node "
+        "with config.method before publishing.",
+    )
+
+
+def config_invalid(problem_count: int) -> Unprocessable:
+    """What publish and PUT answer (422) for a config with ``problem_count`` structural problems."""
+    return Unprocessable("CONFIG_INVALID", f"The pipeline config has {problem_count} problem(s).")
+
+
 def _invalid(problems: list[FieldProblem]) -> Unprocessable:
-    return Unprocessable("CONFIG_INVALID", f"The pipeline config has {len(problems)} problem(s).", problems)
+    return replace(config_invalid(len(problems)), errors=problems)
 
 
 def _validate_v1(config: dict[str, Any], problems: list[ConfigProblem]) -> PipelineFacts:
