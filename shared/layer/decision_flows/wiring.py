@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from decision_flows.dal.changes import ChangeLogRepository
     from decision_flows.dal.live import LiveRepository
     from decision_flows.dal.probe import StoreProbe
+    from decision_flows.dal.replay_configs import ReplayConfigs
     from decision_flows.domain.change_feed import ChangeFeed
     from decision_flows.domain.compare import CompareService
     from decision_flows.domain.history import HistoryService
@@ -89,6 +90,13 @@ def store_probe() -> StoreProbe:
 
 
 @cache
+def replay_configs() -> ReplayConfigs:
+    from decision_flows.dal.replay_configs import ReplayConfigs
+
+    return ReplayConfigs(dynamodb_client(), settings().idempotency_table)
+
+
+@cache
 def rate_limiter() -> RateLimitRepository:
     return RateLimitRepository(dynamodb_client(), settings().rate_limit_table)
 
@@ -102,6 +110,7 @@ def reset() -> None:
         built.cache_clear()
     rate_limiter.cache_clear()
     store_probe.cache_clear()
+    replay_configs.cache_clear()
     dynamodb_client.cache_clear()
     settings.cache_clear()
     idempotency._runner.cache_clear()

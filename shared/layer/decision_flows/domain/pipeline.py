@@ -123,11 +123,20 @@ def _structure(config: Any) -> tuple[PipelineFacts, list[ConfigProblem]]:
     if not isinstance(config, dict):
         return PipelineFacts(1, None, None), [ConfigProblem("CONFIG_NOT_AN_OBJECT", (), "must be a JSON object")]
     if _deeper_than(config, MAX_CONFIG_DEPTH):
-        return _facts_of_format(config), [
-            ConfigProblem("CONFIG_TOO_DEEP", (), f"nests deeper than {MAX_CONFIG_DEPTH} levels")
-        ]
+        return _facts_of_format(config), [_too_deep()]
     facts = _validate_v2(config, problems) if is_v2(config) else _validate_v1(config, problems)
     return facts, problems
+
+
+def check_depth(config: Any, field: str = "draftConfig") -> None:
+    """422 CONFIG_TOO_DEEP, as ``validate_config`` refuses it, for a config nested past the limit;
+    iterative, so it is safe before anything recursive (a serialiser) meets the config."""
+    if _deeper_than(config, MAX_CONFIG_DEPTH):
+        raise _invalid([_too_deep().field_problem(field)])
+
+
+def _too_deep() -> ConfigProblem:
+    return ConfigProblem("CONFIG_TOO_DEEP", (), f"nests deeper than {MAX_CONFIG_DEPTH} levels")
 
 
 def _facts_of_format(config: dict[str, Any]) -> PipelineFacts:
