@@ -9,7 +9,6 @@ and is given up after the event source mapping's retries.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -514,10 +513,9 @@ def through_authorizer(route: RouteRequest, key: str) -> HttpResponse:
 class TestStoreDownAtAuthentication:
     @pytest.mark.parametrize("fault", STORE_DOWN, ids=str)
     def test_every_route_is_503_with_retry_after_when_the_key_cannot_be_looked_up(
-        self, fault: str, api_key: str, faults: StoreFaults, monkeypatch: pytest.MonkeyPatch
+        self, fault: str, api_key: str, faults: StoreFaults
     ) -> None:
         # Given a store whose API key table does not answer, on every attempt
-        monkeypatch.setattr(identity, "clock", lambda: float(int(time.time())))  # the decision's own second
         faults.inject(STORE_DOWN[fault](), on_operation("GetItem", "ApiKeysTable"))
 
         for route in REQUESTS:
@@ -526,7 +524,9 @@ class TestStoreDownAtAuthentication:
 
             # Then it is 503 STORE_BUSY, retryable once API Gateway's cached decision has expired
             assert_store_busy(response)
-            assert int(response.headers["retry-after"]) == identity.AUTHORIZER_CACHE_SECONDS, route.name
+            # (the decision is whole seconds old: 59 when a second boundary passed since it was made)
+            cache = identity.AUTHORIZER_CACHE_SECONDS
+            assert int(response.headers["retry-after"]) in {cache - 1, cache}, route.name
         assert {call.operation for call in faults.calls} == {"GetItem"}, "no handler went on to the store"
 
         # And once the store answers again, the same key works
