@@ -179,23 +179,30 @@ class TestReplayAfterTheFlowIsGone:
             "POST", body={"key": "big", "name": "Big", "draftConfig": config}, headers={"Idempotency-Key": "big-1"}
         )
         assert created.status == 201, created.body
-        published = admin.request("POST", "/publish", body={"id": created.body["id"]}, headers={"Idempotency-Key": "p"})
+        flow_id = created.body["id"]
+        published = admin.request("POST", "/publish", body={"id": flow_id}, headers={"Idempotency-Key": "p"})
         assert published.status == 200, published.body
+        # ...and rolled back to after a small v2, which restores the big draft
+        assert admin.update(id=flow_id, draftConfig=v2_config("small")).status == 200
+        assert admin.publish(id=flow_id).status == 200
+        back = {"id": flow_id, "version": 1}
+        rolled_back = admin.request("POST", "/rollback", body=back, headers={"Idempotency-Key": "rb"})
+        assert rolled_back.status == 200, rolled_back.body
 
-        # When the flow is deleted and both requests are retried
-        assert admin.delete(created.body["id"]).status == 204
+        # When the flow is deleted and the three requests are retried
+        assert admin.delete(flow_id).status == 204
         created_again = admin.request(
             "POST", body={"key": "big", "name": "Big", "draftConfig": config}, headers={"Idempotency-Key": "big-1"}
         )
-        published_again = admin.request(
-            "POST", "/publish", body={"id": created.body["id"]}, headers={"Idempotency-Key": "p"}
-        )
+        published_again = admin.request("POST", "/publish", body={"id": flow_id}, headers={"Idempotency-Key": "p"})
+        rolled_back_again = admin.request("POST", "/rollback", body=back, headers={"Idempotency-Key": "rb"})
 
         # Then each is its first response exactly, the draft kept apart once (same config, one item)
         assert created_again.raw["body"] == created.raw["body"]
         assert published_again.raw["body"] == published.raw["body"]
-        assert (created_again.status, published_again.status) == (201, 200)
-        assert published_again.body["draftConfig"] == config
+        assert rolled_back_again.raw["body"] == rolled_back.raw["body"]
+        assert (created_again.status, published_again.status, rolled_back_again.status) == (201, 200, 200)
+        assert rolled_back_again.body["draftConfig"] == config
         kept = [item for item in stored_items()["IdempotencyTable"] if item["id"]["S"].startswith("config#")]
         assert len(kept) == 1
 
