@@ -4,11 +4,16 @@ Identity sources are Authorization and X-Tenant-Id, so API Gateway caches one de
 credential and tenant. A refused credential is let through with ``authError`` in the context and
 no identity: the handler then answers 401 or 403 as RFC 9457 problem details (an HTTP API's own
 denial is a bare 403 with no way to say 401). Handlers admit nobody without an identity.
+
+A key that could not be looked up (DynamoDB throttling or unreachable) is neither: it is let through
+as ``STORE_BUSY`` with the time of the decision, and the handler answers 503 with ``Retry-After`` up
+to when API Gateway's cached decision expires (an HTTP API caches every answer for the same time).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from functools import cache
 from typing import Any
 
@@ -17,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
-from decision_flows.domain.authentication import authenticate
+from decision_flows.domain.authentication import AuthFailure, authenticate
 from decision_flows.domain.tokens import JwtSettings, JwtVerifier
 from decision_flows.settings import settings
 
@@ -35,13 +40,20 @@ def jwt_verifier() -> JwtVerifier:
     return JwtVerifier(JwtSettings.model_validate({k: v for k, v in os.environ.items() if v}))
 
 
+# Built at init too: a JWKS without its issuer or audience fails the cold start, not every request.
+jwt_verifier()
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     result = authenticate(headers.get("authorization"), headers.get("x-tenant-id"), api_keys(), jwt_verifier())
     if result.identity is None:
         logger.info("credential refused", extra={"failure": result.failure})
-        return {"isAuthorized": True, "context": {"authError": str(result.failure)}}
+        refusal: dict[str, str | int] = {"authError": str(result.failure)}
+        if result.failure == AuthFailure.STORE_BUSY:  # when the gateway's cached copy of it expires matters
+            refusal["decidedAt"] = int(time.time())
+        return {"isAuthorized": True, "context": refusal}
     identity = result.identity
     return {
         "isAuthorized": True,

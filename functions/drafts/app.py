@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from decision_flows.domain.pipeline import DEFAULT_DRAFT_CONFIG
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery
 from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
@@ -53,8 +52,7 @@ def create_flow() -> Response[str]:
         flow = flow_service().create(identity, request)
         return flow_response(flow, 201, {"Location": f"{FLOWS}?id={flow.id}"})
 
-    config = DEFAULT_DRAFT_CONFIG if request.draft_config is None else request.draft_config
-    return idempotent(app.current_event, identity, request, app.lambda_context, create, lambda _: config)
+    return idempotent(app.current_event, identity, request, app.lambda_context, create)
 
 
 @UPDATE.handles(app)

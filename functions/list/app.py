@@ -14,9 +14,11 @@ from decision_flows.models.responses import FlowListView, FlowView, HealthView, 
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import flow_response, json_response
 from decision_flows.web.routes import Route, reading
-from decision_flows.wiring import flow_service
+from decision_flows.wiring import flow_service, store_probe
 
-HEALTH = Route("GET", "/api/v1/health", "Health check", None, {200: (HealthView,)})
+HEALTH = Route(
+    "GET", "/api/v1/health", "Health check: the API is up and DynamoDB answers", None, {200: (HealthView,)}, (503,)
+)
 LIST_OR_GET = reading(
     "/api/v1/decision-flows",
     "List flows (active, draft, paused, archived; newest first), or one flow with ?id=",
@@ -30,6 +32,7 @@ app = new_resolver()
 
 @HEALTH.handles(app)
 def health() -> Response[str]:
+    store_probe().check()  # 503 STORE_BUSY when DynamoDB does not answer
     return json_response(200, HealthView())
 
 

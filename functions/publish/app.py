@@ -12,7 +12,7 @@ from decision_flows.models.identity import Role
 from decision_flows.models.requests import PublishRequest
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
-from decision_flows.web.responses import counted, dry_run_response, flow_response, live_config
+from decision_flows.web.responses import counted, dry_run_response, flow_response
 from decision_flows.web.routes import IDEMPOTENT, changing
 from decision_flows.wiring import flow_service
 
@@ -41,7 +41,6 @@ def publish() -> Response[str]:
         request,
         app.lambda_context,
         lambda: counted("Publishes", flow_response(flow_service().publish(identity, request, expected_row_version))),
-        lambda flow: live_config(identity, flow),
     )
 
 

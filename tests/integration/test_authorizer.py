@@ -12,12 +12,14 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pydantic import ValidationError
 
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.domain.api_keys import hash_key, new_api_key
 from decision_flows.models.identity import Role
 from decision_flows_local import template
 from decision_flows_local.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
+from decision_flows_local.seeding import SeedError, seed_api_keys
 
 ISSUER = "https://idp.example.com/"
 AUDIENCE = "decision-flows"
@@ -100,6 +102,43 @@ class TestApiKeys:
 
     def test_health_needs_no_credential(self, dynamodb: Any) -> None:
         assert call("GET", "/api/v1/health", None, tenant=None).status == 200
+
+    def test_a_stored_record_that_breaks_the_records_rules_is_refused_not_a_crash(
+        self, api_keys: ApiKeyRepository
+    ) -> None:
+        # Given a key whose record was stored around validation, with a 10-character prefix
+        _, generated = new_api_key("tenant-a", Role.ADMIN, "local", "test", datetime.now(UTC))
+        api_keys.put(generated.model_copy(update={"key_hash": hash_key("sk_test_k1"), "prefix": "sk_test_k1"}))
+
+        # When it is presented
+        response = call("GET", FLOWS, "sk_test_k1")
+
+        # Then it grants nothing: 401 problem details, as for an unknown key
+        assert (response.status, response.code) == (401, "UNAUTHENTICATED")
+
+
+@pytest.mark.parametrize(
+    ("spec", "rule"),
+    [
+        ("sk_test_k1=tenant-a:admin", "a key is at least 12 characters"),
+        ("sk_test_admin_a=tenant a:admin", "a tenant is 1 to 128 letters"),
+    ],
+    ids=["short key", "tenant with a space"],
+)
+def test_local_keys_the_authorizer_would_refuse_are_refused_at_start(dynamodb: Any, spec: str, rule: str) -> None:
+    with pytest.raises(SeedError, match=f"LOCAL_API_KEYS: key .* is refused: {rule}"):
+        seed_api_keys(spec, embedded=True, base_url="http://127.0.0.1:3000")
+
+
+def test_a_jwks_url_without_issuer_or_audience_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the authorizer deployed with JwtJwksUrl but no JwtIssuer or JwtAudience
+    monkeypatch.setenv("JWT_JWKS_URL", "https://idp.example.com/.well-known/jwks.json")
+    monkeypatch.setenv("JWT_ISSUER", "")
+    monkeypatch.delenv("JWT_AUDIENCE", raising=False)
+
+    # When Lambda initialises it, its init fails loudly (not each request, later)
+    with pytest.raises(ValidationError, match="JWT_ISSUER and JWT_AUDIENCE"):
+        template.handler_module.__wrapped__("AuthorizerFunction")
 
 
 @pytest.fixture

@@ -95,6 +95,11 @@ def test_validate_a_config_or_a_stored_draft_without_storing_anything(editor: Ap
     put = editor.update(id=flow["id"], draftConfig=bad)
     assert (put.status, [e["field"] for e in put.body["errors"]]) == (422, ["draftConfig.nodes[0].config.method"])
     assert (stored.body["valid"], stored.body["publishable"]) == (True, False)  # the default draft: no method yet
+    # and each says why publish would refuse it, as publish itself does
+    assert [b["code"] for b in checked.body["blockers"]] == ["CONFIG_INVALID"]
+    refused = editor.publish(id=flow["id"])
+    assert stored.body["blockers"] == [{"code": refused.code, "message": refused.body["detail"]}]
+    assert refused.code == "SCORING_METHOD_MISSING"
     assert {w["code"] for w in stored.body["warnings"]} == {"NO_CANDIDATE_SOURCE", "NO_OUTPUT_NODE"}
     assert editor.get(id=flow["id"]).body["rowVersion"] == 1
 

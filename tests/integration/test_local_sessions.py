@@ -272,7 +272,10 @@ def test_a_store_that_goes_away_is_logged_once_and_shown_by_health() -> None:
 
         assert eventually(lambda: consumer()["consecutiveFailures"] >= 3, seconds=30)
 
-        # Then health says the consumer is not keeping up, and why; the log says it once, not per poll
+        # Then health says the store does not answer, that the consumer is not keeping up, and why;
+        # the log says it once, not per poll
+        answer = server.send("GET", "/api/v1/health", key=None)
+        assert (answer.status, answer.json()["code"]) == (503, "STORE_BUSY")
         state = consumer()
         assert state["keepingUp"] is False
         assert "Could not connect" in state["lastError"]["message"]

@@ -69,9 +69,12 @@ def test_a_rollout_needs_a_champion_and_a_valid_share(editor: Api) -> None:
     flow = editor.create(key="new", name="New", draftConfig=v2_config("v1")).body
     first = editor.publish(id=flow["id"], rollout={"percent": 10})
     assert (first.status, first.code) == (409, "NOT_PUBLISHED")
-    for percent in (0, 100, 12.345, "10", True, -5, float("nan"), float("inf")):
+    too_large_for_a_float = 10**309
+    for percent in (0, 100, 12.345, "10", True, -5, float("nan"), float("inf"), too_large_for_a_float):
         response = editor.publish(id=flow["id"], rollout={"percent": percent})
         assert (response.status, response.code) == (400, "VALIDATION_ERROR"), percent
+        changed = rollout(editor, id=flow["id"], percent=percent)
+        assert (changed.status, changed.code) == (400, "VALIDATION_ERROR"), percent
     assert rollout(editor, id=flow["id"], percent=10).code == "NO_ROLLOUT"
     assert rollout(editor, "/promote", id=flow["id"]).code == "NO_ROLLOUT"
     assert rollout(editor, "/abort", id=flow["id"]).code == "NO_ROLLOUT"
@@ -148,6 +151,9 @@ def test_a_rollback_during_a_rollout_ends_it_even_to_the_champions_config(
 
     assert back.status == 200, back.body
     assert (back.body["liveVersion"], back.body["rollout"]) == (3, None)
+    rolled_back = admin.history(flow["id"]).body["data"][0]
+    assert rolled_back["action"] == "rolled_back"
+    assert rolled_back["rolloutEnded"] == {"challengerVersion": 2, "percent": 50}
     assert {live(viewer, f"c{n}").body["version"] for n in range(40)} == {3}
 
 

@@ -9,8 +9,9 @@ and is given up after the event source mapping's retries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.endpoint
@@ -18,8 +19,21 @@ import pytest
 
 from decision_flows import wiring
 from decision_flows.dal import writes
+from decision_flows.dal.api_keys import ApiKeyRepository
+from decision_flows.dal.probe import REMEMBER_SECONDS, StoreProbe
+from decision_flows.domain.api_keys import new_api_key
+from decision_flows.domain.errors import StoreUnavailable
+from decision_flows.models.identity import Role
+from decision_flows.web import identity
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, HttpResponse, LambdaContext
+from decision_flows_local.gateway import (
+    Api,
+    HttpResponse,
+    LambdaContext,
+    build_event,
+    invoke,
+    invoke_through_authorizer,
+)
 from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
 from tests.reliability.conftest import Figures
@@ -465,3 +479,134 @@ class TestStreamConsumer:
         assert {TABLES["LiveTable"]} <= faults.faulted[0].tables
         assert live_entries() == {"offers": (1, True)}
         assert [e["action"] for e in admin.history(flow["id"]).body["data"]] == ["published", "created"]
+
+
+STORE_DOWN: dict[str, Callable[[], Answer]] = {
+    "throttled": lambda: error("ProvisionedThroughputExceededException"),
+    **FAILURES,
+}
+AUTHORIZER = "AuthorizerFunction"
+HEALTH = "/api/v1/health"
+
+
+@pytest.fixture
+def api_key(dynamodb: Any) -> Iterator[str]:
+    """An admin key of tenant-a, stored; the authorizer's repository made again on this test's client
+    (it is built once per instance, and the faults watch this client)."""
+    plaintext, record = new_api_key("tenant-a", Role.ADMIN, "faults", "test", datetime.now(UTC))
+    ApiKeyRepository(dynamodb, TABLES["ApiKeysTable"]).put(record)
+    authorizer = template.handler_module(AUTHORIZER)
+    authorizer.api_keys.cache_clear()
+    yield plaintext
+    authorizer.api_keys.cache_clear()
+
+
+def through_authorizer(route: RouteRequest, key: str) -> HttpResponse:
+    """``route`` as API Gateway runs it: the authorizer first, with ``key``; the flow ids are placeholders
+    (no request gets past authentication in these tests)."""
+    placeholders = {"id": "df_placeholder", "rolling": "df_placeholder"}
+    headers = {"Authorization": f"Bearer {key}", "X-Tenant-Id": "tenant-a"}
+    event = build_event(route.method, FLOW + route.path, caller=None, headers=headers, **route.args(placeholders))
+    return invoke_through_authorizer(event)
+
+
+class TestStoreDownAtAuthentication:
+    @pytest.mark.parametrize("fault", STORE_DOWN, ids=str)
+    def test_every_route_is_503_with_retry_after_when_the_key_cannot_be_looked_up(
+        self, fault: str, api_key: str, faults: StoreFaults
+    ) -> None:
+        # Given a store whose API key table does not answer, on every attempt
+        faults.inject(STORE_DOWN[fault](), on_operation("GetItem", "ApiKeysTable"))
+
+        for route in REQUESTS:
+            # When a request of each route comes with a valid key
+            response = through_authorizer(route, api_key)
+
+            # Then it is 503 STORE_BUSY, retryable once API Gateway's cached decision has expired
+            assert_store_busy(response)
+            # (the decision is whole seconds old: 59 when a second boundary passed since it was made)
+            cache = identity.AUTHORIZER_CACHE_SECONDS
+            assert int(response.headers["retry-after"]) in {cache - 1, cache}, route.name
+        assert {call.operation for call in faults.calls} == {"GetItem"}, "no handler went on to the store"
+
+        # And once the store answers again, the same key works
+        faults.lift()
+        assert through_authorizer(REQUESTS[0], api_key).status == 200
+
+    def test_retry_after_counts_down_to_when_the_cached_decision_expires(
+        self, api_key: str, faults: StoreFaults, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given an authorizer that could not look the key up, 45 s ago (API Gateway serves its cached answer)
+        faults.inject(error("ThrottlingException"), on_operation("GetItem", "ApiKeysTable"))
+        decided = invoke_authorizer_for(api_key)
+        monkeypatch.setattr(identity, "clock", lambda: decided["decidedAt"] + 45.5)
+
+        # When the cached decision reaches a handler
+        response = invoke_with_decision(decided)
+
+        # Then the client is told to come back when the gateway will ask the authorizer again
+        assert_store_busy(response)
+        assert response.headers["retry-after"] == str(identity.AUTHORIZER_CACHE_SECONDS - 45)
+
+    def test_the_handlers_idea_of_the_cache_is_the_templates(self) -> None:
+        (api,) = template.resources("AWS::Serverless::HttpApi").values()
+        authorizer = api["Properties"]["Auth"]["Authorizers"]["CredentialAuthorizer"]
+        assert authorizer["Identity"]["ReauthorizeEvery"] == identity.AUTHORIZER_CACHE_SECONDS
+
+
+def invoke_authorizer_for(key: str) -> dict[str, Any]:
+    event = build_event("GET", FLOW, caller=None, headers={"Authorization": f"Bearer {key}", "X-Tenant-Id": "tenant-a"})
+    decision: dict[str, Any] = template.handler(AUTHORIZER)({**event, "type": "REQUEST"}, LambdaContext())
+    assert decision["isAuthorized"] is True
+    context: dict[str, Any] = decision["context"]
+    assert context["authError"] == "STORE_BUSY"
+    return context
+
+
+def invoke_with_decision(context: dict[str, Any]) -> HttpResponse:
+    event = build_event("GET", FLOW, caller=None, headers={"X-Tenant-Id": "tenant-a"}, query={"limit": "5"})
+    event["requestContext"]["authorizer"] = {"lambda": context}
+    return invoke(event)
+
+
+class TestHealth:
+    def test_health_answers_ok_when_the_store_answers(self, dynamodb: Any) -> None:
+        response = invoke(build_event("GET", HEALTH, caller=None))
+        assert (response.status, response.body) == (200, {"status": "ok"})
+
+    @pytest.mark.parametrize("fault", STORE_DOWN, ids=str)
+    def test_health_is_503_store_busy_when_the_store_does_not_answer(self, fault: str, faults: StoreFaults) -> None:
+        # Given a store that does not answer
+        faults.inject(STORE_DOWN[fault](), lambda _: True)
+
+        # When the health check is asked
+        response = invoke(build_event("GET", HEALTH, caller=None))
+
+        # Then it says so as problem details, with Retry-After, not "ok" and not a 500
+        assert_store_busy(response)
+        assert faults.calls
+        assert all(call.touches("FlowsTable") for call in faults.calls)
+
+    def test_a_flood_of_health_checks_costs_one_read_per_few_seconds(self, dynamodb: Any, faults: StoreFaults) -> None:
+        # Given a probe on a clock we move
+        now = [1000.0]
+        probe = StoreProbe(dynamodb, TABLES["FlowsTable"], clock=lambda: now[0])
+
+        # When it is asked 50 times within the remembered span, then once after it
+        for _ in range(50):
+            probe.check()
+        reads_within = faults.attempts_of("GetItem", "FlowsTable")
+        now[0] += REMEMBER_SECONDS
+        faults.inject(error("ThrottlingException"), lambda _: True)
+        with pytest.raises(StoreUnavailable):
+            probe.check()
+
+        # Then the store was read once, then once more; and the refusal is remembered as well
+        assert reads_within == 1
+        faults.reset()
+        faults.lift()
+        with pytest.raises(StoreUnavailable):
+            probe.check()
+        assert faults.attempts == []
+        now[0] += REMEMBER_SECONDS
+        probe.check()

@@ -149,6 +149,80 @@ class TestRetryAfterALostResponse:
         assert admin.get(id=flow["id"]).body["latestVersion"] == 4
 
 
+class TestReplayAfterTheFlowIsGone:
+    @pytest.mark.parametrize("operation", OPERATIONS, ids=by_name)
+    def test_a_replay_after_a_delete_is_the_first_response_marked_as_replayed(
+        self, operation: Operation, admin: Api, flow: dict[str, Any]
+    ) -> None:
+        # Given a write whose response was lost, and then its flow deleted
+        lost = operation.send(admin, flow, "before-delete")
+        assert lost.status == operation.status, lost.body
+        assert "idempotent-replayed" not in lost.headers
+        assert admin.delete(lost.body["id"]).status == 204
+
+        # When the client retries with the same key and body
+        retry = operation.send(admin, flow, "before-delete")
+
+        # Then it gets the first response, byte for byte, and is told it is a replay
+        assert as_sent(retry) == as_sent(lost)
+        assert retry.raw["body"] == lost.raw["body"]
+        assert retry.headers["idempotent-replayed"] == "true"
+
+    def test_a_response_too_large_for_its_record_is_replayed_whole_after_a_delete(
+        self, admin: Api, dynamodb: Any
+    ) -> None:
+        # Given a flow whose draft is near the 300 KB limit and made of characters JSON escapes, so that
+        # the response, escaped again inside the idempotency record, is far past DynamoDB's 400 KB item
+        config = v2_config("big")
+        config["nodes"][0]["config"]["padding"] = '"' * (145 * 1024)
+        created = admin.request(
+            "POST", body={"key": "big", "name": "Big", "draftConfig": config}, headers={"Idempotency-Key": "big-1"}
+        )
+        assert created.status == 201, created.body
+        flow_id = created.body["id"]
+        published = admin.request("POST", "/publish", body={"id": flow_id}, headers={"Idempotency-Key": "p"})
+        assert published.status == 200, published.body
+        # ...and rolled back to after a small v2, which restores the big draft
+        assert admin.update(id=flow_id, draftConfig=v2_config("small")).status == 200
+        assert admin.publish(id=flow_id).status == 200
+        back = {"id": flow_id, "version": 1}
+        rolled_back = admin.request("POST", "/rollback", body=back, headers={"Idempotency-Key": "rb"})
+        assert rolled_back.status == 200, rolled_back.body
+
+        # When the flow is deleted and the three requests are retried
+        assert admin.delete(flow_id).status == 204
+        created_again = admin.request(
+            "POST", body={"key": "big", "name": "Big", "draftConfig": config}, headers={"Idempotency-Key": "big-1"}
+        )
+        published_again = admin.request("POST", "/publish", body={"id": flow_id}, headers={"Idempotency-Key": "p"})
+        rolled_back_again = admin.request("POST", "/rollback", body=back, headers={"Idempotency-Key": "rb"})
+
+        # Then each is its first response exactly, the draft kept apart once (same config, one item)
+        assert created_again.raw["body"] == created.raw["body"]
+        assert published_again.raw["body"] == published.raw["body"]
+        assert rolled_back_again.raw["body"] == rolled_back.raw["body"]
+        assert (created_again.status, published_again.status, rolled_back_again.status) == (201, 200, 200)
+        assert rolled_back_again.body["draftConfig"] == config
+        kept = [item for item in stored_items()["IdempotencyTable"] if item["id"]["S"].startswith("config#")]
+        assert len(kept) == 1
+
+    def test_a_config_too_deep_is_the_same_422_with_an_idempotency_key(self, admin: Api) -> None:
+        # Given a draft nested 300 levels deep (pydantic's serialiser gives up near 255)
+        deep: dict[str, Any] = {"version": 2, "nodes": []}
+        for _ in range(300):
+            deep = {"inner": deep}
+        body = {"key": "deep", "name": "Deep", "draftConfig": deep}
+
+        # When it is created without and with an Idempotency-Key
+        plain = admin.request("POST", body=body)
+        keyed = admin.request("POST", body=body, headers={"Idempotency-Key": "deep-1"})
+
+        # Then both are the same 422
+        assert (plain.status, plain.code) == (422, "CONFIG_INVALID")
+        assert plain.body["errors"][0]["message"].startswith("nests deeper than")
+        assert (keyed.status, keyed.body) == (plain.status, plain.body)
+
+
 class TestDuplicatesInFlight:
     """Threads through the in-process handlers, on a store made atomic per request. The threads share
     each handler module's resolver (one Lambda environment never runs two requests at once); with

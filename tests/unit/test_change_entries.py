@@ -51,6 +51,7 @@ def test_a_rollback_names_previous_live_new_and_restored_versions() -> None:
 
     assert (entry.from_version, entry.to_version, entry.restored_from, entry.actor) == (2, 3, 1, "bob")
     assert entry.previous_draft is None  # the old draft was v2's config: its snapshot keeps it
+    assert entry.rollout_ended is None  # no rollout was running
 
 
 def test_an_overwritten_unpublished_draft_is_kept_whatever_the_action() -> None:

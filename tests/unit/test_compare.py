@@ -97,6 +97,7 @@ def test_validate_reports_what_put_refuses_and_never_raises_for_it() -> None:
 
 def test_validate_says_publishable_only_with_a_scoring_method() -> None:
     assert validate(v2_config()).publishable
+    assert validate(v2_config()).blockers == []
     without = validate({"version": 2, "nodes": [], "edges": []})
     assert (without.valid, without.publishable) == (True, False)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from decision_flows.domain.errors import Forbidden, InvalidRequest, PayloadTooLarge, Unauthenticated
+from decision_flows.domain.errors import Forbidden, InvalidRequest, PayloadTooLarge, StoreUnavailable, Unauthenticated
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
@@ -313,6 +313,29 @@ def test_missing_authorizer_context_is_401(request_context_authorizer: Any) -> N
     with pytest.raises(Unauthenticated) as caught:
         identity.authorize(APIGatewayProxyEventV2(data), Role.VIEWER)
     assert caught.value.code == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    ("decided_at", "retry_after"),
+    [
+        pytest.param(1_000, 60, id="just-decided"),
+        pytest.param(1_000 - 59, 1, id="expiring"),
+        pytest.param(1_000 - 600, 1, id="older-than-the-cache"),
+        pytest.param(1_000 + 30, 60, id="from-a-clock-ahead"),
+        pytest.param("garbage", 60, id="unreadable"),
+        pytest.param(None, 60, id="missing"),
+    ],
+)
+def test_a_store_busy_decision_is_503_until_the_gateway_asks_again(
+    decided_at: Any, retry_after: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the authorizer's cached "store busy" decision, read by a handler at t=1000
+    monkeypatch.setattr(identity, "clock", lambda: 1_000.0)
+    context = {"authError": "STORE_BUSY"} | ({} if decided_at is None else {"decidedAt": decided_at})
+    # When authorized / Then 503 STORE_BUSY, retryable when the 60 s cache lets the authorizer run again
+    with pytest.raises(StoreUnavailable) as caught:
+        identity.authorize(auth_event(context=context), Role.VIEWER)
+    assert (caught.value.code, caught.value.retry_after_seconds) == ("STORE_BUSY", retry_after)
 
 
 @pytest.mark.parametrize("role", ["owner", "", "superadmin", "parse", None, 3])

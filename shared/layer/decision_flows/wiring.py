@@ -22,6 +22,8 @@ settings()
 if TYPE_CHECKING:
     from decision_flows.dal.changes import ChangeLogRepository
     from decision_flows.dal.live import LiveRepository
+    from decision_flows.dal.probe import StoreProbe
+    from decision_flows.dal.replay_configs import ReplayConfigs
     from decision_flows.domain.change_feed import ChangeFeed
     from decision_flows.domain.compare import CompareService
     from decision_flows.domain.history import HistoryService
@@ -81,6 +83,20 @@ def change_feed() -> ChangeFeed:
 
 
 @cache
+def store_probe() -> StoreProbe:
+    from decision_flows.dal.probe import StoreProbe
+
+    return StoreProbe(dynamodb_client(), settings().flows_table)
+
+
+@cache
+def replay_configs() -> ReplayConfigs:
+    from decision_flows.dal.replay_configs import ReplayConfigs
+
+    return ReplayConfigs(dynamodb_client(), settings().idempotency_table)
+
+
+@cache
 def rate_limiter() -> RateLimitRepository:
     return RateLimitRepository(dynamodb_client(), settings().rate_limit_table)
 
@@ -93,6 +109,8 @@ def reset() -> None:
     for built in (*built_once, change_feed):
         built.cache_clear()
     rate_limiter.cache_clear()
+    store_probe.cache_clear()
+    replay_configs.cache_clear()
     dynamodb_client.cache_clear()
     settings.cache_clear()
     idempotency._runner.cache_clear()

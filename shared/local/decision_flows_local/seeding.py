@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.domain.api_keys import hash_key, looks_like_api_key, new_api_key
@@ -45,12 +47,33 @@ def seed_api_keys(spec: str, embedded: bool, base_url: str) -> list[str]:
             role = Role.parse(role_name)
         except KeyError:
             raise SeedError(f"LOCAL_API_KEYS: role {role_name!r} is not viewer, editor or admin") from None
-        _, key = new_api_key(tenant, role, "LOCAL_API_KEYS", "test", utc_now())
-        key = key.model_copy(update={"key_hash": hash_key(plaintext), "prefix": plaintext[:PREFIX_LENGTH]})
+        key = _record_of(plaintext, tenant, role)
         kept = _store_or_keep(repository, key)
         shown = plaintext if plaintext == EXAMPLE_ADMIN_KEY else f"{key.prefix}…"
         lines.append(f"API key {shown} → {tenant}:{role_name}" + (" (already stored)" if kept else ""))
     return lines
+
+
+# What the stored record's rules mean for a LOCAL_API_KEYS entry, by the field that broke one.
+RULES = {
+    "prefix": f"a key is at least {PREFIX_LENGTH} characters ('sk_test_' and 4 more)",
+    "tenant_id": "a tenant is 1 to 128 letters, digits, '.', '_' or '-'",
+}
+
+
+def _record_of(plaintext: str, tenant: str, role: Role) -> ApiKey:
+    """The record the authorizer will read for ``plaintext``, validated as it will be (a record it
+    would refuse is refused here, at start, rather than every request with that key being a 401)."""
+    try:
+        _, generated = new_api_key(tenant, role, "LOCAL_API_KEYS", "test", utc_now())
+        fields = generated.model_dump() | {"key_hash": hash_key(plaintext), "prefix": plaintext[:PREFIX_LENGTH]}
+        return ApiKey.model_validate(fields)
+    except ValidationError as error:
+        broken = sorted({str(problem["loc"][0]) for problem in error.errors()})
+        rules = "; ".join(RULES.get(field, f"{field} is invalid") for field in broken)
+        raise SeedError(
+            f"LOCAL_API_KEYS: key {plaintext[:PREFIX_LENGTH]!r}… for {tenant!r} is refused: {rules}"
+        ) from None
 
 
 def _store_or_keep(repository: ApiKeyRepository, key: ApiKey) -> bool:

@@ -90,7 +90,9 @@ class LocalApi:
             result = template.handler(gateway.function_for(method, path))(authorized, gateway.LambdaContext())
         data = result.get("body") or ""
         payload = base64.b64decode(data) if result.get("isBase64Encoded") else data.encode()
-        if path == HEALTH and result["statusCode"] == 200 and self._consumer_status is not None:
+        # Also on health's 503 (an extension member of its problem details): a store that stopped
+        # answering is when how the consumer is doing matters most.
+        if path == HEALTH and result["statusCode"] in (200, 503) and self._consumer_status is not None:
             consumer = self._consumer_status().model_dump(mode="json", by_alias=True)
             payload = json.dumps({**json.loads(payload), "streamConsumer": consumer}).encode()
         return _send(start_response, result["statusCode"], dict(result.get("headers") or {}), payload)

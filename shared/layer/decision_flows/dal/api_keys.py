@@ -12,12 +12,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from decision_flows.dal.errors import call, error_code
 from decision_flows.dal.items import from_wire, to_wire
 from decision_flows.domain.errors import Conflict, NotFound
 from decision_flows.domain.service import timestamp
 from decision_flows.models.api_key import ApiKey
+from decision_flows.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -57,10 +59,20 @@ class ApiKeyRepository:
         Staleness is bounded (typically well under a second) and harmless here: keys are created
         by an operator long before first use, and a revocation taking effect a moment later is
         within what revocation promises anyway (authorizer responses may be cached for longer).
+
+        A record that fails validation (written around ``put``, e.g. by hand) grants nothing: it is
+        logged and answered as no key, so the authorizer refuses it (401) rather than crash.
         """
         response = call(self._client.get_item, TableName=self._table, Key={"keyHash": {"S": key_hash}})
         item = response.get("Item")
-        return _from_item(item) if item else None
+        if not item:
+            return None
+        try:
+            return _from_item(item)
+        except ValidationError as error:
+            key_id = item.get("keyId", {}).get("S", "?")
+            logger.warning("stored API key record is invalid", extra={"keyId": key_id, "problems": error.error_count()})
+            return None
 
     def list_for_tenant(self, tenant_id: str) -> list[ApiKey]:
         """Every key of one tenant, oldest first: Query on ``ByTenant``, one round trip per 1 MB page.

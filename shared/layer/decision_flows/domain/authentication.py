@@ -12,6 +12,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from decision_flows.domain.api_keys import hash_key, looks_like_api_key, verify_api_key
+from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.models.api_key import ApiKey
 from decision_flows.models.identity import Identity
 
@@ -19,6 +20,7 @@ from decision_flows.models.identity import Identity
 class AuthFailure(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     TENANT_MISMATCH = "TENANT_MISMATCH"
+    STORE_BUSY = "STORE_BUSY"  # the key could not be looked up: neither a yes nor a no
 
 
 class Authentication(BaseModel):
@@ -29,7 +31,10 @@ class Authentication(BaseModel):
 
 
 class KeyLookup(Protocol):
-    def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    def get_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The stored key with that hash, None when there is none (or none valid); StoreUnavailable
+        when the store did not answer."""
+        ...
 
 
 class TokenVerifier(Protocol):
@@ -47,7 +52,11 @@ def authenticate(
     token = bearer_token(authorization)
     identity: Identity | None = None
     if token is not None and looks_like_api_key(token):
-        key = verify_api_key(token, keys.get_by_hash(hash_key(token)))
+        try:
+            stored = keys.get_by_hash(hash_key(token))
+        except StoreUnavailable:
+            return Authentication(failure=AuthFailure.STORE_BUSY)
+        key = verify_api_key(token, stored)
         if key is not None:
             identity = Identity(tenant_id=key.tenant_id, role=key.role, principal=f"apikey:{key.key_id}")
     elif token is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from decision_flows.domain import config_diff, lint, pipeline
-from decision_flows.domain.errors import NotFound, flow_not_found, version_not_found
+from decision_flows.domain.errors import DomainError, NotFound, flow_not_found, version_not_found
 from decision_flows.domain.live import version_config
 from decision_flows.domain.pipeline import ConfigProblem, PipelineFacts
 from decision_flows.domain.store import FlowStore
@@ -51,7 +51,16 @@ class Validation:
 
     @property
     def publishable(self) -> bool:
-        return self.valid and self.facts.scoring_method is not None
+        return not self.blockers
+
+    @property
+    def blockers(self) -> list[DomainError]:
+        """What publish would refuse this config with (422), in the order it checks."""
+        if self.errors:
+            return [pipeline.config_invalid(len(self.errors))]
+        if self.facts.scoring_method is None:
+            return [pipeline.scoring_method_missing()]
+        return []
 
 
 def compare(flow_id: str, old: State, new: State, with_patch: bool = True) -> ConfigDiff:

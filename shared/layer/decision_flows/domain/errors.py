@@ -62,8 +62,19 @@ class RateLimited(DomainError):
     retry_after_seconds: int = 60
 
 
+@dataclass
 class StoreUnavailable(DomainError):
     """DynamoDB throttled us, or failed or could not be reached, beyond the SDK's retries (503)."""
+
+    retry_after_seconds: int = 1
+
+
+def store_busy_at_authentication(retry_after_seconds: int) -> StoreUnavailable:
+    return StoreUnavailable(
+        "STORE_BUSY",
+        "The data store did not answer when the credential was checked; retry after the time Retry-After gives.",
+        retry_after_seconds=retry_after_seconds,
+    )
 
 
 def flow_not_found(flow_id: str) -> NotFound:

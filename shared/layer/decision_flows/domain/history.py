@@ -62,6 +62,8 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
         fields["from_version"] = old.live_version
         fields["to_version"] = new.live_version
         fields["restored_from"] = new.published_versions[-1].restored_from if new.published_versions else None
+        if old.rollout is not None and new.rollout is None:  # a rollback during a rollout ends it
+            fields["rollout_ended"] = old.rollout.model_dump(include={"challenger_version", "basis_points"})
     elif new.last_action in ROLLOUT_STEPS:
         fields.update(_rollout_fields(old, new))
     else:

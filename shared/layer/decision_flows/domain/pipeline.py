@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -123,11 +123,20 @@ def _structure(config: Any) -> tuple[PipelineFacts, list[ConfigProblem]]:
     if not isinstance(config, dict):
         return PipelineFacts(1, None, None), [ConfigProblem("CONFIG_NOT_AN_OBJECT", (), "must be a JSON object")]
     if _deeper_than(config, MAX_CONFIG_DEPTH):
-        return _facts_of_format(config), [
-            ConfigProblem("CONFIG_TOO_DEEP", (), f"nests deeper than {MAX_CONFIG_DEPTH} levels")
-        ]
+        return _facts_of_format(config), [_too_deep()]
     facts = _validate_v2(config, problems) if is_v2(config) else _validate_v1(config, problems)
     return facts, problems
+
+
+def check_depth(config: Any, field: str = "draftConfig") -> None:
+    """422 CONFIG_TOO_DEEP, as ``validate_config`` refuses it, for a config nested past the limit;
+    iterative, so it is safe before anything recursive (a serialiser) meets the config."""
+    if _deeper_than(config, MAX_CONFIG_DEPTH):
+        raise _invalid([_too_deep().field_problem(field)])
+
+
+def _too_deep() -> ConfigProblem:
+    return ConfigProblem("CONFIG_TOO_DEEP", (), f"nests deeper than {MAX_CONFIG_DEPTH} levels")
 
 
 def _facts_of_format(config: dict[str, Any]) -> PipelineFacts:
@@ -150,16 +159,25 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 def require_scoring_method(facts: PipelineFacts) -> str:
     if facts.scoring_method is None:
-        raise Unprocessable(
-            "SCORING_METHOD_MISSING",
-            "The draft has no scoring method: set stages.scoring.method or add a 'score' node "
-            "with config.method before publishing.",
-        )
+        raise scoring_method_missing()
     return facts.scoring_method
 
 
+def scoring_method_missing() -> Unprocessable:
+    return Unprocessable(
+        "SCORING_METHOD_MISSING",
+        "The draft has no scoring method: set stages.scoring.method or add a 'score' node "
+        "with config.method before publishing.",
+    )
+
+
+def config_invalid(problem_count: int) -> Unprocessable:
+    """What publish and PUT answer (422) for a config with ``problem_count`` structural problems."""
+    return Unprocessable("CONFIG_INVALID", f"The pipeline config has {problem_count} problem(s).")
+
+
 def _invalid(problems: list[FieldProblem]) -> Unprocessable:
-    return Unprocessable("CONFIG_INVALID", f"The pipeline config has {len(problems)} problem(s).", problems)
+    return replace(config_invalid(len(problems)), errors=problems)
 
 
 def _validate_v1(config: dict[str, Any], problems: list[ConfigProblem]) -> PipelineFacts:

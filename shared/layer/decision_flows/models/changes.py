@@ -20,6 +20,13 @@ class FlowTombstone(StoredModel):
     deleted_by: str
 
 
+class EndedRollout(StoredModel):
+    """The staged rollout a rollback ended: its challenger and the share it had reached."""
+
+    challenger_version: int
+    basis_points: int
+
+
 class ChangeEntry(StoredModel):
     """One change-history entry. ``rowVersion`` orders a flow's entries and makes each write once.
 
@@ -44,6 +51,7 @@ class ChangeEntry(StoredModel):
     config_changes: dict[str, Any] | None = None  # the diff summary of what the draft or live config became
     basis_points: int | None = None  # rollout entries: the challenger's share in hundredths of a percent
     notes: str | None = None  # a promote's or abort's notes
+    rollout_ended: EndedRollout | None = None  # a rollback's: the rollout it ended
 
 
 class LiveEntry(StoredModel):

@@ -110,9 +110,15 @@ class PipelineFactsView(LazyBody):
     scoring_method: str | None
 
 
+class BlockerView(LazyBody):
+    code: str
+    message: str
+
+
 class ValidationView(LazyBody):
     valid: bool
     publishable: bool
+    blockers: list[BlockerView]  # why publish would refuse it; empty when publishable
     format: Literal["v1", "v2"] | None  # null when the config is not even a JSON object
     errors: list[ProblemView]
     warnings: list[ProblemView]
@@ -124,6 +130,7 @@ class ValidationView(LazyBody):
         return cls(
             valid=validation.valid,
             publishable=validation.publishable,
+            blockers=[BlockerView(code=blocker.code, message=blocker.detail) for blocker in validation.blockers],
             format=(f"v{facts.format_version}" if validation.is_object else None),
             errors=[ProblemView.of(problem) for problem in validation.errors],
             warnings=[ProblemView.of(warning) for warning in validation.warnings],

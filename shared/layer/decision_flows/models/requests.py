@@ -40,9 +40,12 @@ Counter = Annotated[int, Strict(), Field(ge=1)]
 
 def _share(value: Any) -> float:
     """A JSON number strictly between 0 and 100 with at most two decimals (not a string, not a boolean)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
-    exact = Decimal(str(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a number")
+    # An int is taken exactly: JSON integers have no size limit, and one past 1e308 has no float.
+    exact = Decimal(value) if isinstance(value, int) else Decimal(str(value))
     if not 0 < exact < 100 or exact != exact.quantize(Decimal("0.01")):
         raise ValueError("must be more than 0 and less than 100, with at most two decimals")
     return float(value)

@@ -33,7 +33,7 @@ class ResponseBody(BaseModel):
 
 
 class HealthView(ResponseBody):
-    """The API is up (it answers without credentials and reads no table)."""
+    """The API is up and DynamoDB answers (without credentials; 503 STORE_BUSY when the store does not)."""
 
     status: Literal["ok"] = "ok"
 
@@ -151,6 +151,11 @@ class VersionDetailView(VersionSummaryView):
         )
 
 
+class EndedRolloutView(ResponseBody):
+    challenger_version: int
+    percent: float
+
+
 class ChangeEntryView(ResponseBody):
     event_id: str
     flow_id: str
@@ -166,13 +171,20 @@ class ChangeEntryView(ResponseBody):
     config_changes: dict[str, Any] | None = left_out_when_none()  # the diff summary (see GET /diff)
     percent: float | None = left_out_when_none()  # rollout entries: the challenger's share
     notes: str | None = left_out_when_none()  # a promote's or abort's notes
+    rollout_ended: EndedRolloutView | None = left_out_when_none()  # a rollback during a rollout
 
     @classmethod
     def of(cls, entry: ChangeEntry) -> ChangeEntryView:
+        ended = entry.rollout_ended
         return cls(
-            **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent"})),
+            **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent", "rollout_ended"})),
             previous_draft=json.loads(entry.previous_draft) if entry.previous_draft else None,
             percent=entry.basis_points / 100 if entry.basis_points is not None else None,
+            rollout_ended=EndedRolloutView(
+                challenger_version=ended.challenger_version, percent=ended.basis_points / 100
+            )
+            if ended
+            else None,
         )
 
 

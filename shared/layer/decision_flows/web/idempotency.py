@@ -5,14 +5,17 @@ with another body is 422. The key is scoped by tenant and operation, so tenants 
 Powertools keeps an INPROGRESS lock while the first request runs and forgets the key if that
 request fails, so a failed request can be retried with the same key.
 
-The stored response leaves out ``draftConfig``: a config near its 300 KB limit, JSON-escaped once
-more inside the record, would not fit DynamoDB's 400 KB item. A replay puts it back from where it
-came from (the request itself, or the published snapshot), which each route says with ``restore``.
+A replay is the first response, byte for byte, with ``Idempotent-Replayed: true`` added, even after
+the flow changed or was deleted: nothing is rebuilt from the flow. The response is kept whole in the
+record when it fits; a flow with a draft near its 300 KB limit, JSON-escaped once more inside the
+record, would not fit DynamoDB's 400 KB item, so its ``draftConfig`` is kept apart by content
+(``dal.replay_configs``: one more PutItem then, and one GetItem on its replay) and put back in place.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -23,19 +26,25 @@ from pydantic import BaseModel
 
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.errors import unavailable
-from decision_flows.domain.errors import Conflict, InvalidRequest, Unprocessable
+from decision_flows.domain import pipeline
+from decision_flows.domain.errors import Conflict, InvalidRequest, StoreUnavailable, Unprocessable
 from decision_flows.models.identity import Identity
 from decision_flows.observability import count, logger
 from decision_flows.settings import settings
+from decision_flows.wiring import replay_configs
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 RESPONSES_KEPT_SECONDS = 24 * 3600
 
+REPLAYED_HEADER = "Idempotent-Replayed"
+# What a record may hold of the response, as Powertools stores it (JSON, ASCII-escaped), leaving room
+# for the record's other attributes under DynamoDB's 400 KB item limit.
+INLINE_BYTES = 350 * 1024
+# Configs kept apart outlive the records naming them (DynamoDB's TTL deletes lazily, never early).
+CONFIGS_KEPT_SECONDS = RESPONSES_KEPT_SECONDS + 3600
+
 Runner = Callable[..., dict[str, Any]]
-
-
-ConfigSource = Callable[[dict[str, Any]], Any]
 
 
 def idempotent(
@@ -44,12 +53,10 @@ def idempotent(
     request: BaseModel,
     lambda_context: Any,
     produce: Callable[[], Response[str]],
-    restore_config: ConfigSource,
 ) -> Response[str]:
     """Run ``produce`` once per (tenant, operation, Idempotency-Key); ``request`` and If-Match must match.
 
     The validated request, not the raw body, is compared, so key order and whitespace do not matter.
-    ``restore_config`` gives a replayed response's ``draftConfig`` back from the response body.
     """
     key = event.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
@@ -58,6 +65,11 @@ def idempotent(
         raise InvalidRequest(
             "INVALID_IDEMPOTENCY_KEY", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
         )
+    draft = getattr(request, "draft_config", None)
+    if draft is not None:
+        # Refused as without the header (422), before the payload is serialised for its hash:
+        # pydantic's serialiser gives up near 255 levels with a ValueError, a 500.
+        pipeline.check_depth(draft)
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyPersistenceLayerError,
@@ -79,10 +91,15 @@ def idempotent(
     def produce_and_keep() -> dict[str, Any]:
         response = produce()
         first_run.append(response)
-        return _storable(response)
+        return _storable(response, identity.tenant_id)
 
     try:
         stored = runner(request=record, produce=produce_and_keep)
+    except StoreUnavailable:
+        if first_run:  # the write landed, keeping its draft apart failed: answer it, as below
+            logger.warning("Idempotency-Key response not stored: its draftConfig could not be kept")
+            return first_run[0]
+        raise
     except IdempotencyValidationError:
         raise Unprocessable(
             "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used with a different request body."
@@ -103,22 +120,43 @@ def idempotent(
     if first_run:
         return first_run[0]
     count("IdempotentReplays")
-    body = json.loads(stored["body"])
-    if stored.get("configOmitted"):
-        body["draftConfig"] = restore_config(body)
-    return Response(stored["status"], stored["contentType"], json.dumps(body, ensure_ascii=False), stored["headers"])
+    body = stored["body"]
+    if digest := stored.get("draftConfigRef"):
+        body = _with_kept_config(body, identity.tenant_id, digest)
+    return Response(stored["status"], stored["contentType"], body, stored["headers"] | {REPLAYED_HEADER: "true"})
 
 
-def _storable(response: Response[str]) -> dict[str, Any]:
-    body = json.loads(response.body or "null")
-    omitted = isinstance(body, dict) and body.pop("draftConfig", None) is not None
-    return {
+def _storable(response: Response[str], tenant_id: str) -> dict[str, Any]:
+    """What the record keeps of ``response``: all of it, unless that would not fit; then its
+    ``draftConfig`` is kept apart and named by hash (``draftConfigRef``), its place left null."""
+    stored: dict[str, Any] = {
         "status": response.status_code,
         "contentType": response.headers.get("Content-Type"),
-        "body": json.dumps(body, ensure_ascii=False),
-        "configOmitted": omitted,
+        "body": response.body or "",
         "headers": {name: value for name, value in response.headers.items() if name != "Content-Type"},
     }
+    if len(json.dumps(stored)) <= INLINE_BYTES:
+        return stored
+    body = json.loads(response.body or "null")
+    if not isinstance(body, dict) or not isinstance(body.get("draftConfig"), dict):
+        return stored  # nothing to keep apart: Powertools refuses it, and the first response is answered
+    canonical = pipeline.canonical_json(body["draftConfig"])
+    body["draftConfig"] = None
+    until = int(time.time()) + CONFIGS_KEPT_SECONDS
+    digest = replay_configs().keep(tenant_id, canonical, until)
+    return stored | {"body": json.dumps(body, ensure_ascii=False), "draftConfigRef": digest}
+
+
+def _with_kept_config(body: str, tenant_id: str, digest: str) -> str:
+    """The first response's body again: its kept ``draftConfig`` back in its place. (The flow view's
+    config is the parsed canonical JSON, so parsing and dumping as ``json_response`` did gives the
+    same bytes.)"""
+    config = replay_configs().get(tenant_id, digest)
+    if config is None:  # expired or never stored: cannot happen before the record itself expires
+        raise StoreUnavailable("STORE_BUSY", "The remembered response could not be read; retry shortly.")
+    document = json.loads(body)
+    document["draftConfig"] = json.loads(config)
+    return json.dumps(document, ensure_ascii=False)
 
 
 @cache

@@ -35,7 +35,6 @@ TITLES = {
     429: "Too Many Requests",
     503: "Service Unavailable",
 }
-RETRY_AFTER_SECONDS = "1"
 
 
 class UnsupportedMediaType(errors.DomainError):
@@ -63,8 +62,8 @@ def problem_response(error: errors.DomainError) -> Response[str]:
     }
     if error.errors:
         body["errors"] = [{"field": problem.field, "message": problem.message} for problem in error.errors]
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else {}
-    if isinstance(error, errors.RateLimited):
+    headers = {}
+    if isinstance(error, errors.RateLimited | errors.StoreUnavailable):
         headers = {"Retry-After": str(error.retry_after_seconds)}
     return Response(status, PROBLEM_CONTENT_TYPE, json.dumps(body), headers)
 

@@ -9,10 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.domain.service import Preview
 from decision_flows.models.flow import Flow
-from decision_flows.models.identity import Identity
 from decision_flows.models.responses import FlowView, ResponseBody
 from decision_flows.observability import count
-from decision_flows.wiring import flow_service
 
 JSON = "application/json"
 
@@ -26,13 +24,6 @@ def json_response(
 
 def etag(flow: Flow) -> str:
     return f'"{flow.row_version}"'
-
-
-def live_config(identity: Identity, flow: dict[str, Any]) -> Any:
-    """Right after a publish or rollback the draft is the version it appended (live, or a rollout's
-    challenger): how a replayed response gets its ``draftConfig`` back."""
-    version = flow_service().version(identity, flow["id"], flow["latestVersion"])
-    return json.loads(version.config or "null")
 
 
 def flow_response(
