@@ -132,6 +132,18 @@ def one_winner_one_409(replies: list[HttpResponse], loser_status: int = 409) -> 
     return winner, loser
 
 
+def one_write_applied(
+    flow: Flow, before: dict[str, Any], replies: list[HttpResponse]
+) -> tuple[HttpResponse, dict[str, Any]]:
+    """One racer won and the other is 409 ROW_VERSION_MISMATCH; the flow moved on once. The winner's
+    reply and the flow as it is now."""
+    winner, loser = one_winner_one_409(replies)
+    assert loser.code == "ROW_VERSION_MISMATCH"
+    after = flow.state()
+    assert after["rowVersion"] == before["rowVersion"] + 1 == winner.body["rowVersion"]
+    return winner, after
+
+
 def test_publish_against_publish(interleaved: Interleaving, flow: Flow) -> None:
     # Given a flow both publishers read at one rowVersion
     before = flow.state()
@@ -142,10 +154,7 @@ def test_publish_against_publish(interleaved: Interleaving, flow: Flow) -> None:
     )
 
     # Then one wins, the other is 409, and one version landed: the winner's
-    winner, loser = one_winner_one_409(replies)
-    assert loser.code == "ROW_VERSION_MISMATCH"
-    after = flow.state()
-    assert after["rowVersion"] == before["rowVersion"] + 1 == winner.body["rowVersion"]
+    winner, after = one_write_applied(flow, before, replies)
     assert flow.versions() == [1, 2]
     assert after["publishedVersions"][-1]["notes"] == winner.body["publishedVersions"][-1]["notes"]
 
@@ -162,10 +171,7 @@ def test_publish_against_rollback(interleaved: Interleaving, flow: Flow) -> None
     )
 
     # Then exactly one of them made v3
-    winner, loser = one_winner_one_409(replies)
-    assert loser.code == "ROW_VERSION_MISMATCH"
-    after = flow.state()
-    assert after["rowVersion"] == before["rowVersion"] + 1 == winner.body["rowVersion"]
+    one_write_applied(flow, before, replies)
     assert flow.versions() == [1, 2, 3]
 
 
@@ -176,10 +182,7 @@ def test_publish_with_rollout_against_publish(interleaved: Interleaving, flow: F
         lambda: flow.api.publish(id=flow.id, rollout={"percent": 10}), lambda: flow.api.publish(id=flow.id)
     )
 
-    winner, loser = one_winner_one_409(replies)
-    assert loser.code == "ROW_VERSION_MISMATCH"
-    after = flow.state()
-    assert after["rowVersion"] == before["rowVersion"] + 1
+    winner, after = one_write_applied(flow, before, replies)
     assert flow.versions() == [1, 2]
     assert (after["rollout"] is None) == (winner.body["rollout"] is None)
 
@@ -191,10 +194,7 @@ def test_a_key_change_against_a_status_change(interleaved: Interleaving, flow: F
         lambda: flow.api.update(id=flow.id, key="renamed"), lambda: flow.api.update(id=flow.id, status="paused")
     )
 
-    winner, loser = one_winner_one_409(replies)
-    assert loser.code == "ROW_VERSION_MISMATCH"
-    after = flow.state()
-    assert after["rowVersion"] == before["rowVersion"] + 1
+    winner, after = one_write_applied(flow, before, replies)
     # exactly one of the two changes is stored
     assert (after["key"] == "renamed") != (after["status"] == "paused")
     assert (after["key"], after["status"]) == (winner.body["key"], winner.body["status"])
@@ -227,8 +227,5 @@ def test_two_identical_requests_in_the_same_millisecond(
     )
 
     # Then one of them wrote and the other is told it did not: an identical state is not our own write
-    winner, loser = one_winner_one_409(replies)
-    assert loser.code == "ROW_VERSION_MISMATCH"
-    after = flow.state()
-    assert after["rowVersion"] == before["rowVersion"] + 1 == winner.body["rowVersion"]
+    _, after = one_write_applied(flow, before, replies)
     assert after["rollout"]["percent"] == 50
