@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from decision_flows_local import strict_dynamodb
+from decision_flows_local.samples import v2_config
 from decision_flows_local.store import embedded_table
 
 FLOWS = os.environ["TABLE_NAME"]
@@ -272,3 +273,20 @@ class TestItemSizeOnUpdate:
         assert (status, code) == (400, "ValidationException")
         item = dynamodb.get_item(TableName=FLOWS, Key=key("flow"))["Item"]
         assert set(item) == {"PK", "SK", "draft"}
+
+    def test_a_299_kb_draft_replacing_a_200_kb_one_is_200_through_the_api(self, editor: Any) -> None:
+        # Given a flow whose draft is 200 KB
+        created = editor.create(key="big", name="big", draftConfig=padded_config("a", 200 * KB))
+        assert created.status == 201, created.body
+
+        # When an editor replaces it with a 299 KB one (a 500 on moto alone)
+        updated = editor.update(id=created.body["id"], draftConfig=padded_config("b", 299 * KB))
+
+        # Then it is stored, as DynamoDB stores it
+        assert updated.status == 200, updated.body
+        assert editor.get(id=created.body["id"]).body["draftConfig"]["pad"][:1] == "b"
+
+
+def padded_config(fill: str, size: int) -> dict[str, Any]:
+    """A valid v2 config of about ``size`` bytes as JSON."""
+    return {**v2_config(), "pad": fill * (size - 400)}

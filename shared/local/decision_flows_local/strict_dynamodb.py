@@ -177,7 +177,8 @@ def _patch_update_size(limited_size_dict: Any) -> None:
     """moto sizes an attribute's new value on top of the whole item, the value it replaces included;
     DynamoDB sizes the item the write leaves, so the replaced value does not count."""
     from moto.dynamodb.exceptions import ItemSizeTooLarge
-    from moto.dynamodb.models.dynamo_type import DynamoType, bytesize
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
 
     def size(name: str, value: Any) -> int:
         return bytesize(name) + (value.size() if type(value) is DynamoType else bytesize(str(value)))
