@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from decision_flows.dal import keys
 from decision_flows.dal.client import dynamodb_client
 from decision_flows_local import template
 from decision_flows_local.gateway import Api, LambdaContext
@@ -395,3 +396,21 @@ def test_the_sample_stream_event_runs_through_the_consumer(dynamodb: Any, admin:
         ("published", "alice@tenant-a.example"),
         ("created", "alice@tenant-a.example"),
     ]
+
+
+def test_the_write_id_stays_inside_the_flow_item(editor: Api, stream: StreamPoller) -> None:
+    # Given a flow renamed once: its item carries the id of the write that left it (writeId)
+    flow = editor.create(key="offers", name="Offers", draftConfig=v2_config("a")).body
+    renamed = editor.update(id=flow["id"], name="Offers 2").body
+    key = {"PK": {"S": keys.flow_pk("tenant-a", flow["id"])}, "SK": {"S": keys.FLOW_SK}}
+    item = dynamodb_client().get_item(TableName=TABLES["FlowsTable"], Key=key)["Item"]
+    assert "writeId" in item
+
+    # When the consumer has had the records
+    stream.deliver()
+
+    # Then no response, list item or history entry shows it: the edit changed the name, nothing else
+    listed = editor.get().body["data"]
+    assert "writeId" not in json.dumps([renamed, editor.get(id=flow["id"]).body, listed])
+    (edit,) = [entry for entry in history(editor, flow["id"]) if entry["action"] == "updated"]
+    assert set(edit["changes"]) == {"name"}

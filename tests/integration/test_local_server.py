@@ -7,6 +7,7 @@ import os
 import shlex
 import socket
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,30 @@ def test_make_invoke_prints_the_handlers_result(capsys: pytest.CaptureFixture[st
     result = json.loads(capsys.readouterr().out)
     assert result["statusCode"] == 200
     assert json.loads(result["body"])["data"] == []
+
+
+def test_the_moto_server_the_tests_start_refuses_what_dynamodb_refuses(endpoint: str) -> None:
+    # Given the stand-alone moto server (DYNAMODB_ENDPOINT_URL) with a table
+    import boto3
+    from botocore.exceptions import ClientError
+
+    moto_server.reset(endpoint)
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    # When a read names a partition key over 2048 bytes, and a token comes back with other items
+    with pytest.raises(ClientError) as long_key:
+        client.get_item(TableName="t", Key={"PK": {"S": "k" * 2049}})
+    put: list[Any] = [{"Put": {"TableName": "t", "Item": {"PK": {"S": name}}}} for name in ("a", "b", "c")]
+    client.transact_write_items(TransactItems=put[:2], ClientRequestToken="one-request")
+    with pytest.raises(ClientError) as reused:
+        client.transact_write_items(TransactItems=put[1:], ClientRequestToken="one-request")
+
+    # Then it refuses both as DynamoDB does (strict_moto_server), not as plain moto would
+    assert long_key.value.response["Error"]["Code"] == "ValidationException"
+    assert reused.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"

@@ -10,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from decision_flows.models.requests import MAX_VERSION
 from decision_flows_local import openapi, template
 
 
@@ -109,7 +110,8 @@ def test_query_parameters_are_never_null_and_required_only_where_every_query_mod
     assert parameters["limit"]["schema"]["type"] == "integer"
     versions = {p["name"]: p for p in document["paths"]["/api/v1/decision-flows/versions"]["get"]["parameters"]}
     assert versions["id"]["required"] is True
-    assert versions["version"]["schema"] == {"type": "integer"}
+    # a version number is bounded (18 digits) because it becomes a sort key
+    assert versions["version"]["schema"] == {"type": "integer", "minimum": -MAX_VERSION, "maximum": MAX_VERSION}
 
 
 def test_publish_and_rollback_may_answer_a_dry_run(document: dict[str, Any]) -> None:

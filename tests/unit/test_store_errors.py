@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from decision_flows.dal import writes
-from decision_flows.dal.errors import WriteStep
+from decision_flows.dal.errors import AlreadyApplied, WriteStep
 from decision_flows.dal.repository import FlowRepository
 from decision_flows.domain.errors import Conflict, NotFound, StoreUnavailable
 
@@ -112,23 +112,41 @@ def test_a_single_write_meeting_a_transaction_is_retried_then_409() -> None:
     assert client.calls == ["put_item"] * writes.TRANSACTION_ATTEMPTS
 
 
-class RecordingClient(FakeClient):
-    def __init__(self) -> None:
-        super().__init__({}, {})
-        self.tokens: list[str | None] = []
-
-    def transact_write_items(self, **params: Any) -> Any:
-        self.tokens.append(params.get("ClientRequestToken"))
-        return {}
+FLOW_KEY = {"PK": {"S": "T#tenant-a#F#df_1"}, "SK": {"S": "FLOW"}}
 
 
-def test_a_transaction_carries_a_token_naming_its_write() -> None:
-    client = RecordingClient()
-    writes.execute(client, "flows", [step(), step()], "tenant-a#df_1#7")  # type: ignore[arg-type]
-    writes.execute(client, "flows", [step(), step()], "tenant-a#df_1#7")  # type: ignore[arg-type]
-    writes.execute(client, "flows", [step(), step()], "tenant-a#df_1#8")  # type: ignore[arg-type]
-    first, resent, next_write = client.tokens
-    assert first == resent
-    assert first != next_write
-    assert first is not None
-    assert len(first) <= 36
+def flow_step(on_failed: Any) -> WriteStep:
+    return WriteStep({"Update": {"Key": FLOW_KEY, "UpdateExpression": "SET a = :a"}}, on_failed)
+
+
+@pytest.mark.parametrize("code", ["IdempotentParameterMismatchException", "TransactionInProgressException"])
+def test_a_refused_token_is_what_a_re_read_of_the_item_shows_never_a_500(code: str) -> None:
+    # Given a transaction whose token DynamoDB refuses, and an item another writer moved on
+    seen: list[Any] = []
+
+    def moved_on(item: Any) -> Conflict:
+        seen.append(item)
+        return Conflict("ROW_VERSION_MISMATCH", "moved on")
+
+    other_writers_item = {**FLOW_KEY, "rowVersion": {"N": "8"}, "writeId": {"S": "theirs"}}
+    client = FakeClient(client_error(code), {"Item": other_writers_item})
+
+    # When it is sent
+    with pytest.raises(Conflict) as refused:
+        writes.execute(client, "flows", [flow_step(moved_on), step()], "a-token")  # type: ignore[arg-type]
+
+    # Then the first step's item was read once, and its answer is the step's own 409
+    assert refused.value.code == "ROW_VERSION_MISMATCH"
+    assert client.calls == ["transact_write_items", "get_item"]
+    assert seen == [other_writers_item]
+
+
+def test_a_refused_token_whose_item_shows_our_write_is_success() -> None:
+    # Given a resend refused while our first attempt was in flight, and that attempt landed
+    client = FakeClient(
+        client_error("TransactionInProgressException"), {"Item": {**FLOW_KEY, "writeId": {"S": "ours"}}}
+    )
+
+    # When it is sent, Then the write succeeds without another attempt
+    writes.execute(client, "flows", [flow_step(lambda _: AlreadyApplied()), step()], "ours")  # type: ignore[arg-type]
+    assert client.calls == ["transact_write_items", "get_item"]

@@ -100,14 +100,19 @@ def _deepcopy_all_but_tables(value: Any, memo: dict[int, Any] | None = None) -> 
     return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
 
-def install() -> None:
-    """Make the process's moto DynamoDB transactions journaled; safe to call more than once."""
+def check_moto_release(what: str, where: str) -> None:
+    """Refuse to patch a moto release other than the one ``what`` (in ``where``) was read against."""
     installed_version = version("moto")
     if installed_version != PINNED_MOTO:
         raise UnsupportedMoto(
-            f"moto {installed_version} is installed; the embedded store's transactions were checked against"
-            f" {PINNED_MOTO} (decision_flows_local/moto_transactions.py); `make clean` reinstalls the pinned one."
+            f"moto {installed_version} is installed; {what} were checked against {PINNED_MOTO}"
+            f" ({where}); `make clean` reinstalls the pinned one."
         )
+
+
+def install() -> None:
+    """Make the process's moto DynamoDB transactions journaled; safe to call more than once."""
+    check_moto_release("the embedded store's transactions", "decision_flows_local/moto_transactions.py")
     import moto.dynamodb.models as models
 
     with _installed:

@@ -1,7 +1,8 @@
 """The DynamoDB a local run talks to: an embedded in-memory one (moto) by default, or the endpoint
 ``DYNAMODB_ENDPOINT_URL`` names. Tables come from template.yaml and are created when missing.
 
-The embedded store's transactions are all or nothing without copying tables (moto_transactions).
+The embedded store's transactions are all or nothing without copying tables (moto_transactions), and
+it refuses what DynamoDB refuses where moto does not (strict_dynamodb).
 The tests and the benchmarks use the same embedded store: ``embedded_tables`` sets it up, and
 ``drop_stream_records`` keeps its stream from growing."""
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from decision_flows_local import moto_transactions, template
+from decision_flows_local import moto_transactions, strict_dynamodb, template
 
 
 class LocalStore:
@@ -32,7 +33,7 @@ class LocalStore:
             from moto import mock_aws
 
             os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
-            moto_transactions.install()
+            install_rules()
             self._mock = mock_aws()
             self._mock.start()
         from decision_flows import wiring
@@ -61,6 +62,12 @@ class LocalStore:
             self._mock = None
 
 
+def install_rules() -> None:
+    """The embedded store's behaviour beyond moto's: DynamoDB's transactions and refusals."""
+    moto_transactions.install()
+    strict_dynamodb.install()
+
+
 @contextmanager
 def embedded_tables() -> Iterator[Any]:
     """A fresh embedded DynamoDB with the template's tables, for the duration of the block; the
@@ -71,7 +78,7 @@ def embedded_tables() -> Iterator[Any]:
     from decision_flows import wiring
     from decision_flows.dal.client import dynamodb_client
 
-    moto_transactions.install()
+    install_rules()
     with mock_aws():
         # The handlers' cached clients and repositories belong to whatever store came before.
         wiring.reset()

@@ -48,6 +48,15 @@ class TransactionConflict(Exception):
     """Another transaction touched one of our items at the same moment; safe to retry as is."""
 
 
+class TokenRefused(Exception):
+    """DynamoDB refused our ClientRequestToken: in use with other parameters, or by a request of ours
+    still in flight. Only a re-read of the item says whether our write landed; never a 500."""
+
+
+# Both name our token, not our items: what they mean is learnt by reading the item (writes.execute).
+TOKEN_REFUSALS = frozenset({"IdempotentParameterMismatchException", "TransactionInProgressException"})
+
+
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -96,6 +105,8 @@ def translate_write_error(error: Exception, steps: list[WriteStep]) -> Exception
     if code == "TransactionConflictException":
         # A single write that met another transaction on the same item: as retryable as in a transaction.
         return TransactionConflict()
+    if code in TOKEN_REFUSALS:
+        return TokenRefused()
     return unavailable(error) or error
 
 

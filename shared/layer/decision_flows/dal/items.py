@@ -17,6 +17,9 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 ANCHOR_ENTITY = "VersionsAnchor"
+# The flow item's id of the write that left it (a uuid4 per write): not part of the Flow model, so
+# no response, list item or history entry shows it; the list index does not project it.
+WRITE_ID = "writeId"
 
 
 def to_wire(plain: dict[str, Any]) -> Item:

@@ -7,6 +7,7 @@ trips it costs; the domain composes them within the per-route budgets of the REA
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -197,24 +198,26 @@ class FlowRepository:
                 writes.put_new(items.anchor_attributes(flow.tenant_id, flow.id), _never),
                 writes.count_statuses(flow.tenant_id, {flow.status: 1}, _never),
             ],
-            _write_token(flow),
+            _new_write_id(),
         )
 
     def save_flow(self, previous: Flow, new: Flow) -> None:
         """One conditional write of the changed attributes; a transaction when the key or status moves."""
-        steps = [writes.update_flow(previous, new, _flow_changed(previous, new))]
+        write_id = _new_write_id()
+        steps = [writes.update_flow(previous, new, _flow_changed(previous, write_id), write_id)]
         if new.key != previous.key:
             steps.append(_release_key(previous))
             steps.append(writes.put_new(_reservation(new), lambda _: key_taken(new.key)))
         if change := writes.status_change(previous.status, new.status):
             steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps, _write_token(new))
+        writes.execute(self._client, self._table, steps, write_id)
 
     def publish_version(self, previous: Flow, new: Flow, version: PublishedVersion) -> None:
         """One transaction: the flow moves to the new version, whose summary and snapshot are written
         once and never again (attribute_not_exists)."""
+        write_id = _new_write_id()
         steps = [
-            writes.update_flow(previous, new, _flow_changed(previous, new)),
+            writes.update_flow(previous, new, _flow_changed(previous, write_id), write_id),
             writes.put_new(
                 items.version_summary_attributes(new.tenant_id, new.id, version),
                 lambda _: row_version_mismatch(previous.row_version),
@@ -226,7 +229,7 @@ class FlowRepository:
         ]
         if change := writes.status_change(previous.status, new.status):
             steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps, _write_token(new))
+        writes.execute(self._client, self._table, steps, write_id)
 
     def delete_flow(self, previous: Flow, deleted_by: str, deleted_at: str) -> None:
         """One transaction: the flow, its key reservation and its versions anchor go; the counter drops;
@@ -247,7 +250,7 @@ class FlowRepository:
                 writes.count_statuses(previous.tenant_id, {previous.status: -1}, _never),
                 writes.put_new(items.tombstone_attributes(previous, deleted_at, deleted_by), _never),
             ],
-            f"{_write_token(previous)}#deleted",
+            _new_write_id(),
         )
 
     def key_owner(self, tenant_id: str, key: str) -> str | None:
@@ -301,9 +304,11 @@ def _page_end(
     return {name: value["S"] for name, value in response["LastEvaluatedKey"].items()}
 
 
-def _write_token(flow: Flow) -> str:
-    """Names one write of a flow: the state it produces is unique to it."""
-    return f"{flow.tenant_id}#{flow.id}#{flow.row_version}"
+def _new_write_id() -> str:
+    """Names one write, drawn once per request: its transaction's ClientRequestToken (which the SDK's
+    retries resend unchanged) and the flow item's writeId. Never derived from the state the write
+    produces, which two racers (or two identical requests) share."""
+    return str(uuid.uuid4())
 
 
 def _reservation(flow: Flow) -> dict[str, Any]:
@@ -320,15 +325,16 @@ def _release_key(flow: Flow) -> WriteStep:
     )
 
 
-def _flow_changed(previous: Flow, new: Flow | None = None) -> ConditionFailure:
-    """A refused flow write: gone means 404; holding exactly ``new`` means our own resent attempt had
-    landed (success); anything else means someone else wrote first (409)."""
+def _flow_changed(previous: Flow, write_id: str | None = None) -> ConditionFailure:
+    """A refused flow write: gone means 404; holding our own ``write_id`` means our resent attempt
+    had landed (success); anything else, an identical write of another request included, means
+    someone else wrote first (409)."""
 
     def explain(old_item: Item | None) -> Exception:
         if not old_item:
             return flow_not_found(previous.id)
         stored = items.from_wire(old_item)
-        if new is not None and stored == items.flow_attributes(new):
+        if write_id is not None and stored.get(items.WRITE_ID) == write_id:
             return AlreadyApplied()
         actual = stored.get("rowVersion")
         return row_version_mismatch(previous.row_version, int(actual) if actual is not None else None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -18,8 +17,10 @@ from decision_flows.dal.errors import (
     UNREACHABLE,
     AlreadyApplied,
     ConditionFailure,
+    TokenRefused,
     TransactionConflict,
     WriteStep,
+    call,
     translate_write_error,
 )
 from decision_flows.domain.errors import Conflict
@@ -32,20 +33,23 @@ TRANSACTION_ATTEMPTS = 3
 _SINGLE_CALLS = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
 
 
-def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], request_token: str | None = None) -> None:
+def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], token: str | None = None) -> None:
     """Run the steps atomically; translate a refusal into the domain error its step names.
 
-    ``request_token`` names the logical write (e.g. the flow and the rowVersion it creates): should
-    the SDK resend a transaction whose first attempt landed but timed out, DynamoDB recognises the
-    token and reports success instead of failing the rowVersion condition the first attempt moved.
+    ``token`` is drawn once per write (a uuid4): a transaction carries it as its ClientRequestToken
+    on every attempt, so should the SDK resend a transaction whose first attempt landed but timed
+    out, DynamoDB recognises it and reports success instead of failing the rowVersion condition the
+    first attempt moved. It names the request, never its result: two racers computing the same
+    result must not share a token, or DynamoDB refuses the loser's with a 400 instead of a condition.
     """
-    token = str(uuid.uuid5(uuid.NAMESPACE_URL, request_token)) if request_token else None
     for attempt in range(TRANSACTION_ATTEMPTS):
         try:
             _send(client, table, steps, token)
             return
         except (ClientError, *UNREACHABLE) as error:
             translated = translate_write_error(error, steps)
+            if isinstance(translated, TokenRefused):
+                translated = _as_the_item_shows(client, table, steps[0])
             if isinstance(translated, AlreadyApplied):
                 return
             if not isinstance(translated, TransactionConflict):
@@ -53,6 +57,15 @@ def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], request_
             # The conditions are re-checked on every attempt, so retrying cannot apply a stale write.
             time.sleep(0.02 * (2**attempt) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
     raise Conflict("TRANSACTION_CONFLICT", "Another write to the same flow was in progress; retry.")
+
+
+def _as_the_item_shows(client: DynamoDBClient, table: str, first: WriteStep) -> Exception:
+    """What a refused token means, from the first step's item as it is now (one GetItem): our own
+    write that landed (AlreadyApplied), another writer's (409), or the item gone (404)."""
+    ((kind, body),) = first.operation.items()
+    key = body["Key"] if kind != "Put" else {name: body["Item"][name] for name in ("PK", "SK")}
+    item = call(client.get_item, TableName=table, Key=key, ConsistentRead=True).get("Item")
+    return first.on_condition_failed(item)
 
 
 def _send(client: DynamoDBClient, table: str, steps: list[WriteStep], token: str | None) -> None:
@@ -76,10 +89,12 @@ def put_new(attributes: dict[str, Any], on_exists: ConditionFailure) -> WriteSte
     )
 
 
-def update_flow(previous: Flow, new: Flow, on_failed: ConditionFailure) -> WriteStep:
-    """Send only the attributes that changed, guarded by the rowVersion the change was based on."""
+def update_flow(previous: Flow, new: Flow, on_failed: ConditionFailure, write_id: str) -> WriteStep:
+    """Send only the attributes that changed, guarded by the rowVersion the change was based on, and
+    the write's own id: a refused resend recognises our landed write by it, never by the state."""
     before, after = items.flow_attributes(previous), items.flow_attributes(new)
     changed = {name: value for name, value in after.items() if before.get(name) != value}
+    changed[items.WRITE_ID] = write_id
     removed = [name for name in before if name not in after]
     names: dict[str, str] = {"#rv": "rowVersion"}
     values: dict[str, Any] = {":expected": previous.row_version}

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from decision_flows.models.flow import FlowStatus
-from decision_flows.models.requests import FlowId, FlowKey
+from decision_flows.models.requests import VERSION_RANGE, FlowId, FlowKey
 
 Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
 
@@ -30,8 +30,8 @@ class ListFlowsQuery(QueryModel):
 
 class VersionsQuery(QueryModel):
     id: FlowId
-    # Any integer (not a published version: 404); anything else is 400.
-    version: int | None = None
+    # Any integer of up to 18 digits (not a published version: 404); anything else is 400.
+    version: Annotated[int, VERSION_RANGE] | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
     cursor: Cursor | None = None
 

@@ -36,6 +36,10 @@ Description = Annotated[str, Strict(), StringConstraints(max_length=1000)]
 Notes = Annotated[str, Strict(), StringConstraints(max_length=500)]
 FlowId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Counter = Annotated[int, Strict(), Field(ge=1)]
+# A version number becomes a sort key (SNAP#<n>), and DynamoDB refuses a sort key over 1024 bytes even
+# on a read: beyond 18 digits (as /diff's refs) no version can exist, so the number is refused here (400).
+MAX_VERSION = 10**18 - 1
+VERSION_RANGE = Field(ge=-MAX_VERSION, le=MAX_VERSION)
 
 
 def _share(value: Any) -> float:
@@ -107,8 +111,8 @@ class PublishRequest(RequestBody):
 
 class RollbackRequest(RequestBody):
     id: FlowId
-    # Any integer: one that is no published version (0, -1) is 404 VERSION_NOT_FOUND, as the contract says.
-    version: Annotated[int, Strict()]
+    # Any integer of up to 18 digits: one that is no published version (0, -1) is 404 VERSION_NOT_FOUND.
+    version: Annotated[int, Strict(), VERSION_RANGE]
     notes: Notes | None = None
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
