@@ -36,6 +36,7 @@ TITLES = {
     503: "Service Unavailable",
 }
 RETRY_AFTER_SECONDS = "1"
+AUTHENTICATE_CHALLENGE = "Bearer"
 
 
 class UnsupportedMediaType(errors.DomainError):
@@ -66,6 +67,9 @@ def problem_response(error: errors.DomainError) -> Response[str]:
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else {}
     if isinstance(error, errors.RateLimited):
         headers = {"Retry-After": str(error.retry_after_seconds)}
+    if status == 401:
+        # RFC 9110 section 15.5.2: a 401 names the scheme that would get the client in.
+        headers = {"WWW-Authenticate": AUTHENTICATE_CHALLENGE}
     return Response(status, PROBLEM_CONTENT_TYPE, json.dumps(body), headers)
 
 
