@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shlex
 import socket
 import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 
 from decision_flows_local.samples import v2_config
 from tests.support import moto_server
-from tests.support.local_server import VIEWER_KEY, Server, running_server, start
+from tests.support.local_server import ADMIN_KEY, VIEWER_KEY, Server, running_server, start
 from tests.support.waiting import eventually
 
 
@@ -64,7 +66,8 @@ def test_the_stream_consumer_runs_in_process_so_live_and_history_follow_writes(s
     assert any("StreamFunction" in line for line in server.banner)
 
 
-def test_the_authorizer_and_roles_apply(server: Server) -> None:
+def test_the_authorizer_and_roles_apply(module_server: Server) -> None:
+    server = module_server
     assert server.call("GET", "/api/v1/decision-flows", key=VIEWER_KEY)[0] == 200
     status, problem = server.call("POST", "/api/v1/decision-flows", key=VIEWER_KEY, body={"key": "k", "name": "n"})
     assert (status, problem["code"]) == (403, "INSUFFICIENT_ROLE")
@@ -73,6 +76,19 @@ def test_the_authorizer_and_roles_apply(server: Server) -> None:
     health = server.send("GET", "/api/v1/health", key=None)
     assert (health.status, health.json()["status"]) == (200, "ok")
     assert health.json()["streamConsumer"]["keepingUp"] is True
+
+
+def test_a_chunked_body_is_read_as_api_gateway_reads_it(module_server: Server) -> None:
+    # Given a create whose body comes in chunks, with no Content-Length (security review L11)
+    body = json.dumps({"key": "chunked", "name": "Chunked"}).encode()
+    connection = http.client.HTTPConnection(urlsplit(module_server.base).netloc, timeout=10)
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}", "X-Tenant-Id": "tenant-a", "Content-Type": "application/json"}
+    # When it is sent with Transfer-Encoding: chunked
+    connection.request("POST", "/api/v1/decision-flows", body=iter([body[:10], body[10:]]), headers=headers)
+    response = connection.getresponse()
+    # Then the handler gets the whole body, as behind API Gateway
+    assert (response.status, json.loads(response.read())["key"]) == (201, "chunked")
+    connection.close()
 
 
 def test_ctrl_c_stops_it_cleanly_and_requests_were_logged(server: Server) -> None:
