@@ -91,6 +91,24 @@ def test_a_chunked_body_is_read_as_api_gateway_reads_it(module_server: Server) -
     connection.close()
 
 
+def test_what_no_route_takes_gets_problem_details_as_on_api_gateway(module_server: Server) -> None:
+    # A path that is no route, and a route's path with a method it does not take, through the $default route
+    missing = module_server.send("GET", "/api/v1/decision-flow")
+    assert (missing.status, missing.content_type, missing.json()["code"]) == (
+        404,
+        "application/problem+json",
+        "ROUTE_NOT_FOUND",
+    )
+    wrong_method = module_server.send("PATCH", "/api/v1/decision-flows/publish")
+    assert (wrong_method.status, wrong_method.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert wrong_method.headers["Allow"] == "POST"
+    # Behind the authorizer: no credentials is API Gateway's own 401, a refused one the 401 problem
+    assert module_server.send("GET", "/nowhere", key=None).status == 401
+    refused = module_server.send("GET", "/nowhere", key="sk_test_nobody")
+    assert (refused.status, refused.json()["code"]) == (401, "UNAUTHENTICATED")
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+
+
 def test_ctrl_c_stops_it_cleanly_and_requests_were_logged(server: Server) -> None:
     server.call("GET", "/api/v1/decision-flows")
     server.send("GET", "/openapi.json", key=None)

@@ -29,7 +29,7 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
 
 
 def test_every_template_route_is_an_operation_with_its_credentials(document: dict[str, Any]) -> None:
-    for route in template.routes():
+    for route in template.path_routes():
         operation = document["paths"][route.path][route.method.lower()]
         assert operation["operationId"] == route.event
         tenant_header = [p for p in operation["parameters"] if p["name"] == "X-Tenant-Id" and p["in"] == "header"]

@@ -90,7 +90,7 @@ class RouteMismatch(LookupError):
 def declared_routes() -> dict[tuple[str, str], Declared]:
     """Every Route the handler modules of template.yaml's API functions state."""
     found: dict[tuple[str, str], Declared] = {}
-    for function in sorted({route.function for route in template.routes()}):
+    for function in sorted({route.function for route in template.path_routes()}):
         for route in declared(template.handler_module(function)):
             if route.key in found:
                 raise RouteMismatch(
@@ -101,7 +101,8 @@ def declared_routes() -> dict[tuple[str, str], Declared]:
 
 
 def check(routes: list[template.Route], stated: dict[tuple[str, str], Declared]) -> None:
-    routed = {(route.method, route.path): route for route in routes}
+    """The $default route is no operation (it answers 404 and 405), so no handler states it."""
+    routed = {(route.method, route.path): route for route in routes if route.path != template.DEFAULT_ROUTE}
     problems = [
         f"template.yaml routes {m} {p} to {routed[m, p].function}, whose handler states no Route for it"
         for m, p in routed.keys() - stated.keys()
@@ -154,7 +155,7 @@ def _not_null(schema: JsonSchemaValue) -> JsonSchemaValue:
 
 
 def build() -> dict[str, Any]:
-    operation_id = {(route.method, route.path): route.event for route in template.routes()}
+    operation_id = {(route.method, route.path): route.event for route in template.path_routes()}
     ops = operations().values()
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(op.body, "validation") for op in ops if op.body]
     wanted += [(model, "validation") for op in ops for model in op.query]

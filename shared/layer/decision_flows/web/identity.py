@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from decision_flows.domain.errors import Forbidden, InvalidRequest, Unauthenticated
 from decision_flows.models.identity import Identity, Role
+from decision_flows.web.auth_refusals import refusal, tenant_mismatch
 
 TENANT_HEADER = "x-tenant-id"
 
@@ -25,10 +26,8 @@ def identify(event: APIGatewayProxyEventV2) -> Identity:
     so that they get the contract's 401/403 problem details rather than API Gateway's bare 403.
     """
     context = event.request_context.authorizer.get_lambda
-    if context.get("authError") == "TENANT_MISMATCH":
-        raise Forbidden("TENANT_MISMATCH", "The credential does not belong to the tenant in X-Tenant-Id.")
-    if context.get("authError"):
-        raise Unauthenticated("UNAUTHENTICATED", "The credential is missing, unknown, revoked or expired.")
+    if auth_error := context.get("authError"):
+        raise refusal(str(auth_error))
     try:
         identity = Identity(
             tenant_id=context.get("tenantId", ""),
@@ -41,7 +40,7 @@ def identify(event: APIGatewayProxyEventV2) -> Identity:
     if not tenant_header:
         raise InvalidRequest("TENANT_HEADER_MISSING", "The X-Tenant-Id header is required.")
     if tenant_header != identity.tenant_id:
-        raise Forbidden("TENANT_MISMATCH", "The credential does not belong to the tenant in X-Tenant-Id.")
+        raise tenant_mismatch()
     return identity
 
 
