@@ -288,4 +288,7 @@ def _problem(status: int, refs: dict[Any, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "content": content}
     if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
         response["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": STRING}}
+    if status == HTTPStatus.UNAUTHORIZED:
+        challenge = {"description": "Bearer, on the handlers' problem details (not the gateway's own)"}
+        response["headers"] = {"WWW-Authenticate": {**challenge, "schema": STRING}}
     return response
