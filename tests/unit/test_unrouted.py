@@ -94,7 +94,6 @@ def test_a_malformed_routes_variable_is_refused(text: str) -> None:
         ("GET", "/api/v1/decision-flows", ("GET", "/api/v1/decision-flows")),
         ("PATCH", "/api/v1/decision-flows", ("ANY", "/api/v1/decision-flows")),
         ("PATCH", "/elsewhere", ("ANY", "$default")),
-        ("GET", "/api/v1/decision-flows/", ("ANY", "$default")),
     ],
 )
 def test_route_matching_prefers_exact_then_any_then_default(
