@@ -23,7 +23,7 @@ TOOLS_BIN := $(TOOLS)/bin
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-dynamodb-cost browser lint format typecheck template-check build check clean
+.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-dynamodb-cost browser lint format typecheck template-check openapi-client-check build check clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -80,10 +80,25 @@ format: $(VENV)/.installed  ## ruff format and fixes
 typecheck: $(VENV)/.installed  ## mypy, strict
 	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local shared/admin/decision_flows_admin functions tests bench
 
-template-check: $(TOOLS)/.installed  ## cfn-lint, sam validate and sam validate --lint on template.yaml
+template-check: $(TOOLS)/.installed openapi-client-check  ## cfn-lint, sam validate and sam validate --lint on template.yaml; the generated client
 	$(TOOLS_BIN)/cfn-lint template.yaml
 	$(TOOLS_BIN)/sam validate
 	$(TOOLS_BIN)/sam validate --lint
+
+# openapi-python-client in a venv of its own (its pins are not the application's): a client generated
+# from the OpenAPI document must parse API Gateway's own 401 and the handlers' problem details.
+OPENAPI_CLIENT := $(TOOLS)/openapi-client
+
+openapi-client-check: $(VENV)/.installed $(OPENAPI_CLIENT)/.installed  ## generate a client from /openapi.json and parse 401s and 404s with it
+	$(BIN)/python -m decision_flows_local.openapi_json > $(OPENAPI_CLIENT)/openapi.json
+	$(OPENAPI_CLIENT)/bin/python tests/support/generated_client.py $(OPENAPI_CLIENT)/openapi.json
+
+$(OPENAPI_CLIENT)/.installed:
+	$(NEED_PYTHON)
+	$(PYTHON) -m venv $(OPENAPI_CLIENT)
+	$(OPENAPI_CLIENT)/bin/pip install --quiet --upgrade pip
+	$(OPENAPI_CLIENT)/bin/pip install --quiet openapi-python-client==0.29.1
+	touch $@
 
 build: $(TOOLS)/.installed $(VENV)/.installed  ## sam build, then check that the layer ships bytecode
 	$(TOOLS_BIN)/sam build

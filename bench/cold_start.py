@@ -47,6 +47,7 @@ API_CHECK = '200 <= result["statusCode"] < 300'
 CHECKS = {
     "AuthorizerFunction": 'result["isAuthorized"] is True and "authError" not in result["context"]',
     "StreamFunction": 'result == {"batchItemFailures": []}',
+    "NotFoundFunction": 'result["statusCode"] == 405',
 }
 FLOOR_INIT = 'import boto3\nclient = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT_URL"])'
 FLOOR_FIRST = """

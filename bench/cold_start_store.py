@@ -101,6 +101,7 @@ def write_events(events: EventFiles, samples: int, api: Api, stream: StreamPolle
         events.add("LiveFunction", i, api_event("GET", "/live", {"key": shared["key"]}))
         events.add("CompareFunction", i, api_event("GET", "/diff", {"id": shared["id"], "from": "1", "to": "2"}))
         events.add("AuthorizerFunction", i, authorizer_event(plaintext))
+        events.add("NotFoundFunction", i, api_event("PATCH", ""))
         own = {name: published_twice(api, f"bench-{name.lower()}-{i}") for name in ("drafts", "publish", "rollback")}
         events.add("DraftsFunction", i, api_event("PUT", "", body={"id": own["drafts"]["id"], "name": f"Renamed {i}"}))
         events.add("PublishFunction", i, api_event("POST", "/publish", body={"id": own["publish"]["id"]}))

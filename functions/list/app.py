@@ -1,4 +1,4 @@
-"""GET /api/v1/decision-flows: list a tenant's flows, or one flow with ?id=. Also the health check."""
+"""GET /api/v1/decision-flows: list a tenant's flows, or one flow by ?id= or ?key=. Also the health check."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from decision_flows.domain.errors import InvalidRequest
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import FlowIdQuery, ListFlowsQuery
+from decision_flows.models.queries import FlowIdQuery, FlowKeyQuery, ListFlowsQuery
 from decision_flows.models.responses import FlowListView, FlowView, HealthView, PaginationView
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.responses import flow_response, json_response
@@ -21,11 +22,12 @@ HEALTH = Route(
 )
 LIST_OR_GET = reading(
     "/api/v1/decision-flows",
-    "List flows (active, draft, paused, archived; newest first), or one flow with ?id=",
+    "List flows (active, draft, paused, archived; newest first), or one flow with ?id= or ?key=",
     Role.VIEWER,
     (FlowListView, FlowView),
     ListFlowsQuery,
     FlowIdQuery,
+    FlowKeyQuery,
 )
 app = new_resolver()
 
@@ -39,9 +41,15 @@ def health() -> Response[str]:
 @LIST_OR_GET.handles(app)
 def list_or_get_flows() -> Response[str]:
     identity = LIST_OR_GET.admit(app.current_event)
-    if "id" in (app.current_event.query_string_parameters or {}):
+    named = {"id", "key"} & set(app.current_event.query_string_parameters or {})
+    if len(named) > 1:
+        raise InvalidRequest("VALIDATION_ERROR", "Name one flow: by id or by key, not both.")
+    if "id" in named:
         flow_id = LIST_OR_GET.read_query(app.current_event, FlowIdQuery).id
         return flow_response(flow_service().get(identity, flow_id))
+    if "key" in named:
+        key = LIST_OR_GET.read_query(app.current_event, FlowKeyQuery).key
+        return flow_response(flow_service().get_by_key(identity, key))
     query = LIST_OR_GET.read_query(app.current_event, ListFlowsQuery)
     page = flow_service().list(identity, query.status, query.limit, query.cursor)
     with_versions = query.include == "versions"

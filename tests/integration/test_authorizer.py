@@ -80,6 +80,7 @@ class TestApiKeys:
     def test_an_unknown_credential_is_401_problem_details(self, dynamodb: Any, credential: str) -> None:
         response = call("GET", FLOWS, credential)
         assert (response.status, response.code) == (401, "UNAUTHENTICATED")
+        assert response.headers["www-authenticate"] == "Bearer"
         assert response.headers["content-type"] == "application/problem+json"
 
     def test_a_key_of_another_tenant_is_403(self, api_keys: ApiKeyRepository) -> None:

@@ -1,7 +1,8 @@
 """Every sample event in events/ runs through the handler template.yaml routes it to, so they cannot rot.
 
 Each event gets a fresh moto store seeded into the state it needs (the flow the events name, with
-the versions and rowVersion they expect), then must come back 2xx with the body its route promises.
+the versions and rowVersion they expect), then must come back 2xx with the body its route promises
+(the $default route's event: the refusal it exists for).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.settings import settings
 from decision_flows_local import template
-from decision_flows_local.gateway import LambdaContext
+from decision_flows_local.gateway import LambdaContext, route_for
 from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
 
@@ -54,10 +55,12 @@ def load(path: Path) -> dict[str, Any]:
 
 def function_for(event: dict[str, Any]) -> str:
     """The function template.yaml routes this event's method and path to."""
-    method, path = event["requestContext"]["http"]["method"], event["rawPath"]
-    matches = [route.function for route in template.routes() if (route.method, route.path) == (method, path)]
-    assert len(matches) == 1, f"template.yaml routes {method} {path} to {matches}"
-    return matches[0]
+    return route_of(event).function
+
+
+def route_of(event: dict[str, Any]) -> template.Route:
+    """The route API Gateway picks for this event's method and path ($default for what no route takes)."""
+    return route_for(event["requestContext"]["http"]["method"], event["rawPath"])
 
 
 def request_body(event: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +251,13 @@ def check_rollout_abort(event: dict[str, Any], result: Result) -> None:
     assert (result.body["liveVersion"], result.body["latestVersion"], result.body["rollout"]) == (1, 2, None)
 
 
+def check_not_found(event: dict[str, Any], result: Result) -> None:
+    assert (result.status, result.body["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert result.headers["allow"] == "GET, POST, PUT, DELETE"
+
+
+# Events whose point is a refusal: what no route takes.
+REFUSALS = frozenset({"not-found"})
 CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "list-flows": check_list_flows,
     "get-flow": check_get_flow,
@@ -266,6 +276,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "rollout": check_rollout,
     "rollout-promote": check_rollout_promote,
     "rollout-abort": check_rollout_abort,
+    "not-found": check_not_found,
 }
 
 
@@ -277,7 +288,7 @@ def test_there_are_event_files() -> None:
 
 
 def test_events_cover_every_route() -> None:
-    covered = {(event["requestContext"]["http"]["method"], event["rawPath"]) for event in map(load, EVENT_FILES)}
+    covered = {(route_of(event).method, route_of(event).path) for event in map(load, EVENT_FILES)}
     missing = {(route.method, route.path) for route in template.routes()} - covered
     assert not missing, f"template.yaml routes with no sample event: {sorted(missing)}"
 
@@ -290,9 +301,9 @@ def test_every_event_has_a_check() -> None:
 def test_event_is_an_http_api_v2_event(path: Path) -> None:
     event = load(path)
     context = event["requestContext"]
-    method, raw_path = context["http"]["method"], event["rawPath"]
+    raw_path = event["rawPath"]
     assert event["version"] == "2.0"
-    assert event["routeKey"] == context["routeKey"] == f"{method} {raw_path}"
+    assert event["routeKey"] == context["routeKey"] == route_of(event).route_key
     assert context["http"]["path"] == raw_path
     assert event["rawQueryString"] == urlencode(event.get("queryStringParameters", {}))
     assert event["isBase64Encoded"] is False
@@ -322,5 +333,8 @@ def test_event_runs_through_its_handler(path: Path, dynamodb: Any) -> None:
         body=json.loads(body_text) if body_text else None,
     )
 
-    assert 200 <= result.status < 300, f"{path.name} via {function}: {result.status} {result.body}"
+    refusal_expected = path.stem in REFUSALS
+    assert (200 <= result.status < 300) != refusal_expected, (
+        f"{path.name} via {function}: {result.status} {result.body}"
+    )
     CHECKS[path.stem](event, result)

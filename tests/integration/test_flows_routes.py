@@ -131,6 +131,46 @@ class TestGet:
         assert response.status == 400
 
 
+class TestGetByKey:
+    """Automation knows a flow's key, not its id: GET ?key= is the flow with that key."""
+
+    def test_returns_the_flow_with_that_key_and_its_etag(self, editor: Api, viewer: Api) -> None:
+        # Given two flows of the tenant
+        create(editor, "other")
+        flow = create(editor, "checkout.offers")
+        # When a viewer asks for one by its key
+        response = viewer.get(key="checkout.offers")
+        # Then it is that flow, as GET ?id= answers it
+        assert (response.status, response.headers["etag"]) == (200, '"1"')
+        assert response.body == editor.get(id=flow["id"]).body
+
+    def test_follows_the_key_when_it_moves(self, editor: Api) -> None:
+        flow = create(editor, "old-key")
+        editor.update(id=flow["id"], key="new-key")
+        assert editor.get(key="new-key").body["id"] == flow["id"]
+        assert (editor.get(key="old-key").status, editor.get(key="old-key").code) == (404, "FLOW_NOT_FOUND")
+
+    def test_an_unknown_deleted_or_other_tenants_key_is_404(self, editor: Api, other_tenant: Api) -> None:
+        deleted = create(editor, "deleted")
+        editor.delete(deleted["id"])
+        create(editor, "ours")
+        for api, key in ((editor, "nobody-has-it"), (editor, "deleted"), (other_tenant, "ours")):
+            response = api.get(key=key)
+            assert (response.status, response.code) == (404, "FLOW_NOT_FOUND"), key
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            pytest.param({"key": "welcome", "id": "df_" + "0" * 24}, id="both id and key"),
+            pytest.param({"key": ""}, id="empty key"),
+            pytest.param({"key": "a#b"}, id="not a key"),
+        ],
+    )
+    def test_both_id_and_key_or_a_malformed_key_is_400(self, viewer: Api, query: dict[str, str]) -> None:
+        response = viewer.get(**query)
+        assert (response.status, response.code) == (400, "VALIDATION_ERROR")
+
+
 class TestList:
     def test_orders_by_status_then_newest_first(self, editor: Api) -> None:
         older_draft = create(editor, "older-draft")

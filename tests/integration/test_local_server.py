@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shlex
 import socket
 import subprocess
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from decision_flows_local.samples import v2_config
 from tests.support import moto_server
-from tests.support.local_server import VIEWER_KEY, Server, running_server, start
+from tests.support.local_server import ADMIN_KEY, VIEWER_KEY, Server, running_server, start
 from tests.support.waiting import eventually
 
 
@@ -65,7 +67,8 @@ def test_the_stream_consumer_runs_in_process_so_live_and_history_follow_writes(s
     assert any("StreamFunction" in line for line in server.banner)
 
 
-def test_the_authorizer_and_roles_apply(server: Server) -> None:
+def test_the_authorizer_and_roles_apply(module_server: Server) -> None:
+    server = module_server
     assert server.call("GET", "/api/v1/decision-flows", key=VIEWER_KEY)[0] == 200
     status, problem = server.call("POST", "/api/v1/decision-flows", key=VIEWER_KEY, body={"key": "k", "name": "n"})
     assert (status, problem["code"]) == (403, "INSUFFICIENT_ROLE")
@@ -74,6 +77,37 @@ def test_the_authorizer_and_roles_apply(server: Server) -> None:
     health = server.send("GET", "/api/v1/health", key=None)
     assert (health.status, health.json()["status"]) == (200, "ok")
     assert health.json()["streamConsumer"]["keepingUp"] is True
+
+
+def test_a_chunked_body_is_read_as_api_gateway_reads_it(module_server: Server) -> None:
+    # Given a create whose body comes in chunks, with no Content-Length (security review L11)
+    body = json.dumps({"key": "chunked", "name": "Chunked"}).encode()
+    connection = http.client.HTTPConnection(urlsplit(module_server.base).netloc, timeout=10)
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}", "X-Tenant-Id": "tenant-a", "Content-Type": "application/json"}
+    # When it is sent with Transfer-Encoding: chunked
+    connection.request("POST", "/api/v1/decision-flows", body=iter([body[:10], body[10:]]), headers=headers)
+    response = connection.getresponse()
+    # Then the handler gets the whole body, as behind API Gateway
+    assert (response.status, json.loads(response.read())["key"]) == (201, "chunked")
+    connection.close()
+
+
+def test_what_no_route_takes_gets_problem_details_as_on_api_gateway(module_server: Server) -> None:
+    # A path that is no route, and a route's path with a method it does not take, through the $default route
+    missing = module_server.send("GET", "/api/v1/decision-flow")
+    assert (missing.status, missing.content_type, missing.json()["code"]) == (
+        404,
+        "application/problem+json",
+        "ROUTE_NOT_FOUND",
+    )
+    wrong_method = module_server.send("PATCH", "/api/v1/decision-flows/publish")
+    assert (wrong_method.status, wrong_method.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert wrong_method.headers["Allow"] == "POST"
+    # Behind the authorizer: no credentials is API Gateway's own 401, a refused one the 401 problem
+    assert module_server.send("GET", "/nowhere", key=None).status == 401
+    refused = module_server.send("GET", "/nowhere", key="sk_test_nobody")
+    assert (refused.status, refused.json()["code"]) == (401, "UNAUTHENTICATED")
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_ctrl_c_stops_it_cleanly_and_requests_were_logged(server: Server) -> None:

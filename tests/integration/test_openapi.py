@@ -42,7 +42,7 @@ def assert_documented(
     response = operation["responses"].get(str(status))
     assert response is not None, f"{method} {path} answered {status}, which the document does not list"
     documented_headers = {name.lower() for name in response.get("headers", {})}
-    for header in ("etag", "location", "retry-after"):
+    for header in ("etag", "location", "retry-after", "www-authenticate"):
         assert header not in headers or header in documented_headers, f"{method} {path}: {header} undocumented"
     if "content" not in response:
         assert body is None

@@ -24,7 +24,7 @@ from decision_flows.dal.probe import REMEMBER_SECONDS, StoreProbe
 from decision_flows.domain.api_keys import new_api_key
 from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.models.identity import Role
-from decision_flows.web import identity
+from decision_flows.web import auth_refusals
 from decision_flows_local import template
 from decision_flows_local.gateway import (
     Api,
@@ -191,7 +191,7 @@ def assert_store_consistent(api: Api) -> None:
 
 
 def test_the_requests_cover_every_route_of_the_template() -> None:
-    routes = {(route.method, route.path) for route in template.routes() if route.authorizer is not None}
+    routes = {(route.method, route.path) for route in template.path_routes() if route.authorizer is not None}
     assert {(r.method, FLOW + r.path) for r in REQUESTS} == routes
 
 
@@ -525,7 +525,7 @@ class TestStoreDownAtAuthentication:
             # Then it is 503 STORE_BUSY, retryable once API Gateway's cached decision has expired
             assert_store_busy(response)
             # (the decision is whole seconds old: 59 when a second boundary passed since it was made)
-            cache = identity.AUTHORIZER_CACHE_SECONDS
+            cache = auth_refusals.AUTHORIZER_CACHE_SECONDS
             assert int(response.headers["retry-after"]) in {cache - 1, cache}, route.name
         assert {call.operation for call in faults.calls} == {"GetItem"}, "no handler went on to the store"
 
@@ -539,19 +539,19 @@ class TestStoreDownAtAuthentication:
         # Given an authorizer that could not look the key up, 45 s ago (API Gateway serves its cached answer)
         faults.inject(error("ThrottlingException"), on_operation("GetItem", "ApiKeysTable"))
         decided = invoke_authorizer_for(api_key)
-        monkeypatch.setattr(identity, "clock", lambda: decided["decidedAt"] + 45.5)
+        monkeypatch.setattr(auth_refusals, "clock", lambda: decided["decidedAt"] + 45.5)
 
         # When the cached decision reaches a handler
         response = invoke_with_decision(decided)
 
         # Then the client is told to come back when the gateway will ask the authorizer again
         assert_store_busy(response)
-        assert response.headers["retry-after"] == str(identity.AUTHORIZER_CACHE_SECONDS - 45)
+        assert response.headers["retry-after"] == str(auth_refusals.AUTHORIZER_CACHE_SECONDS - 45)
 
     def test_the_handlers_idea_of_the_cache_is_the_templates(self) -> None:
         (api,) = template.resources("AWS::Serverless::HttpApi").values()
         authorizer = api["Properties"]["Auth"]["Authorizers"]["CredentialAuthorizer"]
-        assert authorizer["Identity"]["ReauthorizeEvery"] == identity.AUTHORIZER_CACHE_SECONDS
+        assert authorizer["Identity"]["ReauthorizeEvery"] == auth_refusals.AUTHORIZER_CACHE_SECONDS
 
 
 def invoke_authorizer_for(key: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
 
 
 def test_every_template_route_is_an_operation_with_its_credentials(document: dict[str, Any]) -> None:
-    for route in template.routes():
+    for route in template.path_routes():
         operation = document["paths"][route.path][route.method.lower()]
         assert operation["operationId"] == route.event
         tenant_header = [p for p in operation["parameters"] if p["name"] == "X-Tenant-Id" and p["in"] == "header"]
@@ -122,3 +122,47 @@ def test_publish_and_rollback_may_answer_a_dry_run(document: dict[str, Any]) -> 
         }
     diff = document["paths"]["/api/v1/decision-flows/diff"]["get"]
     assert {parameter["name"] for parameter in diff["parameters"]} >= {"id", "from", "to", "include"}
+
+
+def test_every_operation_is_tagged_by_its_route_family(document: dict[str, Any]) -> None:
+    tags = {
+        (method.upper(), path): operation["tags"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert all(len(tag) == 1 for tag in tags.values())
+    assert tags["GET", "/api/v1/decision-flows"] == ["flows"]
+    assert tags["POST", "/api/v1/decision-flows/publish"] == tags["POST", "/api/v1/decision-flows/rollback"]
+    assert tags["POST", "/api/v1/decision-flows/rollout/promote"] == ["rollout"]
+    assert tags["GET", "/api/v1/health"] == ["health"]
+    assert {tag["name"] for tag in document["tags"]} == {tag for (tag,) in tags.values()}
+
+
+def test_timestamps_are_date_times(document: dict[str, Any]) -> None:
+    # Every property named like a timestamp (createdAt, at, …) says so, so clients parse it as one
+    timestamps = {
+        f"{name}.{prop}": schema
+        for name, model in document["components"]["schemas"].items()
+        for prop, schema in model.get("properties", {}).items()
+        if prop == "at" or prop.endswith("At")
+    }
+    assert "FlowView.createdAt" in timestamps
+    untyped = sorted(where for where, schema in timestamps.items() if schema.get("format") != "date-time")
+    assert untyped == []
+
+
+def test_schema_names_are_readable(document: dict[str, Any]) -> None:
+    names = document["components"]["schemas"]
+    assert {"FormatChange", "ScoringMethodChange", "NodeCountChange"} <= names.keys()
+    assert [name for name in names if not name.isidentifier() or "_" in name] == []
+
+
+def test_a_401_admits_the_gateways_own_body_under_either_media_type(document: dict[str, Any]) -> None:
+    # A client generator reads one media type of a response: each must admit both bodies
+    for item in document["paths"].values():
+        for operation in item.values():
+            if "401" in operation["responses"]:
+                content = operation["responses"]["401"]["content"]
+                for media_type in ("application/problem+json", "application/json"):
+                    refs = {option["$ref"].rsplit("/", 1)[1] for option in content[media_type]["schema"]["oneOf"]}
+                    assert refs == {"Problem", "GatewayMessage"}

@@ -55,13 +55,19 @@ def test_each_error_class_maps_to_its_status(error_class: type[errors.DomainErro
     }
 
 
+# A 401 names the scheme that gets the client in (RFC 9110 section 11.6.1); a 503 says when to retry.
+HEADERS_BY_STATUS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}
+
+
 @pytest.mark.parametrize(("error_class", "status", "title"), CASES)
-def test_only_503_carries_retry_after(error_class: type[errors.DomainError], status: int, title: str) -> None:
+def test_only_401_and_503_carry_headers_of_their_own(
+    error_class: type[errors.DomainError], status: int, title: str
+) -> None:
+    # Given a refusal of this class / When it becomes a response
     response = problem_response(error_class("X", "x"))
-    if status == 503:
-        assert response.headers["Retry-After"] == "1"
-    else:
-        assert "Retry-After" not in response.headers
+    # Then it carries its status's headers and no other
+    own_headers = {name: value for name, value in response.headers.items() if name != "Content-Type"}
+    assert own_headers == HEADERS_BY_STATUS.get(status, {})
 
 
 def test_field_problems_become_errors() -> None:

@@ -61,10 +61,10 @@ def build_event(
     if body is not None or raw_body is not None:
         all_headers["content-type"] = "application/json"
     all_headers.update({name.lower(): value for name, value in (headers or {}).items()})
-    route_key = f"{method} {path}"
+    key = route_key(method, path)
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": route_key,
+        "routeKey": key,
         "rawPath": path,
         "rawQueryString": urlencode(query or {}),
         "headers": all_headers,
@@ -80,7 +80,7 @@ def build_event(
                 "userAgent": "pytest",
             },
             "requestId": str(uuid.uuid4()),
-            "routeKey": route_key,
+            "routeKey": key,
             "stage": "$default",
             "time": "22/Nov/2026:12:00:00 +0000",
             "timeEpoch": 1795348800000,
@@ -101,10 +101,20 @@ def build_event(
 
 
 def route_for(method: str, path: str) -> template.Route:
-    for route in template.routes():
-        if route.method == method and route.path == path:
-            return route
-    raise LookupError(f"template.yaml has no route {method} {path}")
+    """The route API Gateway picks: the exact method and path, else ANY on the path, else $default."""
+    routes = {(route.method, route.path): route for route in template.routes()}
+    for wanted in ((method, path), (template.ANY_METHOD, path), (template.ANY_METHOD, template.DEFAULT_ROUTE)):
+        if wanted in routes:
+            return routes[wanted]
+    raise LookupError(f"template.yaml has no route {method} {path} and no $default route")
+
+
+def route_key(method: str, path: str) -> str:
+    """The ``routeKey`` of an event for this request (a template without $default: as if it had one)."""
+    try:
+        return route_for(method, path).route_key
+    except LookupError:
+        return template.DEFAULT_ROUTE
 
 
 def function_for(method: str, path: str) -> str:
@@ -114,7 +124,8 @@ def function_for(method: str, path: str) -> str:
 def authorize_like_api_gateway(event: dict[str, Any]) -> HttpResponse | dict[str, Any]:
     """Run the route's authorizer as an HTTP API would: a missing identity source is API Gateway's
     own 401, ``isAuthorized: false`` its own 403; otherwise the event gains the authorizer's context."""
-    route = route_for(event["requestContext"]["http"]["method"], event["rawPath"])
+    method = event["requestContext"]["http"]["method"]
+    route = route_for(method, event["rawPath"])
     if route.authorizer is None:
         return event
     authorizer = template.authorizer(route.authorizer)
@@ -124,7 +135,7 @@ def authorize_like_api_gateway(event: dict[str, Any]) -> HttpResponse | dict[str
     request = {
         **{k: v for k, v in event.items() if k != "body"},
         "type": "REQUEST",
-        "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/{route.method}{route.path}",
+        "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:local/$default/{method}{event['rawPath']}",
         "identitySource": sources,
     }
     decision: dict[str, Any] = template.handler(authorizer.function)(request, LambdaContext())
@@ -201,11 +212,10 @@ def event_from_http(
     query: dict[str, str] = {}
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
-    route_key = f"{route.method} {route.path}"
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": route_key,
+        "routeKey": route.route_key,
         "rawPath": path,
         "rawQueryString": raw_query,
         "headers": headers,
@@ -221,7 +231,7 @@ def event_from_http(
                 "userAgent": headers.get("user-agent", ""),
             },
             "requestId": str(uuid.uuid4()),
-            "routeKey": route_key,
+            "routeKey": route.route_key,
             "stage": "$default",
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),

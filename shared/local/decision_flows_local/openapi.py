@@ -77,6 +77,34 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
+# Operations are tagged by route family: the path's segment after FLOWS, some grouped under one name.
+TAG_OF_SEGMENT = {
+    "": "flows",
+    "publish": "releases",
+    "rollback": "releases",
+    "versions": "releases",
+    "diff": "compare",
+    "validate": "compare",
+    "live": "runtime",
+}
+TAG_DESCRIPTIONS = {
+    "flows": "List, read, create, edit and delete flows",
+    "releases": "Publish versions, read them, roll back",
+    "compare": "Diff two states of a flow; validate a config without storing it",
+    "rollout": "Steer a staged rollout (champion/challenger)",
+    "history": "Change history, written by the stream consumer",
+    "runtime": "What runtime callers execute",
+    "health": "Whether the API is up",
+}
+
+
+def tag_of(path: str) -> str:
+    if not path.startswith(FLOWS):
+        return path.rstrip("/").rsplit("/", 1)[-1]  # /api/v1/health: health
+    segment = path.removeprefix(FLOWS).strip("/").split("/")[0]
+    return TAG_OF_SEGMENT.get(segment, segment)
+
+
 @dataclass(frozen=True)
 class Declared:
     function: str  # the template function whose handler module states the route
@@ -90,7 +118,7 @@ class RouteMismatch(LookupError):
 def declared_routes() -> dict[tuple[str, str], Declared]:
     """Every Route the handler modules of template.yaml's API functions state."""
     found: dict[tuple[str, str], Declared] = {}
-    for function in sorted({route.function for route in template.routes()}):
+    for function in sorted({route.function for route in template.path_routes()}):
         for route in declared(template.handler_module(function)):
             if route.key in found:
                 raise RouteMismatch(
@@ -101,7 +129,8 @@ def declared_routes() -> dict[tuple[str, str], Declared]:
 
 
 def check(routes: list[template.Route], stated: dict[tuple[str, str], Declared]) -> None:
-    routed = {(route.method, route.path): route for route in routes}
+    """The $default route is no operation (it answers 404 and 405), so no handler states it."""
+    routed = {(route.method, route.path): route for route in routes if route.path != template.DEFAULT_ROUTE}
     problems = [
         f"template.yaml routes {m} {p} to {routed[m, p].function}, whose handler states no Route for it"
         for m, p in routed.keys() - stated.keys()
@@ -154,7 +183,7 @@ def _not_null(schema: JsonSchemaValue) -> JsonSchemaValue:
 
 
 def build() -> dict[str, Any]:
-    operation_id = {(route.method, route.path): route.event for route in template.routes()}
+    operation_id = {(route.method, route.path): route.event for route in template.path_routes()}
     ops = operations().values()
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(op.body, "validation") for op in ops if op.body]
     wanted += [(model, "validation") for op in ops for model in op.query]
@@ -177,6 +206,7 @@ def build() -> dict[str, Any]:
         headers = (("X-Tenant-Id",) if op.role else ()) + op.headers
         item: dict[str, Any] = {
             "operationId": operation_id[method, path],
+            "tags": [tag_of(path)],
             "summary": op.summary,
             "description": f"Minimum role: {op.role.name.lower()}." if op.role else "No credentials.",
             "parameters": _query(op, query_schemas) + [{"name": h, "in": "header", **HEADERS[h]} for h in headers],
@@ -189,9 +219,13 @@ def build() -> dict[str, Any]:
             item["security"] = []
         paths.setdefault(path, {})[method.lower()] = item
     bearer = {"type": "http", "scheme": "bearer", "description": "An API key (sk_live_…, sk_test_…) or a JWT"}
+    tags = sorted({tag for item in paths.values() for operation in item.values() for tag in operation["tags"]})
     return {
         "openapi": "3.1.0",
         "info": {"title": "Decision Flows API", "version": version("decision-flows")},
+        "tags": [
+            {"name": tag, **({"description": TAG_DESCRIPTIONS[tag]} if tag in TAG_DESCRIPTIONS else {})} for tag in tags
+        ],
         "paths": paths,
         "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": {"bearer": bearer}},
         "security": [{"bearer": []}],
@@ -241,9 +275,20 @@ def _success(status: int, models: tuple[type[BaseModel], ...], refs: dict[Any, A
 
 def _problem(status: int, refs: dict[Any, Any]) -> dict[str, Any]:
     content = {PROBLEM: {"schema": refs[Problem, "serialization"]}}
+    description = HTTPStatus(status).phrase
     if status == HTTPStatus.UNAUTHORIZED:
-        content[JSON] = {"schema": refs[GatewayMessage, "serialization"]}
-    response: dict[str, Any] = {"description": HTTPStatus(status).phrase, "content": content}
+        # A client generator reads one media type of a response, whichever it meets first: each must
+        # admit both bodies, or a generated client crashes on the gateway's own 401.
+        either = {"oneOf": [refs[Problem, "serialization"], refs[GatewayMessage, "serialization"]]}
+        content = {PROBLEM: {"schema": either}, JSON: {"schema": either}}
+        description += (
+            ": problem details (application/problem+json), or API Gateway's own"
+            ' {"message": "Unauthorized"} (application/json) when Authorization or X-Tenant-Id is missing'
+        )
+    response: dict[str, Any] = {"description": description, "content": content}
     if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
         response["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": STRING}}
+    if status == HTTPStatus.UNAUTHORIZED:
+        challenge = {"description": "Bearer, on the handlers' problem details (not the gateway's own)"}
+        response["headers"] = {"WWW-Authenticate": {**challenge, "schema": STRING}}
     return response

@@ -72,8 +72,7 @@ class LocalApi:
             # Swagger UI links its document as /swagger?format=json (Powertools serves it there).
             as_json = path == "/swagger" and environ.get("QUERY_STRING") == "format=json"
             return _send(start_response, *doc_page("/openapi.json" if as_json else path))
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = request_body(environ)
         headers = [(name[5:].replace("_", "-"), value) for name, value in environ.items() if name.startswith("HTTP_")]
         headers += [(name.replace("_", "-"), environ[name]) for name in ("CONTENT_TYPE",) if environ.get(name)]
         try:
@@ -96,6 +95,14 @@ class LocalApi:
             consumer = self._consumer_status().model_dump(mode="json", by_alias=True)
             payload = json.dumps({**json.loads(payload), "streamConsumer": consumer}).encode()
         return _send(start_response, result["statusCode"], dict(result.get("headers") or {}), payload)
+
+
+def request_body(environ: dict[str, Any]) -> bytes:
+    """The whole body, as API Gateway passes it on: sized by Content-Length, or dechunked when the
+    client sent ``Transfer-Encoding: chunked`` (werkzeug then marks the input as terminated)."""
+    from werkzeug.wsgi import get_input_stream
+
+    return get_input_stream(environ).read()
 
 
 def _send(start_response: StartResponse, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:

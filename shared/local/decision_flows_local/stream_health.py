@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from decision_flows.models.responses import Timestamp
+
 log = logging.getLogger("decision_flows_local.streams")
 # Behind by more than this, or failing, is not keeping up: many polls' worth at the 0.2 s interval.
 KEEPING_UP_SECONDS = 5.0
@@ -17,7 +19,7 @@ KEEPING_UP_SECONDS = 5.0
 class StreamLastError(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
-    at: str
+    at: Timestamp
     message: str
 
 

@@ -29,13 +29,23 @@ _CREATE_TABLE_PROPERTIES = (
 )
 
 
+# An HttpApi event without Path and Method is the API's $default route: any method, any path no
+# other route takes (SAM's rule).
+DEFAULT_ROUTE, ANY_METHOD = "$default", "ANY"
+
+
 @dataclass(frozen=True)
 class Route:
-    method: str
-    path: str
+    method: str  # upper case; ANY_METHOD for any
+    path: str  # DEFAULT_ROUTE for the $default route
     function: str
     authorizer: str | None = None
     event: str = ""  # the function's event name in the template, e.g. CreateFlow
+
+    @property
+    def route_key(self) -> str:
+        """API Gateway's name for the route, which its events carry as ``routeKey``."""
+        return DEFAULT_ROUTE if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,25 @@ def _stream(properties: dict[str, Any]) -> dict[str, Any]:
 
 def function_environment() -> dict[str, str]:
     """The Globals environment: a !Ref to a table becomes its local name, a !Ref to a parameter its
-    default (e.g. RATE_LIMIT_PER_MINUTE)."""
+    default (e.g. RATE_LIMIT_PER_MINUTE); plus the plain strings a function sets for itself (e.g. the
+    $default route's ROUTES), since the local runs hold every function in one process."""
+    return {**_globals_environment(), **_functions_own_strings()}
+
+
+def _functions_own_strings() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for function, body in resources("AWS::Serverless::Function").items():
+        variables = body["Properties"].get("Environment", {}).get("Variables", {})
+        for name, value in variables.items():
+            if not isinstance(value, str):
+                continue  # a !Ref: a parameter with an empty default, set where the local runs need it
+            if found.get(name, value) != value:
+                raise ValueError(f"{function} sets {name} unlike another function: one process cannot hold both")
+            found[name] = value
+    return found
+
+
+def _globals_environment() -> dict[str, str]:
     variables = template()["Globals"]["Function"]["Environment"]["Variables"]
     names = table_names()
     parameters = template().get("Parameters", {})
@@ -111,8 +139,14 @@ def routes() -> list[Route]:
             api = template()["Resources"][properties["ApiId"]["Ref"]]["Properties"]
             authorizer = properties.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
             authorizer = None if authorizer == "NONE" else authorizer
-            found.append(Route(properties["Method"].upper(), properties["Path"], function, authorizer, name))
+            method = str(properties.get("Method", ANY_METHOD)).upper()
+            found.append(Route(method, properties.get("Path", DEFAULT_ROUTE), function, authorizer, name))
     return found
+
+
+def path_routes() -> list[Route]:
+    """Every route but $default: the API's operations, each a method on a path."""
+    return [route for route in routes() if route.path != DEFAULT_ROUTE]
 
 
 def authorizer(name: str) -> Authorizer:

@@ -81,6 +81,10 @@ def flow_not_found(flow_id: str) -> NotFound:
     return NotFound("FLOW_NOT_FOUND", f"Decision flow {flow_id!r} does not exist.")
 
 
+def flow_key_not_found(key: str) -> NotFound:
+    return NotFound("FLOW_NOT_FOUND", f"No decision flow of this tenant has the key {key!r}.")
+
+
 def version_not_found(flow_id: str, version: int) -> NotFound:
     return NotFound("VERSION_NOT_FOUND", f"Decision flow {flow_id!r} has no published version {version}.")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from decision_flows.domain.errors import NotFound
-from decision_flows.domain.store import FlowStore, LiveCache
+from decision_flows.domain.store import FlowStore, LiveCache, flow_with_key
 from decision_flows.models.changes import LiveEntry
 from decision_flows.models.flow import Flow, FlowStatus
 from decision_flows.models.identity import Identity
@@ -166,8 +166,7 @@ class LiveService:
         return config
 
     def _rebuild(self, tenant_id: str, key: str) -> LiveEntry | None:
-        flow_id = self._flows.key_owner(tenant_id, key)
-        flow = self._flows.get_flow(tenant_id, flow_id) if flow_id else None
+        flow = flow_with_key(self._flows, tenant_id, key)
         if flow is None:  # unknown keys are not remembered: a caller could fill the cache with them
             return None
         entry = live_entry(flow, self._flows)

@@ -21,11 +21,12 @@ from decision_flows.domain.errors import (
     FieldProblem,
     InvalidRequest,
     Unprocessable,
+    flow_key_not_found,
     flow_not_found,
     row_version_mismatch,
     version_not_found,
 )
-from decision_flows.domain.store import FlowStore
+from decision_flows.domain.store import FlowStore, flow_with_key
 from decision_flows.models.flow import (
     PUBLISHED_VERSIONS_ON_FLOW,
     Flow,
@@ -88,6 +89,12 @@ class FlowService:
 
     def get(self, identity: Identity, flow_id: str) -> Flow:
         return self._load(identity, flow_id)
+
+    def get_by_key(self, identity: Identity, key: str) -> Flow:
+        flow = flow_with_key(self._store, identity.tenant_id, key)
+        if flow is None:
+            raise flow_key_not_found(key)
+        return flow
 
     def list(self, identity: Identity, status: FlowStatus | None, limit: int, cursor: str | None) -> Page[Flow]:
         return self._store.list_flows(identity.tenant_id, status, limit, cursor)

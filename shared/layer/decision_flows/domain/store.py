@@ -56,6 +56,14 @@ class FlowStore(Protocol):
     def purge_deleted_flow(self, tenant_id: str, flow_id: str) -> None: ...
 
 
+def flow_with_key(flows: FlowStore, tenant_id: str, key: str) -> Flow | None:
+    """The tenant's flow that holds ``key``: two reads, its reservation and then the flow. A key that
+    left the flow between the two reads finds none, as a read a moment later would."""
+    flow_id = flows.key_owner(tenant_id, key)
+    flow = flows.get_flow(tenant_id, flow_id) if flow_id else None
+    return flow if flow is not None and flow.key == key else None
+
+
 class ChangeLog(Protocol):
     def record(self, entry: ChangeEntry) -> None: ...
 

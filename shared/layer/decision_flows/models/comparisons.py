@@ -24,6 +24,19 @@ class FromTo[T](LazyBody):
     to: T | None
 
 
+# Named, so that the document's schemas read FormatChange rather than FromTo_Literal__v1____v2___.
+class FormatChange(FromTo[Literal["v1", "v2"]]):
+    """The config formats of the two states."""
+
+
+class ScoringMethodChange(FromTo[str]):
+    """The scoring methods of the two states (null: none configured)."""
+
+
+class NodeCountChange(FromTo[int]):
+    """The v2 node counts of the two states (null: a v1 config)."""
+
+
 class NodeView(LazyBody):
     id: str
     type: str
@@ -56,12 +69,12 @@ class StageChangesView(LazyBody):
 
 
 class DiffSummaryView(LazyBody):
-    format: FromTo[Literal["v1", "v2"]]
+    format: FormatChange
     nodes: NodeChangesView
     edges: EdgeChangesView
     stages: StageChangesView
-    scoring_method: FromTo[str]
-    node_count: FromTo[int]
+    scoring_method: ScoringMethodChange
+    node_count: NodeCountChange
 
     truncated: bool | None = left_out_when_none()  # in history only: lists cut to fit the entry
 

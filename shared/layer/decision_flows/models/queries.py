@@ -21,6 +21,10 @@ class FlowIdQuery(QueryModel):
     id: FlowId
 
 
+class FlowKeyQuery(QueryModel):
+    key: FlowKey
+
+
 class ListFlowsQuery(QueryModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Cursor | None = None

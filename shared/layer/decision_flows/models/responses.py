@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -11,6 +11,9 @@ from pydantic.alias_generators import to_camel
 from decision_flows.models.changes import ChangeEntry, LiveEntry
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, Rollout, VersionSummary
 from decision_flows.models.page import Page
+
+# ISO 8601 UTC with milliseconds and Z (the contract's timestamps): RFC 3339 date-time in the document.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
 def left_out_when_none() -> Any:
@@ -42,7 +45,7 @@ class VersionSummaryView(ResponseBody):
     """``restoredFrom`` appears only on versions a rollback created, as the contract writes it."""
 
     version: int
-    published_at: str
+    published_at: Timestamp
     published_by: str
     notes: str | None
     restored_from: int | None = left_out_when_none()
@@ -71,9 +74,9 @@ class VersionListItemView(VersionSummaryView):
 class RolloutView(ResponseBody):
     challenger_version: int
     percent: float
-    started_at: str
+    started_at: Timestamp
     started_by: str
-    updated_at: str
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, rollout: Rollout | None) -> RolloutView | None:
@@ -98,8 +101,8 @@ class FlowView(ResponseBody):
     latest_version: int | None
     has_unpublished_changes: bool
     row_version: int
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
     created_by: str
     updated_by: str
     rollout: RolloutView | None  # a staged rollout's challenger and share, while one runs
@@ -161,7 +164,7 @@ class ChangeEntryView(ResponseBody):
     flow_id: str
     action: FlowAction
     actor: str
-    at: str
+    at: Timestamp
     row_version: int
     from_version: int | None = left_out_when_none()
     to_version: int | None = left_out_when_none()
@@ -198,7 +201,7 @@ class LiveView(ResponseBody):
     flow_id: str
     key: str
     version: int
-    published_at: str
+    published_at: Timestamp
     config: dict[str, Any]
     role: Literal["champion", "challenger"]  # without a staged rollout, always the champion
 

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
-
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
-from decision_flows.domain.errors import Forbidden, InvalidRequest, Unauthenticated, store_busy_at_authentication
+from decision_flows.domain.errors import Forbidden, InvalidRequest, Unauthenticated
 from decision_flows.models.identity import Identity, Role
+from decision_flows.web.auth_refusals import refusal, tenant_mismatch
 
 TENANT_HEADER = "x-tenant-id"
-# template.yaml's ReauthorizeEvery: how long API Gateway keeps an authorizer's answer (a test holds
-# the two equal).
-AUTHORIZER_CACHE_SECONDS = 60
-# The clock the cached decision's age is read with; tests set it.
-clock: Callable[[], float] = time.time
 
 
 def authorize(event: APIGatewayProxyEventV2, minimum: Role) -> Identity:
@@ -34,12 +26,8 @@ def identify(event: APIGatewayProxyEventV2) -> Identity:
     so that they get the contract's 401/403 problem details rather than API Gateway's bare 403.
     """
     context = event.request_context.authorizer.get_lambda
-    if context.get("authError") == "STORE_BUSY":
-        raise store_busy_at_authentication(_until_decision_expires(context.get("decidedAt")))
-    if context.get("authError") == "TENANT_MISMATCH":
-        raise Forbidden("TENANT_MISMATCH", "The credential does not belong to the tenant in X-Tenant-Id.")
-    if context.get("authError"):
-        raise Unauthenticated("UNAUTHENTICATED", "The credential is missing, unknown, revoked or expired.")
+    if auth_error := context.get("authError"):
+        raise refusal(str(auth_error), context.get("decidedAt"))
     try:
         identity = Identity(
             tenant_id=context.get("tenantId", ""),
@@ -52,17 +40,8 @@ def identify(event: APIGatewayProxyEventV2) -> Identity:
     if not tenant_header:
         raise InvalidRequest("TENANT_HEADER_MISSING", "The X-Tenant-Id header is required.")
     if tenant_header != identity.tenant_id:
-        raise Forbidden("TENANT_MISMATCH", "The credential does not belong to the tenant in X-Tenant-Id.")
+        raise tenant_mismatch()
     return identity
-
-
-def _until_decision_expires(decided_at: object) -> int:
-    """Seconds until API Gateway asks the authorizer again: retrying sooner meets the cached refusal."""
-    try:
-        remaining = int(str(decided_at)) + AUTHORIZER_CACHE_SECONDS - clock()
-    except ValueError:
-        remaining = AUTHORIZER_CACHE_SECONDS
-    return max(1, min(AUTHORIZER_CACHE_SECONDS, math.ceil(remaining)))
 
 
 def require_role(identity: Identity, minimum: Role) -> None:

@@ -70,11 +70,18 @@ def query(event: APIGatewayProxyEventV2) -> dict[str, str]:
 
 
 def if_match(event: APIGatewayProxyEventV2) -> int | None:
-    """The rowVersion an If-Match header names: ``"3"`` (our ETag), ``W/"3"`` or ``*`` (any)."""
+    """The rowVersion an If-Match header names: ``"3"`` (our ETag) or ``*`` (any).
+
+    If-Match compares strongly (RFC 9110 section 13.1.1), so a weak tag (``W/"3"``) never matches and
+    is refused rather than read as ``"3"``; an unquoted ``3`` is no entity-tag at all (section 8.8.3)
+    and is refused too, so a client's mistake is named instead of guessed at.
+    """
     value = (event.headers.get("if-match") or "").strip()
     if not value or value == "*":
         return None
-    tag = value.removeprefix("W/").strip('"')
+    if value.startswith("W/"):
+        raise InvalidRequest("INVALID_IF_MATCH", 'If-Match compares strongly: send the ETag without W/, such as "3".')
+    tag = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else ""
     # isascii: str.isdigit() also accepts digits like "²" that int() refuses; 18 digits fit a Number.
     if not (tag.isascii() and tag.isdigit() and len(tag) <= 18) or int(tag) < 1:
         raise InvalidRequest("INVALID_IF_MATCH", 'If-Match must be an ETag of this API, such as "3".')
