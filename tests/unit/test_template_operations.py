@@ -154,9 +154,10 @@ def condition_holds(expression: Any, parameters: dict[str, str]) -> bool | str:
 
 
 def deploy_refused(parameters: dict[str, str]) -> list[str]:
-    """The AssertDescription of every template rule the parameters break, as CloudFormation checks them."""
+    """The AssertDescription of every rule the parameters break, as CloudFormation checks them (on the
+    template SAM's transform hands it)."""
     refused = []
-    for rule in template.template().get("Rules", {}).values():
+    for rule in iam.deployed().get("Rules", {}).values():
         if "RuleCondition" in rule and not condition_holds(rule["RuleCondition"], parameters):
             continue
         refused += [a["AssertDescription"] for a in rule["Assertions"] if not condition_holds(a["Assert"], parameters)]
