@@ -1,5 +1,6 @@
-# Everything a newcomer needs, installed on first use into .venv (the app) and .tools (SAM CLI and
-# cfn-lint, kept apart because pip backtracks them to old releases when they share an environment).
+# Everything a newcomer needs, installed on first use into .venv (the app) and .tools (SAM CLI,
+# cfn-lint and AWS's serverless rules for it, kept apart because pip backtracks them to old releases
+# when they share an environment; checkov in .tools/checkov, as its pins conflict with SAM CLI's).
 SHELL := /bin/bash
 # The Lambda runtime is python3.13: any 3.13 will do, `python3.13` on PATH, else the newest pyenv holds
 # (found once; `make PYTHON=/path/to/python3.13` chooses another).
@@ -20,6 +21,8 @@ VENV := .venv
 TOOLS := .tools
 BIN := $(VENV)/bin
 TOOLS_BIN := $(TOOLS)/bin
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+SERVERLESS_RULES := $(TOOLS)/.serverless-rules-installed
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
@@ -80,10 +83,12 @@ format: $(VENV)/.installed  ## ruff format and fixes
 typecheck: $(VENV)/.installed  ## mypy, strict
 	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local shared/admin/decision_flows_admin functions tests bench
 
-template-check: $(TOOLS)/.installed openapi-client-check  ## cfn-lint, sam validate and sam validate --lint on template.yaml; the generated client
-	$(TOOLS_BIN)/cfn-lint template.yaml
+# Checks a template may set aside only in itself, each with its reason (Metadata: cfn-lint / checkov).
+template-check: $(TOOLS)/.installed $(SERVERLESS_RULES) $(CHECKOV) openapi-client-check  ## cfn-lint with AWS's serverless rules, sam validate (--lint), checkov; the generated client
+	$(TOOLS_BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	$(TOOLS_BIN)/sam validate
 	$(TOOLS_BIN)/sam validate --lint
+	$(CHECKOV) --file template.yaml --framework cloudformation --quiet --compact --skip-download
 
 # openapi-python-client in a venv of its own (its pins are not the application's): a client generated
 # from the OpenAPI document must parse API Gateway's own 401 and the handlers' problem details.
@@ -119,6 +124,17 @@ $(TOOLS)/.installed:
 	$(TOOLS_BIN)/pip install --quiet --upgrade pip
 	$(TOOLS_BIN)/pip install --quiet aws-sam-cli==1.170.0 cfn-lint==1.58.0
 	touch $@
+
+# Their own stamps, so that a .tools installed before them gains them without a reinstall.
+$(SERVERLESS_RULES): $(TOOLS)/.installed
+	$(TOOLS_BIN)/pip install --quiet cfn-lint-serverless==0.3.6
+	touch $@
+
+$(CHECKOV):
+	$(NEED_PYTHON)
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/checkov/bin/pip install --quiet checkov==3.3.30
 
 clean:  ## remove the virtual environments and build output
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -137,7 +137,7 @@ def resolve(value: Any) -> Any:
 
 
 def _ref(name: str) -> str:
-    pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK}
     if name in pseudo:
         return pseudo[name]
     kind = deployed()["Resources"][name]["Type"]
@@ -145,11 +145,20 @@ def _ref(name: str) -> str:
         return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical_name(name)}"
     if kind == "AWS::ApiGatewayV2::Api":
         return "a1b2c3d4e5"  # an API id
+    if kind == "AWS::Logs::LogGroup":
+        return log_group_name(name)
     return physical_name(name)
+
+
+def log_group_name(logical_id: str) -> str:
+    properties = deployed()["Resources"][logical_id]["Properties"]
+    return str(resolve(properties["LogGroupName"])) if "LogGroupName" in properties else physical_name(logical_id)
 
 
 def _get_att(name: str, attribute: str) -> str:
     kind = deployed()["Resources"][name]["Type"]
+    if kind == "AWS::Logs::LogGroup" and attribute == "Arn":  # CloudFormation's Arn ends in ":*"
+        return f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{log_group_name(name)}:*"
     arns = {
         ("AWS::DynamoDB::Table", "Arn"): table_arn(name),
         ("AWS::DynamoDB::Table", "StreamArn"): f"{table_arn(name)}/stream/{STREAM_LABEL}",
@@ -210,10 +219,25 @@ def allows(statements: list[Statement], action: str, resource: str) -> bool:
     return bool(matching) and all(statement.effect == "Allow" for statement in matching)
 
 
+# What Lambda's poller calls with a stream consumer's role: no DynamoDB call of the function's own shows
+# them, so tests/unit/test_least_privilege.py holds them against the event source mappings instead.
+STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
+
+
+def mapped_streams(function: str) -> set[str]:
+    """The deployed ARNs of the streams the function's event source mappings read."""
+    return {
+        resolve(mapping["Properties"]["EventSourceArn"])
+        for mapping in resources_of("AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == {"Ref": function}
+    }
+
+
 def dynamodb_grants(function: str) -> list[tuple[str, str, str]]:
     """(action, resource pattern, policy) of every action the template itself grants the function
-    that can reach DynamoDB (``*`` and ``dynamodb*`` included); the managed policies SAM adds (stream
-    reads for the event source) are not listed."""
+    that can reach DynamoDB (``*`` and ``dynamodb*`` included); neither the managed policies SAM adds
+    nor a consumer's stream reads on the stream its mapping names are listed (the poller uses those)."""
+    streams = mapped_streams(function)
     return [
         (action, resource, statement.source)
         for statement in role_statements(function)
@@ -221,4 +245,5 @@ def dynamodb_grants(function: str) -> list[tuple[str, str, str]]:
         for action in statement.actions
         if fnmatchcase("dynamodb", action.lower().split(":", 1)[0])  # the action's service part
         for resource in statement.resources
+        if not (action in STREAM_READS and resource in streams)
     ]

@@ -159,8 +159,25 @@ class TestWhatNoDynamoDBCallShows:
             assert invokable(route.function, f"{api_arn}/$default/{route.method}{route.path}"), route
 
     def test_every_function_may_write_its_logs(self) -> None:
-        for function in template.resources("AWS::Serverless::Function"):
+        for function, body in iam.resources_of("AWS::Lambda::Function").items():
+            group = iam.log_group_name(body["Properties"]["LoggingConfig"]["LogGroup"]["Ref"])
+            stream = f"arn:aws:logs:{iam.REGION}:{iam.ACCOUNT}:log-group:{group}:log-stream:2026/12/06/[$LATEST]0a1b"
             statements = iam.role_statements(function)
-            assert iam.allows(statements, "logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:x"), (
-                function
-            )
+            for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+                assert iam.allows(statements, action, stream), (function, action)
+
+    def test_the_stream_consumer_reads_its_own_stream_and_no_other(self) -> None:
+        # Given the consumer's role and another table's stream in the same account
+        statements = iam.role_statements("StreamFunction")
+        (own,) = iam.mapped_streams("StreamFunction")
+        other = f"{iam.table_arn('ChangesTable')}/stream/{iam.STREAM_LABEL}"
+
+        # Then Lambda's poller may read the flows table's stream with it, and only that one
+        for action in iam.STREAM_READS:
+            assert iam.allows(statements, action, own), action
+            assert not iam.allows(statements, action, other), action
+        # and no code path is expected to use those reads itself (the unused-grant check skips them)
+        assert [g for g in least_privilege.unused([]) if g.action in iam.STREAM_READS] == []
+        # nor may it write another function's logs
+        foreign = f"arn:aws:logs:{iam.REGION}:{iam.ACCOUNT}:log-group:/aws/lambda/{iam.STACK}/LiveFunction:log-stream:x"
+        assert not iam.allows(statements, "logs:PutLogEvents", foreign)
