@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from decision_flows.domain.history import ConfigsChanged, change_entry, changed_fields
+from decision_flows.domain.history import LISTED_CHANGES, ConfigsChanged, change_entry, changed_fields
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, VersionSummary
+from decision_flows_local.samples import edge_heavy_config
 
 NOW = "2026-11-22T12:00:00.000Z"
 
@@ -134,3 +135,22 @@ def many_nodes(prefix: str) -> str:
     config = json.dumps({"version": 2, "nodes": nodes, "edges": []}, separators=(",", ":"))
     assert 290 * 1024 < len(config) <= 300 * 1024
     return config
+
+
+def test_an_entry_lists_at_most_a_few_hundred_changes_of_each_kind() -> None:
+    # Given a published 300 KB draft of 9 700 edges replaced by one sharing none of them (no draft to
+    # keep, so the whole entry is the summary's)
+    old_draft, new_draft = (json.dumps(edge_heavy_config(9_700, parity)) for parity in (0, 1))
+    before = flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h1")
+    after = before.model_copy(
+        update={"draft_config": new_draft, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
+    )
+
+    # When its entry is made, then each edge list holds the first LISTED_CHANGES, saying it was cut
+    changes = change_entry("e", before, after).config_changes
+    assert changes is not None
+    assert changes["truncated"] is True
+    listed = [{"source": edge["source"], "target": edge["target"]} for edge in json.loads(new_draft)["edges"]]
+    assert changes["edges"]["added"] == listed[:LISTED_CHANGES]
+    assert len(changes["edges"]["removed"]) == LISTED_CHANGES
+    assert changes["nodeCount"] == {"from": 200, "to": 200}
