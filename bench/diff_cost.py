@@ -159,16 +159,7 @@ def growth(rows: list[dict[str, Any]], figure: str) -> dict[int, float]:
 
 
 def diff_markdown(rows: list[dict[str, Any]]) -> str:
-    header = [
-        "edit",
-        "edges",
-        "config KB",
-        "GET /diff ms",
-        "÷ smallest",
-        "include=summary ms",
-        "÷ smallest",
-        "patch ops",
-    ]
+    header = ["edit", "edges", "config KB", "GET /diff ms", "÷ smallest", "summary only ms", "÷ smallest", "patch ops"]
     table = []
     for edit in EDITS:
         mine = [row for row in rows if row["edit"] == edit]
@@ -205,15 +196,7 @@ def diff_markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def consumer_markdown(rows: list[dict[str, Any]]) -> str:
-    header = [
-        "edges",
-        "config KB",
-        "ms per record",
-        "÷ smallest",
-        "size ÷ smallest",
-        "same size, no edges: ms",
-        "÷ smallest",
-    ]
+    header = ["edges", "config KB", "ms per record", "÷ smallest", "size ÷ smallest", "no edges: ms", "÷ smallest"]
     edged, plain = growth(rows, "edges_ms"), growth(rows, "no_edges_ms")
     table = [
         [
@@ -245,11 +228,9 @@ def main(argv: list[str]) -> int:
             "consumer": measure_consumer(consumer_edges, CONSUMER_RECORDS),
         }
     results["seconds"] = round(time.perf_counter() - started, 1)
-    text = diff_markdown(results["diff"]) + "\n\n" + consumer_markdown(results["consumer"])
-    if quick:
-        print(text)
-    else:
-        report.write("diff_cost", results, text)
+    report.finish(
+        "diff_cost", results, diff_markdown(results["diff"]) + "\n\n" + consumer_markdown(results["consumer"]), quick
+    )
     return 0
 
 

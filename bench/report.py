@@ -36,6 +36,14 @@ def write(name: str, payload: dict[str, Any], markdown: str) -> None:
     print(markdown)
 
 
+def finish(name: str, payload: dict[str, Any], markdown: str, quick: bool) -> None:
+    """A full run's results saved (``write``); a quick run's only printed, leaving the last full run's."""
+    if quick:
+        print(markdown)
+    else:
+        write(name, payload, markdown)
+
+
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
