@@ -82,7 +82,7 @@ def timed_ms(send: Callable[[], HttpResponse], repeats: int) -> tuple[float, Htt
 
 def measure_diffs(edge_counts: tuple[int, ...], repeats: int) -> list[dict[str, Any]]:
     """``GET /diff`` from version 1 to the draft, each edit at each size, with and without the patch."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     with embedded_tables():
         api = Api(Caller(TENANT, "editor", "bench@tenant-bench.example"))
         for edit, make in EDITS.items():
@@ -116,7 +116,7 @@ def measure_consumer(edge_counts: tuple[int, ...], records: int) -> list[dict[st
     from decision_flows.dal.client import dynamodb_client
     from decision_flows_local.streams import StreamPoller
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     with embedded_tables():
         api = Api(Caller(TENANT, "editor", "bench@tenant-bench.example"))
         poller = StreamPoller.for_template(dynamodb_client())
@@ -223,7 +223,7 @@ def main(argv: list[str]) -> int:
     diff_edges, consumer_edges = (QUICK_DIFF_EDGES, QUICK_CONSUMER_EDGES) if quick else (DIFF_EDGES, CONSUMER_EDGES)
     started = time.perf_counter()
     with environment(fake_aws_environment() | {"POWERTOOLS_METRICS_DISABLED": "true", "RATE_LIMIT_PER_MINUTE": "0"}):
-        results = {
+        results: dict[str, Any] = {
             "diff": measure_diffs(diff_edges, REPEATS),
             "consumer": measure_consumer(consumer_edges, CONSUMER_RECORDS),
         }
