@@ -137,7 +137,7 @@ def many_nodes(prefix: str) -> str:
     return config
 
 
-def test_an_entry_lists_at_most_a_few_hundred_changes_of_each_kind() -> None:
+def test_an_entry_lists_at_most_a_hundred_changes_of_each_kind() -> None:
     # Given a published 300 KB draft of 9 700 edges replaced by one sharing none of them (no draft to
     # keep, so the whole entry is the summary's)
     old_draft, new_draft = (json.dumps(edge_heavy_config(9_700, parity)) for parity in (0, 1))
@@ -154,3 +154,22 @@ def test_an_entry_lists_at_most_a_few_hundred_changes_of_each_kind() -> None:
     assert changes["edges"]["added"] == listed[:LISTED_CHANGES]
     assert len(changes["edges"]["removed"]) == LISTED_CHANGES
     assert changes["nodeCount"] == {"from": 200, "to": 200}
+
+
+def test_an_entry_lists_at_most_a_hundred_paths_of_a_changed_node() -> None:
+    # Given a draft whose one node's 1 000 weights all change
+    old_draft, new_draft = (
+        json.dumps({"version": 2, "nodes": [{"id": "s", "type": "score", "config": {"w": [weight] * 1000}}]})
+        for weight in (1, 2)
+    )
+    before = flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h1")
+    after = before.model_copy(
+        update={"draft_config": new_draft, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
+    )
+
+    # When its entry is made, then the node lists its first LISTED_CHANGES paths, saying it was cut
+    changes = change_entry("e", before, after).config_changes
+    assert changes is not None
+    assert changes["truncated"] is True
+    (changed,) = changes["nodes"]["changed"]
+    assert changed["paths"] == [f"/config/w/{index}" for index in range(LISTED_CHANGES)]

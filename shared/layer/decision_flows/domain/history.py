@@ -35,9 +35,10 @@ ROLLOUT_STEPS = (
 # DynamoDB's item limit, less room for the entry's own attributes, keys and their names.
 ENTRY_BYTES = 400 * 1024 - 8 * 1024
 # The most items an entry's summary lists of each kind (GET /diff has them all). Each is a DynamoDB map,
-# which the consumer serialises for ~40 µs and every history page reads back: with no cap, a draft edit
-# replacing 9 700 edges cost the consumer ~0.7 s (docs/PERFORMANCE.md, "Diff cost").
-LISTED_CHANGES = 500
+# which the consumer serialises for ~20 µs (and moto as much again) and every history page reads back:
+# uncapped, a draft edit replacing 6 000 edges cost the consumer 1.8 s, 0.4 s with the diff made linear,
+# 58 ms with 500 (docs/PERFORMANCE.md, "Diff cost").
+LISTED_CHANGES = 100
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,16 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
 
 
 def config_changes(before: str | None, after: str | None, kept_draft: str | None) -> dict[str, Any]:
-    """The diff's summary from ``before`` to ``after``, each list cut to ``LISTED_CHANGES`` items and
-    then to what fits the entry beside ``kept_draft``: the longest lists lose their tail first, and
-    ``truncated`` says so."""
+    """The diff's summary from ``before`` to ``after``, each list (a changed node's paths too) cut to
+    ``LISTED_CHANGES`` items, then to what fits the entry beside ``kept_draft`` (the longest lists lose
+    their tail first); ``truncated`` says so."""
     from decision_flows.domain.config_diff import summarize  # the consumer's records only
 
     document = summarize(_parsed(before), _parsed(after)).as_document()
     budget = ENTRY_BYTES - len((kept_draft or "").encode())
     lists = [document["nodes"][k] for k in ("added", "removed", "changed")]
     lists += [document["edges"][k] for k in ("added", "removed")] + list(document["stages"].values())
-    for listed in lists:
+    for listed in [*lists, *(node["paths"] for node in document["nodes"]["changed"])]:
         if len(listed) > LISTED_CHANGES:
             del listed[LISTED_CHANGES:]
             document["truncated"] = True
