@@ -159,7 +159,7 @@ def growth(rows: list[dict[str, Any]], figure: str) -> dict[int, float]:
 
 
 def diff_markdown(rows: list[dict[str, Any]]) -> str:
-    header = ["edit", "edges", "config KB", "GET /diff ms", "÷ smallest", "summary only ms", "÷ smallest", "patch ops"]
+    header = ["edit", "edges", "config KB", "GET /diff CPU ms", "÷ smallest", "summary only", "÷ smallest", "patch ops"]
     table = []
     for edit in EDITS:
         mine = [row for row in rows if row["edit"] == edit]
@@ -187,8 +187,9 @@ def diff_markdown(rows: list[dict[str, Any]]) -> str:
     verdict = "met" if top <= GOAL_RATIO else "**not met**"
     times = sizes[-1] // sizes[0]
     return (
-        f"**Diff cost** (`GET /diff` from version 1 to the draft through the real handler, in-process moto; median of "
-        f"{REPEATS}; ÷ smallest: against {sizes[0]} edges; 200 nodes; the patch's operations counted)\n\n"
+        f"**Diff cost** (`GET /diff` from version 1 to the draft through the real handler, in-process moto: the "
+        f"process's CPU time, moto included, median of {REPEATS}; summary only: `include=summary`; ÷ smallest: "
+        f"against {sizes[0]} edges; 200 nodes; the patch's operations counted)\n\n"
         + report.markdown_table(header, table)
         + f"\n\n**Goal**: {times} times the edges cost about {times} times as much (ratio ≤ {GOAL_RATIO:g}), "
         f"not {times**2} times: {verdict} (largest ratio: {top})."
@@ -196,7 +197,7 @@ def diff_markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def consumer_markdown(rows: list[dict[str, Any]]) -> str:
-    header = ["edges", "config KB", "ms per record", "÷ smallest", "size ÷ smallest", "no edges: ms", "÷ smallest"]
+    header = ["edges", "config KB", "CPU ms per record", "÷ smallest", "size ÷ smallest", "no edges", "÷ smallest"]
     edged, plain = growth(rows, "edges_ms"), growth(rows, "no_edges_ms")
     table = [
         [
@@ -213,8 +214,8 @@ def consumer_markdown(rows: list[dict[str, Any]]) -> str:
     return (
         f"**Stream consumer per draft edit** (a `PUT` replacing every edge, its record from the flows table's "
         f"stream handed alone to the real handler, which writes the history entry with its `configChanges` and "
-        f"the overwritten draft; median of {CONSUMER_RECORDS} records; beside drafts of the same size without "
-        "edges)\n\n" + report.markdown_table(header, table)
+        f"the overwritten draft; the process's CPU time, moto included, median of {CONSUMER_RECORDS} records; "
+        "no edges: drafts of the same size without edges)\n\n" + report.markdown_table(header, table)
     )
 
 

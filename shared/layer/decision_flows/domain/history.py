@@ -36,8 +36,8 @@ ROLLOUT_STEPS = (
 ENTRY_BYTES = 400 * 1024 - 8 * 1024
 # The most items an entry's summary lists of each kind (GET /diff has them all). Each is a DynamoDB map,
 # which the consumer serialises for ~20 µs (and moto as much again) and every history page reads back:
-# uncapped, a draft edit replacing 6 000 edges cost the consumer 1.8 s, 0.4 s with the diff made linear,
-# 58 ms with 500 (docs/PERFORMANCE.md, "Diff cost").
+# uncapped, a draft edit replacing 6 000 edges cost the consumer 0.4 s once the diff was linear (4 ms
+# without edges), 71 ms at 500, 39 ms at 100 (docs/PERFORMANCE.md, "Diff cost").
 LISTED_CHANGES = 100
 
 
