@@ -26,7 +26,7 @@ SERVERLESS_RULES := $(TOOLS)/.serverless-rules-installed
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-dynamodb-cost browser lint format typecheck template-check openapi-client-check build check clean
+.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-dynamodb-cost bench-diff browser lint format typecheck template-check openapi-client-check build check clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -53,6 +53,7 @@ reliability: $(VENV)/.installed  ## the reliability suite at full size, figures 
 bench: build  ## every benchmark: figures in bench/results/ (not committed), docs/PERFORMANCE.md's tables updated
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.dynamodb_cost
+	$(BIN)/python -m bench.diff_cost
 	$(BIN)/python -m bench.report
 
 bench-cold-start: build  ## cold start of each function vs `import boto3; boto3.client("dynamodb")`, Lambda-like env
@@ -61,6 +62,10 @@ bench-cold-start: build  ## cold start of each function vs `import boto3; boto3.
 
 bench-dynamodb-cost: $(VENV)/.installed  ## DynamoDB calls, bytes and units per route at 1 to 10 000 versions
 	$(BIN)/python -m bench.dynamodb_cost
+	$(BIN)/python -m bench.report
+
+bench-diff: $(VENV)/.installed  ## /diff and the stream consumer's per-record cost at 1 000 to 8 000 edges
+	$(BIN)/python -m bench.diff_cost
 	$(BIN)/python -m bench.report
 
 # The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),

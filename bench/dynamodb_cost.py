@@ -265,10 +265,7 @@ def main(argv: list[str]) -> int:
         results = measure(lengths, sizes, REPEATS, progress=True)
         results["runtime_reads"] = measure_runtime_reads()
     text = markdown(results) + "\n\n" + runtime_markdown(results["runtime_reads"])
-    if quick:  # a smoke run leaves the last full run's results in place
-        print(text)
-    else:
-        report.write("dynamodb_cost", results, text)
+    report.finish("dynamodb_cost", results, text, quick)
     return 0
 
 

@@ -20,7 +20,7 @@ RESULTS = ROOT / "bench" / "results"
 PAGE = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 # The order of the page's tables; a benchmark that has not run yet is left out.
-SECTIONS = ("cold_start", "dynamodb_cost")
+SECTIONS = ("cold_start", "dynamodb_cost", "diff_cost")
 
 
 def machine() -> dict[str, Any]:
@@ -34,6 +34,14 @@ def write(name: str, payload: dict[str, Any], markdown: str) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(stamped, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown.rstrip() + "\n")
     print(markdown)
+
+
+def finish(name: str, payload: dict[str, Any], markdown: str, quick: bool) -> None:
+    """A full run's results saved (``write``); a quick run's only printed, leaving the last full run's."""
+    if quick:
+        print(markdown)
+    else:
+        write(name, payload, markdown)
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:

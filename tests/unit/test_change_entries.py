@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from decision_flows.domain.history import ConfigsChanged, change_entry, changed_fields
+from decision_flows.domain.history import LISTED_CHANGES, ConfigsChanged, change_entry, changed_fields
+from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, VersionSummary
+from decision_flows_local.samples import edge_heavy_config
 
 NOW = "2026-11-22T12:00:00.000Z"
 
@@ -135,3 +137,42 @@ def many_nodes(prefix: str) -> str:
     config = json.dumps({"version": 2, "nodes": nodes, "edges": []}, separators=(",", ":"))
     assert 290 * 1024 < len(config) <= 300 * 1024
     return config
+
+
+def published_draft_edited(old_draft: str, new_draft: str) -> ChangeEntry:
+    """The entry of a PUT replacing ``old_draft``, which was live (so it is not kept), with ``new_draft``."""
+    before = flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h1")
+    after = before.model_copy(
+        update={"draft_config": new_draft, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
+    )
+    return change_entry("e", before, after)
+
+
+def test_an_entry_lists_at_most_a_hundred_changes_of_each_kind() -> None:
+    # Given a published 300 KB draft of 9 700 edges replaced by one sharing none of them (no draft to
+    # keep, so the whole entry is the summary's)
+    old_draft, new_draft = (json.dumps(edge_heavy_config(9_700, parity)) for parity in (0, 1))
+
+    # When its entry is made, then each edge list holds the first LISTED_CHANGES, saying it was cut
+    changes = published_draft_edited(old_draft, new_draft).config_changes
+    assert changes is not None
+    assert changes["truncated"] is True
+    listed = [{"source": edge["source"], "target": edge["target"]} for edge in json.loads(new_draft)["edges"]]
+    assert changes["edges"]["added"] == listed[:LISTED_CHANGES]
+    assert len(changes["edges"]["removed"]) == LISTED_CHANGES
+    assert changes["nodeCount"] == {"from": 200, "to": 200}
+
+
+def test_an_entry_lists_at_most_a_hundred_paths_of_a_changed_node() -> None:
+    # Given a draft whose one node's 1 000 weights all change
+    old_draft, new_draft = (
+        json.dumps({"version": 2, "nodes": [{"id": "s", "type": "score", "config": {"w": [weight] * 1000}}]})
+        for weight in (1, 2)
+    )
+
+    # When its entry is made, then the node lists its first LISTED_CHANGES paths, saying it was cut
+    changes = published_draft_edited(old_draft, new_draft).config_changes
+    assert changes is not None
+    assert changes["truncated"] is True
+    (changed,) = changes["nodes"]["changed"]
+    assert changed["paths"] == [f"/config/w/{index}" for index in range(LISTED_CHANGES)]

@@ -34,6 +34,11 @@ ROLLOUT_STEPS = (
 )
 # DynamoDB's item limit, less room for the entry's own attributes, keys and their names.
 ENTRY_BYTES = 400 * 1024 - 8 * 1024
+# The most items an entry's summary lists of each kind (GET /diff has them all). Each is a DynamoDB map,
+# which the consumer serialises for ~20 µs (and moto as much again) and every history page reads back:
+# uncapped, a draft edit replacing 6 000 edges cost the consumer 0.4 s once the diff was linear (4 ms
+# without edges), 71 ms at 500, 39 ms at 100 (docs/PERFORMANCE.md, "Diff cost").
+LISTED_CHANGES = 100
 
 
 @dataclass(frozen=True)
@@ -80,14 +85,19 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
 
 
 def config_changes(before: str | None, after: str | None, kept_draft: str | None) -> dict[str, Any]:
-    """The diff's summary from ``before`` to ``after``, cut to what fits the entry beside ``kept_draft``:
-    the longest lists lose their tail first, and ``truncated`` says so."""
+    """The diff's summary from ``before`` to ``after``, each list (a changed node's paths too) cut to
+    ``LISTED_CHANGES`` items, then to what fits the entry beside ``kept_draft`` (the longest lists lose
+    their tail first); ``truncated`` says so."""
     from decision_flows.domain.config_diff import summarize  # the consumer's records only
 
     document = summarize(_parsed(before), _parsed(after)).as_document()
     budget = ENTRY_BYTES - len((kept_draft or "").encode())
     lists = [document["nodes"][k] for k in ("added", "removed", "changed")]
     lists += [document["edges"][k] for k in ("added", "removed")] + list(document["stages"].values())
+    for listed in [*lists, *(node["paths"] for node in document["nodes"]["changed"])]:
+        if len(listed) > LISTED_CHANGES:
+            del listed[LISTED_CHANGES:]
+            document["truncated"] = True
     while len(json.dumps(document, ensure_ascii=False).encode()) > budget and any(lists):
         longest = max(lists, key=len)
         del longest[len(longest) // 2 :]

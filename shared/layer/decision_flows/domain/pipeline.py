@@ -62,9 +62,20 @@ def canonical_json(config: dict[str, Any]) -> str:
     return canonical
 
 
+def json_key(value: Any) -> str:
+    """The canonical serialisation of any JSON value: equal for values equal as JSON (whatever the
+    order of object members), unequal for ``1``, ``1.0`` and ``true``. ValueError for NaN or Infinity."""
+    key: str = _CANONICAL_ENCODER.encode(value)
+    return key
+
+
+# Built once: json.dumps builds an encoder per call, and a diff makes a key per array item.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _canonical(config: dict[str, Any]) -> tuple[str, ConfigProblem | None]:
     try:
-        canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        canonical = json_key(config)
     except ValueError:
         return "", ConfigProblem("NUMBER_NOT_FINITE", (), "numbers must be finite (no NaN or Infinity)")
     try:
