@@ -101,6 +101,8 @@ class TestClientRequestToken:
         assert (stored_value(dynamodb, "a"), stored_value(dynamodb, "c")) == ("second", "second")
 
     def test_a_cancelled_transaction_can_be_sent_again_with_its_token_and_land(self, dynamodb: Any) -> None:
+        """An assumption, not a documented rule: AWS documents a token's replay only after a success.
+        The service does not rely on it (writes.execute draws a new token after a cancellation)."""
         # Given a transaction cancelled on a condition, under a token
         token = str(uuid.uuid4())
         dynamodb.put_item(TableName=FLOWS, Item={**key("guard"), "value": {"S": "x"}})

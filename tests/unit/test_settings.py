@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
+from decision_flows.dal import client
 from decision_flows.dal.client import EndpointSettings
 from decision_flows.settings import DEFAULT_REQUESTS_PER_MINUTE, Settings
 from decision_flows_local import template
@@ -42,3 +45,20 @@ def test_a_missing_or_malformed_variable_is_refused_at_start(change: dict[str, s
     environment = {**template.function_environment(), **change}
     with pytest.raises(ValidationError):
         Settings.model_validate({name: value for name, value in environment.items() if value is not None})
+
+
+def test_a_store_that_never_answers_fails_a_call_before_any_function_times_out() -> None:
+    # Given each function's Timeout as template.yaml deploys it (its own, else the Globals')
+    default = template.template()["Globals"]["Function"]["Timeout"]
+    functions = template.resources("AWS::Serverless::Function")
+    timeouts = {name: function["Properties"].get("Timeout", default) for name, function in functions.items()}
+    # When DynamoDB accepts no connection or sends no byte, on every attempt the SDK makes
+    worst = client.worst_case_seconds()
+    # Then the call fails (503 STORE_BUSY) with time to answer, rather than the Lambda timing out (a 500)
+    assert worst < min(timeouts[name] for name in timeouts if name != "NotFoundFunction"), timeouts
+    config: Any = client.dynamodb_client.__wrapped__().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (
+        client.CONNECT_TIMEOUT_SECONDS,
+        client.READ_TIMEOUT_SECONDS,
+    )
+    assert config.retries == {"mode": "standard", "total_max_attempts": client.MAX_ATTEMPTS}

@@ -9,9 +9,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from decision_flows.dal import writes
-from decision_flows.dal.errors import AlreadyApplied, WriteStep
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.errors import WriteStep
+from decision_flows.dal.repository import FlowRepository, _flow_changed
 from decision_flows.domain.errors import Conflict, NotFound, StoreUnavailable
+from decision_flows.models.flow import Flow
 
 
 def client_error(code: str, **extra: Any) -> ClientError:
@@ -25,10 +26,12 @@ class FakeClient:
     def __init__(self, *outcomes: Any) -> None:
         self.outcomes = list(outcomes)
         self.calls: list[str] = []
+        self.tokens: list[str | None] = []
 
     def __getattr__(self, operation: str) -> Any:
-        def call(**_: Any) -> Any:
+        def call(**params: Any) -> Any:
             self.calls.append(operation)
+            self.tokens.append(params.get("ClientRequestToken"))
             outcome = self.outcomes.pop(0)
             if isinstance(outcome, Exception):
                 raise outcome
@@ -119,34 +122,69 @@ def flow_step(on_failed: Any) -> WriteStep:
     return WriteStep({"Update": {"Key": FLOW_KEY, "UpdateExpression": "SET a = :a"}}, on_failed)
 
 
-@pytest.mark.parametrize("code", ["IdempotentParameterMismatchException", "TransactionInProgressException"])
-def test_a_refused_token_is_what_a_re_read_of_the_item_shows_never_a_500(code: str) -> None:
-    # Given a transaction whose token DynamoDB refuses, and an item another writer moved on
-    seen: list[Any] = []
-
-    def moved_on(item: Any) -> Conflict:
-        seen.append(item)
-        return Conflict("ROW_VERSION_MISMATCH", "moved on")
-
-    other_writers_item = {**FLOW_KEY, "rowVersion": {"N": "8"}, "writeId": {"S": "theirs"}}
-    client = FakeClient(client_error(code), {"Item": other_writers_item})
-
+def test_a_transaction_retried_after_a_conflict_carries_a_new_token() -> None:
+    # Given a transaction cancelled by a conflict, then accepted
+    conflict = client_error("TransactionCanceledException", CancellationReasons=[{"Code": "TransactionConflict"}])
+    client = FakeClient(conflict, {})
     # When it is sent
-    with pytest.raises(Conflict) as refused:
-        writes.execute(client, "flows", [flow_step(moved_on), step()], "a-token")  # type: ignore[arg-type]
-
-    # Then the first step's item was read once, and its answer is the step's own 409
-    assert refused.value.code == "ROW_VERSION_MISMATCH"
-    assert client.calls == ["transact_write_items", "get_item"]
-    assert seen == [other_writers_item]
+    writes.execute(client, "flows", [step(), step()])  # type: ignore[arg-type]
+    # Then the second attempt is a new request: what a token means after a cancellation is undocumented
+    first, second = client.tokens
+    assert first is not None
+    assert first != second
 
 
-def test_a_refused_token_whose_item_shows_our_write_is_success() -> None:
-    # Given a resend refused while our first attempt was in flight, and that attempt landed
-    client = FakeClient(
-        client_error("TransactionInProgressException"), {"Item": {**FLOW_KEY, "writeId": {"S": "ours"}}}
-    )
+def test_a_transaction_still_in_progress_is_sent_again_with_its_token() -> None:
+    # Given a resend (by the SDK) of our transaction while its first attempt still runs, which then ends
+    client = FakeClient(client_error("TransactionInProgressException"), {})
+    # When it is sent, Then the same token goes again: DynamoDB answers it with the first attempt's outcome
+    writes.execute(client, "flows", [step(), step()])  # type: ignore[arg-type]
+    first, second = client.tokens
+    assert first is not None
+    assert first == second
 
-    # When it is sent, Then the write succeeds without another attempt
-    writes.execute(client, "flows", [flow_step(lambda _: AlreadyApplied()), step()], "ours")  # type: ignore[arg-type]
+
+def test_a_transaction_in_progress_past_every_attempt_is_503_not_a_refusal() -> None:
+    # Given our own first attempt that keeps running: it may still land, so no 409 may say it did not
+    client = FakeClient(*[client_error("TransactionInProgressException")] * writes.TRANSACTION_ATTEMPTS)
+    with pytest.raises(StoreUnavailable) as refused:
+        writes.execute(client, "flows", [step(), step()])  # type: ignore[arg-type]
+    assert refused.value.code == "STORE_BUSY"
+    assert client.calls == ["transact_write_items"] * writes.TRANSACTION_ATTEMPTS
+
+
+NOW = "2026-12-06T12:00:00.000Z"
+PREVIOUS = Flow(
+    id="df_1",
+    tenant_id="tenant-a",
+    key="k",
+    name="n",
+    draft_config="{}",
+    draft_hash="h",
+    row_version=7,
+    created_at=NOW,
+    updated_at=NOW,
+    created_by="alice",
+    updated_by="alice",
+)
+
+
+@pytest.mark.parametrize(
+    ("stored_write_id", "outcome"), [("ours", None), ("theirs", "ROW_VERSION_MISMATCH")], ids=["ours", "theirs"]
+)
+def test_a_token_held_for_other_parameters_is_what_a_re_read_of_the_item_shows(
+    stored_write_id: str, outcome: str | None
+) -> None:
+    # Given a transaction whose token DynamoDB holds for other parameters, and the flow item as it is now
+    item = {**FLOW_KEY, "rowVersion": {"N": "8"}, "writeId": {"S": stored_write_id}}
+    client = FakeClient(client_error("IdempotentParameterMismatchException"), {"Item": item})
+    steps = [flow_step(_flow_changed(PREVIOUS, "ours")), step()]
+
+    # When it is sent, Then the item's writeId says whose write landed: ours is success, another's 409
+    if outcome is None:
+        writes.execute(client, "flows", steps)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(Conflict) as refused:
+            writes.execute(client, "flows", steps)  # type: ignore[arg-type]
+        assert refused.value.code == outcome
     assert client.calls == ["transact_write_items", "get_item"]

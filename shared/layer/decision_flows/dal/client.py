@@ -40,14 +40,31 @@ def _session() -> Session:
     return boto3.session.Session()
 
 
+# A DynamoDB that does not answer must cost a request less than its function's Timeout, so that it
+# becomes 503 STORE_BUSY and not the gateway's 500 for a timed-out Lambda: every attempt's connect
+# and read, plus standard mode's backoff before each retry (at most 2**n s before the n-th), stay
+# under it (tests/unit/test_settings.py holds this against every function of template.yaml).
+# DynamoDB answers in milliseconds, so a second without a byte means the store is not answering.
+# (botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt.)
+MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT_SECONDS = 1
+READ_TIMEOUT_SECONDS = 1
+
+
+def worst_case_seconds() -> float:
+    """How long one call can take before it fails, when the store accepts no connection or never answers."""
+    backoff = sum(1 << retry for retry in range(MAX_ATTEMPTS - 1))
+    return MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + backoff
+
+
 @cache
 def dynamodb_client() -> DynamoDBClient:
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": 3},
-        connect_timeout=2,
-        read_timeout=5,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
         tcp_keepalive=True,
     )
     endpoint = EndpointSettings.model_validate(os.environ).endpoint_url

@@ -48,13 +48,13 @@ class TransactionConflict(Exception):
     """Another transaction touched one of our items at the same moment; safe to retry as is."""
 
 
-class TokenRefused(Exception):
-    """DynamoDB refused our ClientRequestToken: in use with other parameters, or by a request of ours
-    still in flight. Only a re-read of the item says whether our write landed; never a 500."""
+class TokenMismatch(Exception):
+    """DynamoDB holds our ClientRequestToken for other parameters: only a re-read of the item says
+    what happened (writes.execute); never a 500."""
 
 
-# Both name our token, not our items: what they mean is learnt by reading the item (writes.execute).
-TOKEN_REFUSALS = frozenset({"IdempotentParameterMismatchException", "TransactionInProgressException"})
+class TransactionInProgress(Exception):
+    """Our own transaction with this token is still running (the SDK resent it): send it again later."""
 
 
 def error_code(error: ClientError) -> str:
@@ -105,8 +105,10 @@ def translate_write_error(error: Exception, steps: list[WriteStep]) -> Exception
     if code == "TransactionConflictException":
         # A single write that met another transaction on the same item: as retryable as in a transaction.
         return TransactionConflict()
-    if code in TOKEN_REFUSALS:
-        return TokenRefused()
+    if code == "IdempotentParameterMismatchException":
+        return TokenMismatch()
+    if code == "TransactionInProgressException":
+        return TransactionInProgress()
     return unavailable(error) or error
 
 

@@ -38,7 +38,8 @@ class StoreProbe:
             self._refusal = self._ask()
             self._asked_at = now
         if self._refusal is not None:
-            raise self._refusal
+            # A new exception each time: one raised again and again would keep every request's frames.
+            raise StoreUnavailable(self._refusal.code, self._refusal.detail)
 
     def _ask(self) -> StoreUnavailable | None:
         try:

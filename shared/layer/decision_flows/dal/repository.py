@@ -198,7 +198,6 @@ class FlowRepository:
                 writes.put_new(items.anchor_attributes(flow.tenant_id, flow.id), _never),
                 writes.count_statuses(flow.tenant_id, {flow.status: 1}, _never),
             ],
-            _new_write_id(),
         )
 
     def save_flow(self, previous: Flow, new: Flow) -> None:
@@ -210,7 +209,7 @@ class FlowRepository:
             steps.append(writes.put_new(_reservation(new), lambda _: key_taken(new.key)))
         if change := writes.status_change(previous.status, new.status):
             steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps, write_id)
+        writes.execute(self._client, self._table, steps)
 
     def publish_version(self, previous: Flow, new: Flow, version: PublishedVersion) -> None:
         """One transaction: the flow moves to the new version, whose summary and snapshot are written
@@ -229,7 +228,7 @@ class FlowRepository:
         ]
         if change := writes.status_change(previous.status, new.status):
             steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps, write_id)
+        writes.execute(self._client, self._table, steps)
 
     def delete_flow(self, previous: Flow, deleted_by: str, deleted_at: str) -> None:
         """One transaction: the flow, its key reservation and its versions anchor go; the counter drops;
@@ -250,7 +249,6 @@ class FlowRepository:
                 writes.count_statuses(previous.tenant_id, {previous.status: -1}, _never),
                 writes.put_new(items.tombstone_attributes(previous, deleted_at, deleted_by), _never),
             ],
-            _new_write_id(),
         )
 
     def key_owner(self, tenant_id: str, key: str) -> str | None:
@@ -305,9 +303,9 @@ def _page_end(
 
 
 def _new_write_id() -> str:
-    """Names one write, drawn once per request: its transaction's ClientRequestToken (which the SDK's
-    retries resend unchanged) and the flow item's writeId. Never derived from the state the write
-    produces, which two racers (or two identical requests) share."""
+    """Names one write, drawn once per request, as the flow item's writeId: a resent single write that
+    finds it knows its first attempt landed. Never derived from the state the write produces, which
+    two racers (or two identical requests) share."""
     return str(uuid.uuid4())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -17,10 +18,12 @@ from decision_flows.dal.errors import (
     UNREACHABLE,
     AlreadyApplied,
     ConditionFailure,
-    TokenRefused,
+    TokenMismatch,
     TransactionConflict,
+    TransactionInProgress,
     WriteStep,
     call,
+    store_failed,
     translate_write_error,
 )
 from decision_flows.domain.errors import Conflict
@@ -33,35 +36,48 @@ TRANSACTION_ATTEMPTS = 3
 _SINGLE_CALLS = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
 
 
-def execute(client: DynamoDBClient, table: str, steps: list[WriteStep], token: str | None = None) -> None:
+def execute(client: DynamoDBClient, table: str, steps: list[WriteStep]) -> None:
     """Run the steps atomically; translate a refusal into the domain error its step names.
 
-    ``token`` is drawn once per write (a uuid4): a transaction carries it as its ClientRequestToken
-    on every attempt, so should the SDK resend a transaction whose first attempt landed but timed
-    out, DynamoDB recognises it and reports success instead of failing the rowVersion condition the
-    first attempt moved. It names the request, never its result: two racers computing the same
-    result must not share a token, or DynamoDB refuses the loser's with a 400 instead of a condition.
+    A transaction carries a ClientRequestToken drawn for it (a uuid4), never derived from the state
+    it produces, which two racers share (DynamoDB would refuse the loser's with a 400, not a
+    condition). The SDK's own retries resend it unchanged, so a transaction whose first attempt
+    landed but timed out is reported as a success. While that first attempt still runs, DynamoDB
+    answers TransactionInProgress: the same token is sent again after a pause, and once it ends
+    DynamoDB answers with its outcome. A cancelled attempt (a conflict) is retried with a new token:
+    what a token means after a cancellation is not documented.
     """
+    token = _new_token()
     for attempt in range(TRANSACTION_ATTEMPTS):
         try:
             _send(client, table, steps, token)
             return
         except (ClientError, *UNREACHABLE) as error:
             translated = translate_write_error(error, steps)
-            if isinstance(translated, TokenRefused):
+            if isinstance(translated, TokenMismatch):
                 translated = _as_the_item_shows(client, table, steps[0])
             if isinstance(translated, AlreadyApplied):
                 return
-            if not isinstance(translated, TransactionConflict):
+            if isinstance(translated, TransactionConflict):
+                token = _new_token()
+            elif not isinstance(translated, TransactionInProgress):
                 raise translated from error
             # The conditions are re-checked on every attempt, so retrying cannot apply a stale write.
             time.sleep(0.02 * (2**attempt) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
+    if isinstance(translated, TransactionInProgress):
+        # Our own first attempt is still running: whether it lands is not known yet; a retry is safe.
+        raise store_failed()
     raise Conflict("TRANSACTION_CONFLICT", "Another write to the same flow was in progress; retry.")
 
 
+def _new_token() -> str:
+    return str(uuid.uuid4())
+
+
 def _as_the_item_shows(client: DynamoDBClient, table: str, first: WriteStep) -> Exception:
-    """What a refused token means, from the first step's item as it is now (one GetItem): our own
-    write that landed (AlreadyApplied), another writer's (409), or the item gone (404)."""
+    """What a token DynamoDB holds for other parameters means, from the first step's item as it is now
+    (one GetItem): our own write that landed (AlreadyApplied), another writer's (409), or the item
+    gone (404). Never a 500, though a token drawn per transaction should never meet it."""
     ((kind, body),) = first.operation.items()
     key = body["Key"] if kind != "Put" else {name: body["Item"][name] for name in ("PK", "SK")}
     item = call(client.get_item, TableName=table, Key=key, ConsistentRead=True).get("Item")
