@@ -38,8 +38,8 @@ class StoreProbe:
             self._refusal = self._ask()
             self._asked_at = now
         if self._refusal is not None:
-            # A new exception each time: one raised again and again would keep every request's frames.
-            raise StoreUnavailable(self._refusal.code, self._refusal.detail)
+            # Without its last traceback: one raised again and again would keep every request's frames.
+            raise self._refusal.with_traceback(None)
 
     def _ask(self) -> StoreUnavailable | None:
         try:
