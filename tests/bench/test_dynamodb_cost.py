@@ -1,5 +1,5 @@
-"""The DynamoDB cost benchmark on a small grid: each route makes the calls the README lists, and what
-it reports as flat is flat (bench/dynamodb_cost.py; the full grid runs in `make bench`)."""
+"""The DynamoDB cost benchmark on a small grid: each route makes the calls docs/ARCHITECTURE.md lists,
+and what it reports as flat is flat (bench/dynamodb_cost.py; the full grid runs in `make bench`)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from bench.dynamodb_cost import (
     runtime_markdown,
 )
 
-# The calls of each route, as README.md's "DynamoDB cost per request" table lists them. A copy on
-# purpose: it guards that table against drift (a route that gains or loses a call fails here, and the
-# README must change with it). tests/integration/test_costs.py holds the budgets themselves.
-README_CALLS = {
+# The calls of each route, as docs/ARCHITECTURE.md's "DynamoDB cost per request" table lists them. A
+# copy on purpose: it guards that table against drift (a route that gains or loses a call fails here,
+# and the table must change with it). tests/integration/test_costs.py holds the budgets themselves.
+DOCUMENTED_CALLS = {
     "GET flow": ["GetItem"],
     "GET version (v1)": ["BatchGetItem"],
     "GET version (latest)": ["BatchGetItem"],
@@ -50,9 +50,9 @@ def rows(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["route"]: row for row in results["rows"]}
 
 
-def test_every_route_makes_the_calls_the_readme_lists_at_every_history_length(results: dict[str, Any]) -> None:
+def test_every_route_makes_the_calls_the_docs_list_at_every_history_length(results: dict[str, Any]) -> None:
     for length in (1, 100, 200):
-        assert {route: row["at"][length]["operations"] for route, row in rows(results).items()} == README_CALLS
+        assert {route: row["at"][length]["operations"] for route, row in rows(results).items()} == DOCUMENTED_CALLS
     # and a repeated request costs the same
     assert results["unstable"] == []
 

@@ -1,5 +1,5 @@
-"""DynamoDB cost per request: round trips within the README's budgets, and bytes that do not grow
-with a flow's history (idempotency records are not counted: no Idempotency-Key is sent here)."""
+"""DynamoDB cost per request: round trips within docs/ARCHITECTURE.md's budgets, and bytes that do not
+grow with a flow's history (idempotency records are not counted: no Idempotency-Key is sent here)."""
 
 from __future__ import annotations
 

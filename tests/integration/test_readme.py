@@ -1,7 +1,8 @@
-"""The README's API walkthrough runs as written, in order, against a plain `make serve`.
+"""The API walkthrough (docs/API.md, linked from the README) runs as written, in order, against a
+plain `make serve`.
 
 The only change made to the text is the port (the test's server has a free one). Each curl fails
-the run on an error answer (``--fail-with-body``, added by a wrapper, not written into the README).
+the run on an error answer (``--fail-with-body``, added by a wrapper, not written into the doc).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from pathlib import Path
 
 from tests.support.local_server import running_server
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+API_DOC = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 WALKTHROUGH = re.compile(r"<!-- readme-walkthrough:start -->\n```bash\n(.*?)```\n<!-- readme-walkthrough:end -->", re.S)
 STRICT_CURL = 'curl() { command curl --fail-with-body --show-error "$@"; }\n'
 
 
 def run_walkthrough(script: str, port: str) -> str:
     """The walkthrough in bash, each command in turn; its output, once every request succeeded."""
-    result = subprocess.run(  # noqa: S603 (bash with the README's own text, against loopback)
+    result = subprocess.run(  # noqa: S603 (bash with the doc's own text, against loopback)
         ["/bin/bash", "-euo", "pipefail", "-c", STRICT_CURL + script.replace("127.0.0.1:3000", f"127.0.0.1:{port}")],
         capture_output=True,
         text=True,
@@ -30,8 +31,8 @@ def run_walkthrough(script: str, port: str) -> str:
 
 
 def test_the_api_walkthrough_runs_verbatim_against_a_plain_make_serve_twice() -> None:
-    # Given the README's walkthrough, and make serve as a newcomer starts it (no LOCAL_API_KEYS)
-    (script,) = WALKTHROUGH.findall(README.read_text())
+    # Given the documented walkthrough, and make serve as a newcomer starts it (no LOCAL_API_KEYS)
+    (script,) = WALKTHROUGH.findall(API_DOC.read_text())
     with running_server(LOCAL_API_KEYS="") as server:
         port = server.base.rsplit(":", 1)[1]
 

@@ -1,4 +1,4 @@
-"""The README's error table lists every code the API answers, each with every status it comes with.
+"""The API's error table (docs/API.md) lists every code the API answers, each with every status it comes with.
 
 The codes and statuses are collected from the code itself: every construction of a refusal (a
 ``DomainError`` class, whose status ``web.problem_details`` maps) with its code, read from the source
@@ -17,7 +17,7 @@ from decision_flows.web.problem_details import STATUS_BY_ERROR, status_of
 from decision_flows_local import template
 
 SOURCES = [template.ROOT / "shared" / "layer" / "decision_flows", template.ROOT / "functions"]
-README = template.ROOT / "README.md"
+API_DOC = template.ROOT / "docs" / "API.md"
 # Codes that are made but never answered, and why.
 NEVER_ANSWERED = {
     # dal/live.py: a live-entry write that lost to a newer one is dropped, not refused.
@@ -76,16 +76,15 @@ def answered_codes() -> dict[str, set[int]]:
     return {code: statuses for code, statuses in answered.items() if code not in NEVER_ANSWERED}
 
 
-def readme_table() -> dict[str, set[int]]:
-    """code → the statuses whose row names it, from the table under the README's API section."""
-    text = README.read_text()
-    table = text[text.index("| status | codes |") : text.index("## Contract notes")]
+def documented_table() -> dict[str, set[int]]:
+    """code → the statuses whose row names it, from the table under docs/API.md's Errors section."""
+    text = API_DOC.read_text()
+    table = text[text.index("| status | codes |") :].split("\n\n", 1)[0]
     listed: dict[str, set[int]] = defaultdict(set)
     for row in table.splitlines()[2:]:
-        if row.startswith("| "):
-            status, codes = row.strip("| ").split(" | ", 1)
-            for code in CODE.findall(codes):
-                listed[code].add(int(status))
+        status, codes = row.strip("| ").split(" | ", 1)
+        for code in CODE.findall(codes):
+            listed[code].add(int(status))
     return dict(listed)
 
 
@@ -99,9 +98,9 @@ def test_the_collector_finds_codes_of_every_kind() -> None:
     assert errors.NotFound.__name__ in refusal_classes()
 
 
-def test_the_readme_lists_every_code_with_every_status_it_comes_with() -> None:
-    answered, listed = answered_codes(), readme_table()
+def test_the_api_doc_lists_every_code_with_every_status_it_comes_with() -> None:
+    answered, listed = answered_codes(), documented_table()
     missing = {code: sorted(statuses) for code, statuses in answered.items() if not statuses <= listed.get(code, set())}
-    assert not missing, f"codes the API answers with statuses the README's table lacks: {missing}"
+    assert not missing, f"codes the API answers with statuses the docs/API.md table lacks: {missing}"
     unknown = {code: sorted(statuses) for code, statuses in listed.items() if statuses - answered.get(code, set())}
-    assert not unknown, f"README rows for codes or statuses the API never answers: {unknown}"
+    assert not unknown, f"docs/API.md rows for codes or statuses the API never answers: {unknown}"
