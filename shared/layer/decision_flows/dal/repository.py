@@ -1,7 +1,7 @@
 """The DynamoDB access layer: the only code in the service that calls DynamoDB.
 
 Each public method is one request's worth of DynamoDB work, and its docstring says how many round
-trips it costs; the domain composes them within the per-route budgets of the README.
+trips it costs; the domain composes them within the per-route budgets of docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
