@@ -115,7 +115,15 @@ def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, basis_p
 
 def rollout_changed(flow: Flow, by: Identity, at: str, basis_points: int) -> Flow:
     """The challenger's share moves; the rollout records when."""
-    changed = running_rollout(flow).model_copy(update={"basis_points": basis_points, "updated_at": at})
+    rollout = running_rollout(flow)
+    changed = Rollout(
+        challenger_version=rollout.challenger_version,
+        challenger_config_hash=rollout.challenger_config_hash,
+        basis_points=basis_points,
+        started_at=rollout.started_at,
+        started_by=rollout.started_by,
+        updated_at=at,
+    )
     return written(flow, by, at, FlowAction.ROLLOUT_CHANGED, rollout=changed)
 
 
