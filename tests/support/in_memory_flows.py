@@ -2,15 +2,17 @@
 
 Each write is all or nothing and guarded as the DynamoDB access layer guards it: the stored flow
 must still have the previous rowVersion (409 ROW_VERSION_MISMATCH, 404 once it is gone), a key is
-one flow's per tenant (409 KEY_TAKEN), versions are written once. The integration tests hold the
-real access layer to the same promises against moto; these let the domain's rules run in
-milliseconds.
+one flow's per tenant (409 KEY_TAKEN), versions are written once, a cursor is good only for the
+tenant and list that handed it out (400 INVALID_CURSOR). tests/integration/test_store_guarantees.py
+holds this fake and the real access layer on moto to the same promises, so it cannot drift; it lets
+the domain's rules run in milliseconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from decision_flows.dal import cursor
 from decision_flows.dal.keys import STATUS_RANK
 from decision_flows.domain.errors import Conflict, flow_not_found, key_taken, row_version_mismatch
 from decision_flows.domain.store import FlowWithVersions
@@ -18,6 +20,7 @@ from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import FlowPage, Page, VersionPage
 
 FlowKey = tuple[str, str]  # tenant, flow id
+_CURSOR_KEYS = frozenset({"PK", "SK"})
 
 
 class InMemoryFlowStore:
@@ -64,13 +67,14 @@ class InMemoryFlowStore:
     def list_versions(
         self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None
     ) -> Page[PublishedVersion] | None:
+        after = _position(page_cursor, f"{tenant_id}#{flow_id}")  # a foreign cursor is 400 before any read
         if not self.flow_exists(tenant_id, flow_id):
             return None
-        after = int(page_cursor) if page_cursor else 0
         found = [v.model_copy(update={"config": None}) for _, v in sorted(self.versions[(tenant_id, flow_id)].items())]
         page = [version for version in found if version.version > after]
         more = len(page) > limit
-        return VersionPage(items=page[:limit], next_cursor=str(page[limit - 1].version) if more else None)
+        next_cursor = _cursor(f"{tenant_id}#{flow_id}", page[limit - 1].version) if more else None
+        return VersionPage(items=page[:limit], next_cursor=next_cursor)
 
     def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
         mine = [flow for (tenant, _), flow in self.flows.items() if tenant == tenant_id]
@@ -78,11 +82,13 @@ class InMemoryFlowStore:
             (flow for flow in mine if status in (None, flow.status)),
             key=lambda flow: (STATUS_RANK[flow.status], -_epoch(flow.updated_at), flow.id),
         )
-        start = int(page_cursor) if page_cursor else 0
+        scope = f"{tenant_id}#{status or ''}"
+        start = _position(page_cursor, scope)
         page = wanted[start : start + limit]
         more = start + limit < len(wanted)
         drafts_left_out = [flow.model_copy(update={"draft_config": None}) for flow in page]
-        return FlowPage(items=drafts_left_out, next_cursor=str(start + limit) if more else None, total=len(wanted))
+        next_cursor = _cursor(scope, start + limit) if more else None
+        return FlowPage(items=drafts_left_out, next_cursor=next_cursor, total=len(wanted))
 
     def key_owner(self, tenant_id: str, key: str) -> str | None:
         return self.keys.get((tenant_id, key))
@@ -133,6 +139,19 @@ class InMemoryFlowStore:
         if self.keys.get((flow.tenant_id, flow.key), flow.id) != flow.id:
             raise key_taken(flow.key)
         self.keys[(flow.tenant_id, flow.key)] = flow.id
+
+
+def _cursor(scope: str, position: int) -> str:
+    """Opaque like the access layer's cursors, and as bound to the tenant and list it came from."""
+    return cursor.encode({"PK": scope, "SK": str(position)})
+
+
+def _position(page_cursor: str | None, scope: str) -> int:
+    """Where a cursor starts, or 400 INVALID_CURSOR for one this list did not hand out."""
+    if page_cursor is None:
+        return 0
+    start = cursor.decode(page_cursor, lambda key: key["PK"] == scope and key["SK"].isdigit(), _CURSOR_KEYS)
+    return int(start["SK"]["S"])
 
 
 def _epoch(timestamp: str) -> float:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from decision_flows.dal import cursor, items, keys
+from decision_flows.dal import items, keys, paging
 from decision_flows.dal.errors import call, error_code
 from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.page import ChangePage, Page
@@ -39,25 +39,17 @@ class ChangeLogRepository:
     def list_changes(self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None) -> Page[ChangeEntry]:
         """One Query, newest first."""
         pk = keys.flow_pk(tenant_id, flow_id)
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ScanIndexForward": False,
-            "Limit": limit + 1,
-        }
-        if page_cursor is not None:
-            params["ExclusiveStartKey"] = cursor.decode(
-                page_cursor,
-                lambda start: start["PK"] == pk and start["SK"].startswith(keys.CHANGE_PREFIX),
-                _CURSOR_KEYS,
-            )
-        response = call(self._client.query, **params)
-        found: list[dict[str, Any]] = response.get("Items", [])
-        page = found[:limit]
-        more = len(found) > limit or "LastEvaluatedKey" in response
-        last_key = {name: page[-1][name]["S"] for name in _CURSOR_KEYS} if more and page else None
-        return ChangePage(
-            items=[items.change_from_item(item) for item in page],
-            next_cursor=cursor.encode(last_key) if last_key else None,
+        page = paging.query_page(
+            self._client,
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ScanIndexForward": False,
+            },
+            limit,
+            page_cursor,
+            _CURSOR_KEYS,
+            lambda start: start["PK"] == pk and start["SK"].startswith(keys.CHANGE_PREFIX),
         )
+        return ChangePage(items=[items.change_from_item(item) for item in page.items], next_cursor=page.next_cursor)

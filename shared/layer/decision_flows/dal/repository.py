@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from decision_flows.dal import cursor, items, keys, purge, writes
+from decision_flows.dal import items, keys, paging, purge, writes
 from decision_flows.dal.errors import AlreadyApplied, ConditionFailure, WriteStep, call, store_unavailable
 from decision_flows.domain.errors import (
     Conflict,
@@ -113,31 +113,25 @@ class FlowRepository:
         The first page starts at the versions anchor, which proves the flow exists in the same read.
         """
         pk = keys.flow_pk(tenant_id, flow_id)
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.VERSIONS_PREFIX}},
-            "ConsistentRead": True,
-            "Limit": limit + 1,
-        }
-        if page_cursor is None:
-            params["Limit"] += 1
-        else:
-            params["ExclusiveStartKey"] = cursor.decode(
-                page_cursor,
-                lambda start: start["PK"] == pk and start["SK"].startswith(keys.VERSIONS_PREFIX),
-                _VERSION_CURSOR_KEYS,
-            )
-        response = call(self._client.query, **params)
-        found: list[Item] = response.get("Items", [])
-        if page_cursor is None:
-            if not found or found[0]["SK"]["S"] != keys.VERSIONS_ANCHOR_SK:
-                return None
-            found = found[1:]
-        page = found[:limit]
-        last_key = _page_end(found, limit, response, page, _VERSION_CURSOR_KEYS)
-        versions = [items.version_from_item(item) for item in page]
-        return VersionPage(items=versions, next_cursor=cursor.encode(last_key) if last_key else None)
+        first = page_cursor is None
+        page = paging.query_page(
+            self._client,
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.VERSIONS_PREFIX}},
+                "ConsistentRead": True,
+            },
+            limit,
+            page_cursor,
+            _VERSION_CURSOR_KEYS,
+            lambda start: start["PK"] == pk and start["SK"].startswith(keys.VERSIONS_PREFIX),
+            lead=1 if first else 0,
+        )
+        if first and (not page.lead or page.lead[0]["SK"]["S"] != keys.VERSIONS_ANCHOR_SK):
+            return None
+        versions = [items.version_from_item(item) for item in page.items]
+        return VersionPage(items=versions, next_cursor=page.next_cursor)
 
     def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
         """One Query of the list index plus one GetItem of the tenant's counters."""
@@ -149,29 +143,25 @@ class FlowRepository:
             "IndexName": keys.LIST_INDEX,
             "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": {":pk": {"S": list_pk}},
-            "Limit": limit + 1,
         }
         if status:
             params["KeyConditionExpression"] += " AND begins_with(GSI1SK, :status)"
             params["ExpressionAttributeValues"][":status"] = {"S": status_prefix}
-        if page_cursor is not None:
-            params["ExclusiveStartKey"] = cursor.decode(
-                page_cursor,
-                lambda start: (
-                    start["GSI1PK"] == list_pk
-                    and start["GSI1SK"].startswith(status_prefix)
-                    and start["PK"].startswith(flow_pk_prefix)
-                    and start["SK"] == keys.FLOW_SK
-                ),
-                _LIST_CURSOR_KEYS,
-            )
-        response = call(self._client.query, **params)
-        found: list[Item] = response.get("Items", [])
-        page = found[:limit]
-        last_key = _page_end(found, limit, response, page, _LIST_CURSOR_KEYS)
-        flows = [items.flow_from_item(item) for item in page]
-        next_cursor = cursor.encode(last_key) if last_key else None
-        return FlowPage(items=flows, next_cursor=next_cursor, total=self._count_flows(tenant_id, status))
+        page = paging.query_page(
+            self._client,
+            params,
+            limit,
+            page_cursor,
+            _LIST_CURSOR_KEYS,
+            lambda start: (
+                start["GSI1PK"] == list_pk
+                and start["GSI1SK"].startswith(status_prefix)
+                and start["PK"].startswith(flow_pk_prefix)
+                and start["SK"] == keys.FLOW_SK
+            ),
+        )
+        flows = [items.flow_from_item(item) for item in page.items]
+        return FlowPage(items=flows, next_cursor=page.next_cursor, total=self._count_flows(tenant_id, status))
 
     def _count_flows(self, tenant_id: str, status: FlowStatus | None) -> int:
         statuses = [status] if status else list(FlowStatus)
@@ -284,22 +274,6 @@ class FlowRepository:
                 return found
             time.sleep(0.02 * 2**attempt)
         raise store_unavailable()
-
-
-def _page_end(
-    found: list[Item], limit: int, response: Mapping[str, Any], page: list[Item], key_names: frozenset[str]
-) -> dict[str, str] | None:
-    """Where the next page starts, or None at the end.
-
-    One item beyond ``limit`` is asked for, so its presence says there is more. DynamoDB may also
-    stop early at 1 MB of data (LastEvaluatedKey with fewer items): then there is more as well, and
-    the next page starts after the last item returned, or at DynamoDB's own key if none was.
-    """
-    if len(found) <= limit and "LastEvaluatedKey" not in response:
-        return None
-    if page:
-        return {name: page[-1][name]["S"] for name in key_names}
-    return {name: value["S"] for name, value in response["LastEvaluatedKey"].items()}
 
 
 def _new_write_id() -> str:

@@ -1,9 +1,9 @@
 """The decision-flow use cases: what each request does to a flow, with no HTTP and no boto3.
 
-Every write follows one pattern: read the flow once, decide the whole new state here, then hand
-the previous and the new state to the store, which writes it atomically on condition that the
-flow still has the rowVersion that was read. So a racing writer gets 409 and nothing of its
-write lands.
+Every write follows one pattern: load the flow once, check it (``flow_rules``), compute the whole
+new state (a pure function of ``transitions``), then hand the previous and the new state to the
+store, which writes it atomically on condition that the flow still has the rowVersion that was read.
+So a racing writer gets 409 and nothing of its write lands.
 """
 
 from __future__ import annotations
@@ -13,39 +13,24 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from decision_flows.domain import pipeline
-from decision_flows.domain.errors import (
-    Conflict,
-    FieldProblem,
-    InvalidRequest,
-    Unprocessable,
-    flow_key_not_found,
-    flow_not_found,
-    row_version_mismatch,
-    version_not_found,
-)
+from decision_flows.domain import flow_rules as rules
+from decision_flows.domain import pipeline, transitions
+from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
 from decision_flows.domain.store import FlowStore, flow_with_key
-from decision_flows.models.flow import (
-    PUBLISHED_VERSIONS_ON_FLOW,
-    Flow,
-    FlowAction,
-    FlowStatus,
-    PublishedVersion,
-    Rollout,
-    VersionSummary,
-)
+from decision_flows.domain.transitions import FlowChanges
+from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
 from decision_flows.models.requests import (
-    NOT_NULLABLE_ON_UPDATE,
     AbortRequest,
     CreateFlowRequest,
     PromoteRequest,
     PublishRequest,
     RollbackRequest,
     RolloutRequest,
+    RolloutShare,
     UpdateFlowRequest,
 )
 
@@ -113,11 +98,11 @@ class FlowService:
             raise version_not_found(flow_id, version)
         raise flow_not_found(flow_id)
 
-    # Writes
+    # Writes: load, check, transition, save
 
     def create(self, identity: Identity, request: CreateFlowRequest) -> Flow:
         if request.status == FlowStatus.ACTIVE:
-            raise _not_published()
+            raise rules.not_published()
         config = pipeline.DEFAULT_DRAFT_CONFIG if request.draft_config is None else request.draft_config
         draft, draft_hash = checked_draft(config)
         now = timestamp(self._clock())
@@ -141,28 +126,19 @@ class FlowService:
         return flow
 
     def update(self, identity: Identity, request: UpdateFlowRequest, if_match: int | None) -> Flow:
+        """Applies whichever fields were sent, so its changes are gathered by name (``_edits``)."""
         sent = request.model_fields_set - {"id", "row_version"}
-        nulls = [name for name in NOT_NULLABLE_ON_UPDATE if name in sent and getattr(request, name) is None]
-        if nulls:
-            problems = [FieldProblem(UpdateFlowRequest.model_fields[n].alias or n, "may not be null") for n in nulls]
-            raise InvalidRequest("VALIDATION_ERROR", "Some fields may not be null.", problems)
-        flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))
-        changes: dict[str, Any] = {name: getattr(request, name) for name in sent}
-        if "draft_config" in changes:
-            changes["draft_config"], changes["draft_hash"] = checked_draft(changes["draft_config"])
-        changes = {name: value for name, value in changes.items() if getattr(flow, name) != value}
+        rules.check_no_nulls(request, sent)
+        flow = self._load_for_write(identity, request.id, rules.expected_row_version(request.row_version, if_match))
+        changes = _edits(flow, request, sent)
         if not changes:
             return flow
-        if changes.get("status") == FlowStatus.ACTIVE and flow.live_version is None:
-            raise _not_published()
-        only_status = set(changes) == {"status"}
-        updated = self._next(identity, flow, FlowAction.STATUS_CHANGED if only_status else FlowAction.UPDATED, changes)
-        self._store.save_flow(flow, updated)
-        return updated
+        rules.check_can_become(flow, changes.get("status"))
+        return self._save(flow, transitions.edited(flow, identity, self._now(), changes))
 
     def delete(self, identity: Identity, flow_id: str, if_match: int | None) -> None:
         flow = self._load_for_write(identity, flow_id, if_match)
-        self._store.delete_flow(flow, identity.principal, timestamp(self._clock()))
+        self._store.delete_flow(flow, identity.principal, self._now())
 
     def publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Flow:
         flow, released, version = self._plan_publish(identity, request, if_match)
@@ -195,28 +171,26 @@ class FlowService:
     def _plan_publish(
         self, identity: Identity, request: PublishRequest, if_match: int | None
     ) -> tuple[Flow, Flow, PublishedVersion]:
-        flow = self._load_for_write(identity, request.id, _expected_row_version(request.row_version, if_match))
-        if flow.rollout is not None:
-            raise _rollout_in_progress(flow.rollout)
-        _check_current_version(flow, request.expected_current_version)
-        if request.rollout is not None and flow.live_version is None:
-            raise Conflict(
-                "NOT_PUBLISHED", "A staged rollout needs a live version to stay the champion: publish first."
-            )
+        flow = self._load_for_write(identity, request.id, rules.expected_row_version(request.row_version, if_match))
+        rules.check_no_rollout(flow)
+        rules.check_current_version(flow, request.expected_current_version)
+        rules.check_can_stage(flow, request.rollout is not None)
         assert flow.draft_config is not None, "a flow read by id carries its draft"
         facts = pipeline.validate_config(json.loads(flow.draft_config))
         pipeline.require_scoring_method(facts)
-        return self._released(
-            identity,
+        version = transitions.next_version(
             flow,
-            FlowAction.ROLLOUT_STARTED if request.rollout else FlowAction.PUBLISHED,
-            share=_basis_points(request.rollout.percent) if request.rollout else None,
+            identity,
+            self._now(),
             notes=request.notes,
             node_count=facts.node_count,
             scoring_method=facts.scoring_method,
             config_hash=flow.draft_hash,
             config=flow.draft_config,
         )
+        if request.rollout is not None:
+            return flow, transitions.rollout_started(flow, identity, version, _basis_points(request.rollout)), version
+        return flow, transitions.went_live(flow, identity, version, FlowAction.PUBLISHED), version
 
     def _plan_rollback(
         self, identity: Identity, request: RollbackRequest, if_match: int | None
@@ -224,20 +198,16 @@ class FlowService:
         flow, target = self._store.get_flow_and_version(identity.tenant_id, request.id, request.version)
         if flow is None:
             raise flow_not_found(request.id)
-        _check_row_version(flow, _expected_row_version(request.row_version, if_match))
+        rules.check_row_version(flow, rules.expected_row_version(request.row_version, if_match))
         if target is None:
             raise version_not_found(request.id, request.version)
-        _check_current_version(flow, request.expected_current_version)
-        if flow.live_config_hash == target.config_hash and flow.rollout is None:
-            raise Conflict(
-                "ALREADY_ACTIVE",
-                f"The live version v{flow.live_version} already has the configuration of v{target.version}.",
-            )
+        rules.check_current_version(flow, request.expected_current_version)
+        rules.check_not_live(flow, target)
         prefix = f"Rollback to v{target.version}"
-        return self._released(
-            identity,
+        version = transitions.next_version(
             flow,
-            FlowAction.ROLLED_BACK,
+            identity,
+            self._now(),
             notes=f"{prefix}: {request.notes}" if request.notes else prefix,
             restored_from=target.version,
             node_count=target.node_count,
@@ -245,48 +215,41 @@ class FlowService:
             config_hash=target.config_hash,
             config=target.config,
         )
+        return flow, transitions.went_live(flow, identity, version, FlowAction.ROLLED_BACK), version
 
     # Staged rollouts: each one conditional write of the flow, guarded like any other
 
     def change_rollout(self, identity: Identity, request: RolloutRequest, if_match: int | None) -> Flow:
-        flow, rollout = self._rollout_of(identity, request.id, request.row_version, if_match)
-        _check_current_version(flow, request.expected_current_version)
-        now = timestamp(self._clock())
-        changed = rollout.model_copy(update={"basis_points": _basis_points(request.percent), "updated_at": now})
-        return self._save(flow, self._next(identity, flow, FlowAction.ROLLOUT_CHANGED, {"rollout": changed}, now))
+        flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
+        return self._save(flow, transitions.rollout_changed(flow, identity, self._now(), _basis_points(request)))
 
     def promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Flow:
-        """The challenger becomes live for everyone (no new version), and the rollout ends."""
-        flow, rollout = self._rollout_of(identity, request.id, request.row_version, if_match)
-        _check_current_version(flow, request.expected_current_version)
-        changes = {
-            "live_version": rollout.challenger_version,
-            "live_config_hash": rollout.challenger_config_hash,
-            "rollout": None,
-            "last_notes": request.notes,
-        }
-        return self._save(flow, self._next(identity, flow, FlowAction.ROLLOUT_PROMOTED, changes))
+        flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
+        return self._save(flow, transitions.promoted(flow, identity, self._now(), request.notes))
 
     def abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Flow:
-        """Everyone gets the champion again; the challenger stays in the version history."""
-        flow, _ = self._rollout_of(identity, request.id, request.row_version, if_match)
-        _check_current_version(flow, request.expected_current_version)
-        changes = {"rollout": None, "last_notes": request.notes}
-        return self._save(flow, self._next(identity, flow, FlowAction.ROLLOUT_ABORTED, changes))
+        flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
+        return self._save(flow, transitions.aborted(flow, identity, self._now(), request.notes))
 
-    def _rollout_of(
-        self, identity: Identity, flow_id: str, in_body: int | None, if_match: int | None
-    ) -> tuple[Flow, Rollout]:
-        flow = self._load_for_write(identity, flow_id, _expected_row_version(in_body, if_match))
-        if flow.rollout is None:
-            raise Conflict("NO_ROLLOUT", f"Decision flow {flow_id!r} has no staged rollout running.")
-        return flow, flow.rollout
+    def _load_rollout(
+        self, identity: Identity, flow_id: str, in_body: int | None, if_match: int | None, current: int | None
+    ) -> Flow:
+        """The flow with a running rollout, checked in the contract's order: rowVersion (409), a rollout
+        running (409 NO_ROLLOUT), then expectedCurrentVersion (409)."""
+        flow = self._load_for_write(identity, flow_id, rules.expected_row_version(in_body, if_match))
+        rules.running_rollout(flow)
+        rules.check_current_version(flow, current)
+        return flow
+
+    # Helpers
+
+    def _now(self) -> str:
+        """The write's one timestamp (a release shares it with the version it publishes)."""
+        return timestamp(self._clock())
 
     def _save(self, flow: Flow, new: Flow) -> Flow:
         self._store.save_flow(flow, new)
         return new
-
-    # Helpers
 
     def _load(self, identity: Identity, flow_id: str) -> Flow:
         flow = self._store.get_flow(identity.tenant_id, flow_id)
@@ -296,72 +259,8 @@ class FlowService:
 
     def _load_for_write(self, identity: Identity, flow_id: str, expected_row_version: int | None) -> Flow:
         flow = self._load(identity, flow_id)
-        _check_row_version(flow, expected_row_version)
+        rules.check_row_version(flow, expected_row_version)
         return flow
-
-    def _next(
-        self, identity: Identity, flow: Flow, action: FlowAction, changes: dict[str, Any], now: str | None = None
-    ) -> Flow:
-        """The flow after one write: every write bumps rowVersion and stamps who and when (``now``:
-        the write's one timestamp, shared with the version it publishes)."""
-        return flow.model_copy(
-            update={
-                "last_notes": None,
-                **changes,
-                "row_version": flow.row_version + 1,
-                "updated_at": now or timestamp(self._clock()),
-                "updated_by": identity.principal,
-                "last_action": action,
-            }
-        )
-
-    def _released(
-        self, identity: Identity, flow: Flow, action: FlowAction, share: int | None = None, **content: Any
-    ) -> tuple[Flow, Flow, PublishedVersion]:
-        """The flow as read, the flow with the next version (``content``) appended and live, and that
-        version: what the store writes in one atomic write."""
-        now = timestamp(self._clock())
-        version = PublishedVersion(
-            version=(flow.latest_version or 0) + 1, published_at=now, published_by=identity.principal, **content
-        )
-        if share is None:
-            return flow, self._go_live(identity, flow, version, action, now), version
-        rollout = Rollout(
-            challenger_version=version.version,
-            challenger_config_hash=version.config_hash,
-            basis_points=share,
-            started_at=now,
-            started_by=identity.principal,
-            updated_at=now,
-        )
-        summaries = [*flow.published_versions, _summary(version)][-PUBLISHED_VERSIONS_ON_FLOW:]
-        changes = {
-            "latest_version": version.version,
-            "published_versions": summaries,
-            "status": FlowStatus.ACTIVE,
-            "rollout": rollout,
-        }
-        return flow, self._next(identity, flow, action, changes, now), version
-
-    def _go_live(self, identity: Identity, flow: Flow, version: PublishedVersion, action: FlowAction, now: str) -> Flow:
-        """The flow with ``version`` live for everyone: a release ends any staged rollout."""
-        summary = _summary(version)
-        return self._next(
-            identity,
-            flow,
-            action,
-            now=now,
-            changes={
-                "draft_config": version.config,
-                "draft_hash": version.config_hash,
-                "live_version": version.version,
-                "latest_version": version.version,
-                "live_config_hash": version.config_hash,
-                "status": FlowStatus.ACTIVE,
-                "published_versions": [*flow.published_versions, summary][-PUBLISHED_VERSIONS_ON_FLOW:],
-                "rollout": None,
-            },
-        )
 
 
 def checked_draft(config: Any) -> tuple[str, str]:
@@ -372,46 +271,14 @@ def checked_draft(config: Any) -> tuple[str, str]:
     return canonical, pipeline.config_hash(canonical)
 
 
-def _summary(version: PublishedVersion) -> VersionSummary:
-    return VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))
+def _edits(flow: Flow, request: UpdateFlowRequest, sent: set[str]) -> FlowChanges:
+    """The sent fields that differ from the flow, the draft canonicalised and hashed."""
+    changes: dict[str, Any] = {name: getattr(request, name) for name in sent}
+    if "draft_config" in changes:
+        changes["draft_config"], changes["draft_hash"] = checked_draft(changes["draft_config"])
+    # The names are UpdateFlowRequest's own fields, each a Flow field of the same type (see test_transitions).
+    return cast("FlowChanges", {name: value for name, value in changes.items() if getattr(flow, name) != value})
 
 
-def _basis_points(percent: float) -> int:
-    return round(percent * 100)
-
-
-def _rollout_in_progress(rollout: Rollout) -> Conflict:
-    return Conflict(
-        "ROLLOUT_IN_PROGRESS",
-        f"v{rollout.challenger_version} is being rolled out to {rollout.percent:g}% of subjects: promote or abort it "
-        "before publishing again.",
-    )
-
-
-def _expected_row_version(in_body: int | None, if_match: int | None) -> int | None:
-    if in_body is not None and if_match is not None and in_body != if_match:
-        raise InvalidRequest(
-            "ROW_VERSION_AMBIGUOUS",
-            f"The body's rowVersion {in_body} and the If-Match rowVersion {if_match} disagree.",
-        )
-    return in_body if in_body is not None else if_match
-
-
-def _check_row_version(flow: Flow, expected: int | None) -> None:
-    if expected is not None and expected != flow.row_version:
-        raise row_version_mismatch(expected, flow.row_version)
-
-
-def _check_current_version(flow: Flow, expected: int | None) -> None:
-    if expected is not None and expected != flow.live_version:
-        raise Conflict(
-            "CURRENT_VERSION_MISMATCH",
-            f"expectedCurrentVersion is {expected} but the live version is {flow.live_version}.",
-        )
-
-
-def _not_published() -> Unprocessable:
-    return Unprocessable(
-        "NOT_PUBLISHED",
-        "A flow becomes active by publishing (or rolling back); it has no live version to serve yet.",
-    )
+def _basis_points(share: RolloutShare | RolloutRequest) -> int:
+    return round(share.percent * 100)

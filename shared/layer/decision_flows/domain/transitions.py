@@ -1,0 +1,153 @@
+"""Every change of a flow's state, as a pure function from the flow read to the flow to write.
+
+``written`` is the one place a Flow is copied with changes, and it takes them as typed keywords
+(``FlowChanges``), so a misspelt or mistyped field is a mypy error rather than a Flow that silently
+keeps its old value (``model_copy(update=...)`` validates nothing). The checks that decide whether
+a transition may happen live in ``flow_rules``; these functions assume they passed.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict, Unpack
+
+from decision_flows.domain.flow_rules import running_rollout
+from decision_flows.models.flow import (
+    PUBLISHED_VERSIONS_ON_FLOW,
+    Flow,
+    FlowAction,
+    FlowStatus,
+    PublishedVersion,
+    Rollout,
+    VersionSummary,
+)
+from decision_flows.models.identity import Identity
+
+
+class FlowChanges(TypedDict, total=False):
+    """The fields a write may change; rowVersion and the who/when/what stamps are ``written``'s own."""
+
+    key: str
+    name: str
+    description: str | None
+    status: FlowStatus
+    auto_assembly: bool
+    draft_config: str | None
+    draft_hash: str
+    live_version: int | None
+    live_config_hash: str | None
+    latest_version: int | None
+    published_versions: list[VersionSummary]
+    rollout: Rollout | None
+    last_notes: str | None
+
+
+class VersionContent(TypedDict, total=False):
+    """What a release puts in the version it appends, beside its number and who and when."""
+
+    notes: str | None
+    restored_from: int | None
+    node_count: int | None
+    scoring_method: str | None
+    config_hash: str
+    config: str | None
+
+
+def written(flow: Flow, by: Identity, at: str, action: FlowAction, **changes: Unpack[FlowChanges]) -> Flow:
+    """The flow after one write: every write bumps rowVersion and stamps who, when and what; notes last
+    only for the write that gave them."""
+    stamps = {"row_version": flow.row_version + 1, "updated_at": at, "updated_by": by.principal, "last_action": action}
+    return flow.model_copy(update={"last_notes": None, **changes, **stamps})
+
+
+def edited(flow: Flow, by: Identity, at: str, changes: FlowChanges) -> Flow:
+    """The draft's fields as sent (only those that differ); a change of status alone is named so."""
+    action = FlowAction.STATUS_CHANGED if set(changes) == {"status"} else FlowAction.UPDATED
+    return written(flow, by, at, action, **changes)
+
+
+def next_version(flow: Flow, by: Identity, at: str, **content: Unpack[VersionContent]) -> PublishedVersion:
+    """The version a release appends: numbered after the latest, stamped with who and when."""
+    return PublishedVersion(
+        version=(flow.latest_version or 0) + 1, published_at=at, published_by=by.principal, **content
+    )
+
+
+def went_live(flow: Flow, by: Identity, version: PublishedVersion, action: FlowAction) -> Flow:
+    """``version`` is appended and live for everyone, and becomes the draft: a release ends any rollout."""
+    return written(
+        flow,
+        by,
+        version.published_at,
+        action,
+        draft_config=version.config,
+        draft_hash=version.config_hash,
+        live_version=version.version,
+        latest_version=version.version,
+        live_config_hash=version.config_hash,
+        status=FlowStatus.ACTIVE,
+        published_versions=_appended(flow, version),
+        rollout=None,
+    )
+
+
+def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, basis_points: int) -> Flow:
+    """``version`` is appended as the challenger served to ``basis_points`` of subjects; live stays."""
+    at = version.published_at
+    rollout = Rollout(
+        challenger_version=version.version,
+        challenger_config_hash=version.config_hash,
+        basis_points=basis_points,
+        started_at=at,
+        started_by=by.principal,
+        updated_at=at,
+    )
+    return written(
+        flow,
+        by,
+        at,
+        FlowAction.ROLLOUT_STARTED,
+        latest_version=version.version,
+        published_versions=_appended(flow, version),
+        status=FlowStatus.ACTIVE,
+        rollout=rollout,
+    )
+
+
+def rollout_changed(flow: Flow, by: Identity, at: str, basis_points: int) -> Flow:
+    """The challenger's share moves; the rollout records when."""
+    rollout = running_rollout(flow)
+    changed = Rollout(
+        challenger_version=rollout.challenger_version,
+        challenger_config_hash=rollout.challenger_config_hash,
+        basis_points=basis_points,
+        started_at=rollout.started_at,
+        started_by=rollout.started_by,
+        updated_at=at,
+    )
+    return written(flow, by, at, FlowAction.ROLLOUT_CHANGED, rollout=changed)
+
+
+def promoted(flow: Flow, by: Identity, at: str, notes: str | None) -> Flow:
+    """The challenger becomes live for everyone (no new version), and the rollout ends."""
+    rollout = running_rollout(flow)
+    return written(
+        flow,
+        by,
+        at,
+        FlowAction.ROLLOUT_PROMOTED,
+        live_version=rollout.challenger_version,
+        live_config_hash=rollout.challenger_config_hash,
+        rollout=None,
+        last_notes=notes,
+    )
+
+
+def aborted(flow: Flow, by: Identity, at: str, notes: str | None) -> Flow:
+    """Everyone gets the champion again; the challenger stays in the version history."""
+    running_rollout(flow)
+    return written(flow, by, at, FlowAction.ROLLOUT_ABORTED, rollout=None, last_notes=notes)
+
+
+def _appended(flow: Flow, version: PublishedVersion) -> list[VersionSummary]:
+    summary = VersionSummary.model_validate(version.model_dump(include=set(VersionSummary.model_fields)))
+    return [*flow.published_versions, summary][-PUBLISHED_VERSIONS_ON_FLOW:]
