@@ -56,7 +56,7 @@ def test_a_store_that_never_answers_fails_a_call_before_any_function_times_out()
     worst = client.worst_case_seconds()
     # Then the call fails (503 STORE_BUSY) with time to answer, rather than the Lambda timing out (a 500)
     assert worst < min(timeouts[name] for name in timeouts if name != "NotFoundFunction"), timeouts
-    config: Any = client.dynamodb_client.__wrapped__().meta.config
+    config: Any = client.client_config()
     assert (config.connect_timeout, config.read_timeout) == (
         client.CONNECT_TIMEOUT_SECONDS,
         client.READ_TIMEOUT_SECONDS,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from boto3.session import Session
+    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
@@ -57,15 +58,18 @@ def worst_case_seconds() -> float:
     return MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + backoff
 
 
-@cache
-def dynamodb_client() -> DynamoDBClient:
+def client_config() -> Config:
     from botocore.config import Config
 
-    config = Config(
+    return Config(
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         tcp_keepalive=True,
     )
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
     endpoint = EndpointSettings.model_validate(os.environ).endpoint_url
-    return _session().client("dynamodb", endpoint_url=endpoint, config=config)
+    return _session().client("dynamodb", endpoint_url=endpoint, config=client_config())
