@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on create, publish and rollback, with Powertools' idempotency utility.
+"""``Idempotency-Key`` on create, publish, rollback and the rollout steps, with Powertools' idempotency utility.
 
 A retry with the same key and body gets the first response back and changes nothing; the same key
 with another body is 422. The key is scoped by tenant and operation, so tenants cannot collide.
