@@ -5,35 +5,31 @@ Both only read: nothing here writes to DynamoDB but the rate limit every route c
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.domain.compare import validate
 from decision_flows.models.comparisons import DiffView, ValidationView
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import DiffQuery
 from decision_flows.models.requests import ValidateRequest
-from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import json_response
-from decision_flows.web.routes import Route, reading
+from decision_flows.web.routes import Route
 from decision_flows.wiring import compare_service
 
-DIFF = reading(
+DIFF = Route.get(
     "/api/v1/decision-flows/diff",
     "What changed between two states of a flow: versions, draft, live (default: live to draft)",
-    Role.EDITOR,
-    (DiffView,),
-    DiffQuery,
+    role=Role.EDITOR,
+    ok={200: (DiffView,)},
+    errors=(404,),
+    query=(DiffQuery,),
 )
-VALIDATE = Route(
-    "POST",
+VALIDATE = Route.post(
     "/api/v1/decision-flows/validate",
     "Validate and lint a config, or a flow's stored draft, without storing anything",
-    Role.EDITOR,
-    {200: (ValidationView,)},
+    role=Role.EDITOR,
+    ok={200: (ValidationView,)},
     errors=(404,),
     body=ValidateRequest,
 )
@@ -57,7 +53,4 @@ def validate_config() -> Response[str]:
     return json_response(200, ValidationView.of(validate(request.draft_config)))
 
 
-@publish_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entrypoint(app)

@@ -2,40 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery
 from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.responses import FlowView
-from decision_flows.web.api import logger, new_resolver, publish_metrics
-from decision_flows.web.idempotency import idempotent
+from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import flow_response
-from decision_flows.web.routes import IF_MATCH, Route, changing
+from decision_flows.web.routes import FLOW, IF_MATCH, WRITE_ERRORS, Route
 from decision_flows.wiring import flow_service
 
 FLOWS = "/api/v1/decision-flows"
-CREATE = Route(
-    "POST",
+CREATE = Route.post(
     FLOWS,
     "Create a flow",
-    Role.EDITOR,
-    {201: (FlowView,)},
-    errors=(409, 422),
+    role=Role.EDITOR,
     body=CreateFlowRequest,
+    ok={201: (FlowView,)},
+    errors=(409, 422),
     headers=("Idempotency-Key",),
 )
-UPDATE = changing("PUT", FLOWS, "Edit a flow and its draft", Role.EDITOR, UpdateFlowRequest, IF_MATCH)
-DELETE = Route(
-    "DELETE",
+UPDATE = Route.put(
+    FLOWS,
+    "Edit a flow and its draft",
+    role=Role.EDITOR,
+    body=UpdateFlowRequest,
+    ok=FLOW,
+    errors=WRITE_ERRORS,
+    headers=IF_MATCH,
+)
+DELETE = Route.delete(
     FLOWS,
     "Delete a flow, its versions and its key",
-    Role.EDITOR,
-    {204: ()},
+    role=Role.EDITOR,
+    ok={204: ()},
     errors=(404, 409),
     query=(FlowIdQuery,),
     headers=IF_MATCH,
@@ -52,7 +53,7 @@ def create_flow() -> Response[str]:
         flow = flow_service().create(identity, request)
         return flow_response(flow, 201, {"Location": f"{FLOWS}?id={flow.id}"})
 
-    return idempotent(app.current_event, identity, request, app.lambda_context, create)
+    return CREATE.once(app, identity, request, create)
 
 
 @UPDATE.handles(app)
@@ -70,7 +71,4 @@ def delete_flow() -> Response[str]:
     return Response(204)
 
 
-@publish_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entrypoint(app)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import HistoryQuery
 from decision_flows.models.responses import ChangeEntryView, HistoryView, PaginationView
-from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import json_response
-from decision_flows.web.routes import reading
+from decision_flows.web.routes import Route
 from decision_flows.wiring import history_service
 
-HISTORY = reading(
-    "/api/v1/decision-flows/history", "A flow's change history, newest first", Role.EDITOR, (HistoryView,), HistoryQuery
+HISTORY = Route.get(
+    "/api/v1/decision-flows/history",
+    "A flow's change history, newest first",
+    role=Role.EDITOR,
+    ok={200: (HistoryView,)},
+    errors=(404,),
+    query=(HistoryQuery,),
 )
 app = new_resolver()
 
@@ -37,7 +38,4 @@ def history() -> Response[str]:
     )
 
 
-@publish_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entrypoint(app)

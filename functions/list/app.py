@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.domain.errors import InvalidRequest
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import FlowIdQuery, FlowKeyQuery, ListFlowsQuery
 from decision_flows.models.responses import FlowListView, FlowView, HealthView, PaginationView
-from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import flow_response, json_response
-from decision_flows.web.routes import Route, reading
+from decision_flows.web.routes import Route
 from decision_flows.wiring import flow_service, store_probe
 
-HEALTH = Route(
-    "GET", "/api/v1/health", "Health check: the API is up and DynamoDB answers", None, {200: (HealthView,)}, (503,)
+HEALTH = Route.get(
+    "/api/v1/health",
+    "Health check: the API is up and DynamoDB answers",
+    role=None,
+    ok={200: (HealthView,)},
+    errors=(503,),
 )
-LIST_OR_GET = reading(
+LIST_OR_GET = Route.get(
     "/api/v1/decision-flows",
     "List flows (active, draft, paused, archived; newest first), or one flow with ?id= or ?key=",
-    Role.VIEWER,
-    (FlowListView, FlowView),
-    ListFlowsQuery,
-    FlowIdQuery,
-    FlowKeyQuery,
+    role=Role.VIEWER,
+    ok={200: (FlowListView, FlowView)},
+    errors=(404,),
+    query=(ListFlowsQuery, FlowIdQuery, FlowKeyQuery),
 )
 app = new_resolver()
 
@@ -62,7 +61,4 @@ def list_or_get_flows() -> Response[str]:
     )
 
 
-@publish_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entrypoint(app)

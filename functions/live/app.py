@@ -7,31 +7,27 @@ that polls with If-None-Match gets 304 while its version is still the one served
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.domain.live import assign, etag_of, matches
 from decision_flows.models.identity import Role
 from decision_flows.models.queries import LiveQuery
 from decision_flows.models.responses import LiveView
-from decision_flows.observability import count_served
-from decision_flows.web.api import logger, new_resolver, publish_metrics
-from decision_flows.web.responses import counted, json_response
+from decision_flows.observability import Metric, count_served
+from decision_flows.web.api import entrypoint, new_resolver
+from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
 from decision_flows.wiring import live_service
 
-LIVE = Route(
-    "GET",
+LIVE = Route.get(
     "/api/v1/decision-flows/live",
     "What runtime callers execute for a flow key (304 while If-None-Match names it)",
-    Role.VIEWER,
-    {200: (LiveView,), 304: ()},
+    role=Role.VIEWER,
+    ok={200: (LiveView,), 304: ()},
     errors=(404,),
     query=(LiveQuery,),
     headers=("If-None-Match",),
+    metric=Metric.LIVE_READS,
 )
 app = new_resolver()
 
@@ -45,13 +41,10 @@ def live() -> Response[str]:
     etag = etag_of(entry, assigned.version)
     count_served(entry.flow_id, assigned.version, assigned.role)
     if matches(LIVE.header(app.current_event, "If-None-Match"), etag):
-        return counted("LiveReads", Response(304, headers={"ETag": etag}))
+        return LIVE.counted(Response(304, headers={"ETag": etag}))
     config = live_service().config(entry, assigned.version)
     view = LiveView.of(entry, assigned.version, assigned.published_at, assigned.role, config)
-    return counted("LiveReads", json_response(200, view, {"ETag": etag}))
+    return LIVE.counted(json_response(200, view, {"ETag": etag}))
 
 
-@publish_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entrypoint(app)

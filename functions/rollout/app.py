@@ -8,66 +8,59 @@ an Idempotency-Key. They never change the draft, so they answer the flow without
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import AbortRequest, PromoteRequest, RolloutRequest
-from decision_flows.web.api import logger, new_resolver, publish_metrics
-from decision_flows.web.idempotency import idempotent
-from decision_flows.web.responses import counted, flow_response
-from decision_flows.web.routes import IDEMPOTENT, Route, changing
+from decision_flows.observability import Metric
+from decision_flows.web.api import entrypoint, new_resolver
+from decision_flows.web.responses import flow_response
+from decision_flows.web.routes import FLOW, IDEMPOTENT, WRITE_ERRORS, Route
 from decision_flows.wiring import flow_service
 
 ROLLOUTS = "/api/v1/decision-flows/rollout"
-CHANGE = changing(
-    "POST", ROLLOUTS, "Change the challenger's share of subjects", Role.EDITOR, RolloutRequest, IDEMPOTENT
+
+
+def rollout_step(path: str, summary: str, body: type[BaseModel], metric: Metric) -> Route:
+    """A step of a rollout: a change to the flow at its rowVersion, retried safely with its key."""
+    return Route.post(
+        path, summary, role=Role.EDITOR, body=body, ok=FLOW, errors=WRITE_ERRORS, headers=IDEMPOTENT, metric=metric
+    )
+
+
+CHANGE = rollout_step(ROLLOUTS, "Change the challenger's share of subjects", RolloutRequest, Metric.ROLLOUTS_CHANGED)
+PROMOTE = rollout_step(
+    f"{ROLLOUTS}/promote", "Make the challenger live for everyone", PromoteRequest, Metric.ROLLOUTS_PROMOTED
 )
-PROMOTE = changing(
-    "POST", f"{ROLLOUTS}/promote", "Make the challenger live for everyone", Role.EDITOR, PromoteRequest, IDEMPOTENT
-)
-ABORT = changing(
-    "POST", f"{ROLLOUTS}/abort", "Serve the champion to everyone again", Role.EDITOR, AbortRequest, IDEMPOTENT
-)
+ABORT = rollout_step(f"{ROLLOUTS}/abort", "Serve the champion to everyone again", AbortRequest, Metric.ROLLOUTS_ABORTED)
 app = new_resolver()
 
 
-def step[M: BaseModel](
-    route: Route, model: type[M], write: Callable[[Identity, M, int | None], Flow], metric: str
-) -> Response[str]:
+def step[M: BaseModel](route: Route, model: type[M], write: Callable[[Identity, M, int | None], Flow]) -> Response[str]:
     identity = route.admit(app.current_event)
     request = route.read_body(app.current_event, model)
     if_match = route.if_match(app.current_event)
-    return idempotent(
-        app.current_event,
-        identity,
-        request,
-        app.lambda_context,
-        lambda: counted(metric, flow_response(write(identity, request, if_match), with_config=False)),
+    return route.once(
+        app, identity, request, lambda: flow_response(write(identity, request, if_match), with_config=False)
     )
 
 
 @CHANGE.handles(app)
 def change() -> Response[str]:
-    return step(CHANGE, RolloutRequest, flow_service().change_rollout, "RolloutsChanged")
+    return step(CHANGE, RolloutRequest, flow_service().change_rollout)
 
 
 @PROMOTE.handles(app)
 def promote() -> Response[str]:
-    return step(PROMOTE, PromoteRequest, flow_service().promote, "RolloutsPromoted")
+    return step(PROMOTE, PromoteRequest, flow_service().promote)
 
 
 @ABORT.handles(app)
 def abort() -> Response[str]:
-    return step(ABORT, AbortRequest, flow_service().abort, "RolloutsAborted")
+    return step(ABORT, AbortRequest, flow_service().abort)
 
 
-@publish_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entrypoint(app)

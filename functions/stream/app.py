@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.dal.stream import change_of
-from decision_flows.observability import count, logger, publish_metrics
+from decision_flows.observability import Metric, count, logger, publish_metrics
 from decision_flows.wiring import change_feed
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -32,12 +32,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         response = process_partial_response(event, record_handler, processor, context)
     except BatchProcessingError:  # every record failed: Lambda retries the whole batch
-        count("StreamRecordsFailed", len(event.get("Records", [])))
+        count(Metric.STREAM_RECORDS_FAILED, len(event.get("Records", [])))
         raise
     failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
     records = event.get("Records", [])
     # Lambda resends from the first failure on: only the records before it are done.
     done = next((i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed), len(records))
-    count("StreamRecordsProcessed", done)
-    count("StreamRecordsFailed", len(failed))
+    count(Metric.STREAM_RECORDS_PROCESSED, done)
+    count(Metric.STREAM_RECORDS_FAILED, len(failed))
     return dict(response)

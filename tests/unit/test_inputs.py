@@ -309,8 +309,8 @@ def auth_event(
     return APIGatewayProxyEventV2(data)
 
 
-def test_authorize_returns_the_identity() -> None:
-    assert identity.authorize(auth_event("editor"), Role.EDITOR) == Identity(
+def test_identify_returns_the_identity() -> None:
+    assert identity.identify(auth_event("editor")) == Identity(
         tenant_id=TENANT, role=Role.EDITOR, principal="ed@a.example"
     )
 
@@ -326,9 +326,9 @@ def test_missing_authorizer_context_is_401(request_context_authorizer: Any) -> N
         del data["requestContext"]["authorizer"]
     else:
         data["requestContext"]["authorizer"] = request_context_authorizer
-    # When authorized / Then it is unauthenticated, even though X-Tenant-Id is present
+    # When identified / Then it is unauthenticated, even though X-Tenant-Id is present
     with pytest.raises(Unauthenticated) as caught:
-        identity.authorize(APIGatewayProxyEventV2(data), Role.VIEWER)
+        identity.identify(APIGatewayProxyEventV2(data))
     assert caught.value.code == "UNAUTHENTICATED"
 
 
@@ -349,9 +349,9 @@ def test_a_store_busy_decision_is_503_until_the_gateway_asks_again(
     # Given the authorizer's cached "store busy" decision, read by a handler at t=1000
     monkeypatch.setattr(auth_refusals, "clock", lambda: 1_000.0)
     context = {"authError": "STORE_BUSY"} | ({} if decided_at is None else {"decidedAt": decided_at})
-    # When authorized / Then 503 STORE_BUSY, retryable when the 60 s cache lets the authorizer run again
+    # When identified / Then 503 STORE_BUSY, retryable when the 60 s cache lets the authorizer run again
     with pytest.raises(StoreUnavailable) as caught:
-        identity.authorize(auth_event(context=context), Role.VIEWER)
+        identity.identify(auth_event(context=context))
     assert (caught.value.code, caught.value.retry_after_seconds) == ("STORE_BUSY", retry_after)
 
 
@@ -359,7 +359,7 @@ def test_a_store_busy_decision_is_503_until_the_gateway_asks_again(
 def test_unknown_role_is_401(role: Any) -> None:
     context = {"tenantId": TENANT, "role": role, "principal": "p"}
     with pytest.raises(Unauthenticated):
-        identity.authorize(auth_event(context=context), Role.VIEWER)
+        identity.identify(auth_event(context=context))
 
 
 @pytest.mark.parametrize(
@@ -372,19 +372,19 @@ def test_unknown_role_is_401(role: Any) -> None:
 )
 def test_incomplete_identity_is_401(context: dict[str, Any]) -> None:
     with pytest.raises(Unauthenticated):
-        identity.authorize(auth_event(context=context), Role.VIEWER)
+        identity.identify(auth_event(context=context))
 
 
 @pytest.mark.parametrize("role", ["ADMIN", "Admin", "adm\u0131n"])
 def test_role_names_match_exactly(role: str) -> None:
     with pytest.raises(Unauthenticated):
-        identity.authorize(auth_event(role), Role.VIEWER)
+        identity.identify(auth_event(role))
 
 
 @pytest.mark.parametrize("header", [None, ""])
 def test_missing_tenant_header_is_400(header: str | None) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        identity.authorize(auth_event(tenant_header=header), Role.VIEWER)
+        identity.identify(auth_event(tenant_header=header))
     assert caught.value.code == "TENANT_HEADER_MISSING"
 
 
@@ -392,7 +392,7 @@ def test_missing_tenant_header_is_400(header: str | None) -> None:
 def test_header_naming_another_tenant_is_403(header: str) -> None:
     # Given a credential of tenant-a and a header naming another tenant
     with pytest.raises(Forbidden) as caught:
-        identity.authorize(auth_event("admin", tenant_header=header), Role.VIEWER)
+        identity.identify(auth_event("admin", tenant_header=header))
     # Then 403, even for an admin
     assert caught.value.code == "TENANT_MISMATCH"
 
@@ -402,13 +402,15 @@ def test_header_naming_another_tenant_is_403(header: str) -> None:
 def test_role_at_or_above_the_minimum_passes(role: Role, minimum: Role) -> None:
     # Given a credential of `role` on a route whose minimum is `minimum`
     call = auth_event(role.name.lower())
+    caller = identity.identify(call)
+    assert caller.role is role
     if role >= minimum:
-        # Then it passes with that role
-        assert identity.authorize(call, minimum).role is role
+        # Then it passes
+        identity.require_role(caller, minimum)
     else:
         # Otherwise it is forbidden, naming both roles
         with pytest.raises(Forbidden) as caught:
-            identity.authorize(call, minimum)
+            identity.require_role(caller, minimum)
         assert caught.value.code == "INSUFFICIENT_ROLE"
         assert minimum.name.lower() in caught.value.detail
         assert role.name.lower() in caught.value.detail

@@ -31,9 +31,8 @@ def item(sort_key: str) -> dict[str, Any]:
 
 
 def page_of(client: ScriptedQuery, limit: int = 2, page_cursor: str | None = None) -> paging.QueriedPage:
-    return paging.query_page(
-        cast("Any", client), {"TableName": "t"}, limit, page_cursor, CURSOR_KEYS, lambda start: start["PK"] == PK
-    )
+    query = paging.PageQuery({"TableName": "t"}, CURSOR_KEYS, lambda start: start["PK"] == PK)
+    return paging.query_page(cast("Any", client), query, limit, page_cursor)
 
 
 def test_one_item_more_than_the_limit_says_there_is_a_next_page() -> None:

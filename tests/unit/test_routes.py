@@ -5,17 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from decision_flows.models.identity import Role
+from decision_flows.models.identity import Identity, Role
 from decision_flows.models.queries import FlowIdQuery, LiveQuery
 from decision_flows.models.requests import PublishRequest, RollbackRequest
 from decision_flows.models.responses import FlowView, HealthView
-from decision_flows.web.routes import IDEMPOTENT, Route, changing, declared
+from decision_flows.observability import Metric
+from decision_flows.web.routes import FLOW, IDEMPOTENT, IF_MATCH, WRITE_ERRORS, Route, declared
 
-PUBLISH = changing("POST", "/flows/publish", "Publish", Role.EDITOR, PublishRequest, IDEMPOTENT)
-HEALTH = Route("GET", "/health", "Health", None, {200: (HealthView,)})
-GET_ONE = Route("GET", "/flows", "One flow", Role.VIEWER, {200: (FlowView,)}, query=(FlowIdQuery,))
+PUBLISH = Route.post(
+    "/flows/publish",
+    "Publish",
+    role=Role.EDITOR,
+    body=PublishRequest,
+    ok=FLOW,
+    errors=WRITE_ERRORS,
+    headers=IDEMPOTENT,
+    metric=Metric.PUBLISHES,
+)
+HEALTH = Route.get("/health", "Health", role=None, ok={200: (HealthView,)})
+GET_ONE = Route.get("/flows", "One flow", role=Role.VIEWER, ok={200: (FlowView,)}, query=(FlowIdQuery,))
+IDENTITY = Identity(tenant_id="t1", role=Role.EDITOR, principal="ed")
 
 
 def event(
@@ -44,6 +56,21 @@ def test_reading_a_body_query_or_header_the_route_does_not_declare_is_a_programm
 def test_a_route_without_credentials_admits_no_one() -> None:
     with pytest.raises(TypeError, match="takes no credentials"):
         HEALTH.admit(event())
+
+
+def test_a_builder_states_the_method_and_keeps_every_fact_it_is_given() -> None:
+    assert (PUBLISH.method, HEALTH.method) == ("POST", "GET")
+    assert Route.put("/p", "Put", role=Role.ADMIN, ok={204: ()}).key == ("PUT", "/p")
+    assert Route.delete("/p", "Delete", role=Role.ADMIN, ok={204: ()}, headers=IF_MATCH).headers == IF_MATCH
+    assert PUBLISH.metric is Metric.PUBLISHES
+    assert PUBLISH.body is PublishRequest
+
+
+def test_answering_once_or_counting_what_the_route_does_not_declare_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="does not declare the Idempotency-Key header"):
+        GET_ONE.once(APIGatewayHttpResolver(), IDENTITY, FlowIdQuery(id="df_1"), lambda: Response(200))
+    with pytest.raises(TypeError, match="declares no metric"):
+        GET_ONE.counted(Response(200))
 
 
 def test_a_change_answers_with_the_flow_and_declares_its_conflicts() -> None:

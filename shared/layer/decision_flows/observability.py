@@ -1,15 +1,12 @@
 """The one Logger and the one Metrics every function uses (service, namespace and level come from
 the environment). Metrics are CloudWatch embedded metric format: lines in the function's log that
-CloudWatch turns into metrics, with no call of their own.
-
-Business events, counted where they happen: ``Publishes``, ``Rollbacks``, ``IdempotentReplays``,
-``LiveReads``, ``RateLimited`` (429s), ``Conflicts`` by ``Code`` (409s), ``StreamRecordsProcessed``
-and ``StreamRecordsFailed``.
+CloudWatch turns into metrics, with no call of their own. ``Metric`` names every one of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from typing import Any
 
@@ -21,23 +18,40 @@ logger = Logger()
 metrics = Metrics()
 
 
-def count(name: str, value: int = 1) -> None:
+class Metric(StrEnum):
+    """Every business event counted, where it happens (the dashboard in template.yaml plots them)."""
+
+    PUBLISHES = "Publishes"
+    ROLLBACKS = "Rollbacks"
+    ROLLOUTS_CHANGED = "RolloutsChanged"
+    ROLLOUTS_PROMOTED = "RolloutsPromoted"
+    ROLLOUTS_ABORTED = "RolloutsAborted"
+    IDEMPOTENT_REPLAYS = "IdempotentReplays"
+    LIVE_READS = "LiveReads"
+    LIVE_VERSION_SERVED = "LiveVersionServed"  # by FlowId, Version and Role
+    RATE_LIMITED = "RateLimited"  # 429s
+    CONFLICTS = "Conflicts"  # 409s, by Code
+    STREAM_RECORDS_PROCESSED = "StreamRecordsProcessed"
+    STREAM_RECORDS_FAILED = "StreamRecordsFailed"
+
+
+def count(name: Metric, value: int = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def count_refusal(status: int, code: str) -> None:
     """A 409 counts as a conflict of its code (one metric of its own: the code is its dimension)."""
     if status == 429:
-        count("RateLimited")
+        count(Metric.RATE_LIMITED)
     elif status == 409 and not is_metrics_disabled():  # single_metric writes even when disabled
-        with single_metric(name="Conflicts", unit=MetricUnit.Count, value=1) as conflict:
+        with single_metric(name=Metric.CONFLICTS, unit=MetricUnit.Count, value=1) as conflict:
             conflict.add_dimension(name="Code", value=code)
 
 
 def count_served(flow_id: str, version: int, role: str) -> None:
     """A /live answer (200 or 304), by the flow, version and role it served: each version's share."""
     if not is_metrics_disabled():  # single_metric writes even when disabled
-        with single_metric(name="LiveVersionServed", unit=MetricUnit.Count, value=1) as served:
+        with single_metric(name=Metric.LIVE_VERSION_SERVED, unit=MetricUnit.Count, value=1) as served:
             served.add_dimension(name="FlowId", value=flow_id)
             served.add_dimension(name="Version", value=str(version))
             served.add_dimension(name="Role", value=role)

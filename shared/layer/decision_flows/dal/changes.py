@@ -39,17 +39,15 @@ class ChangeLogRepository:
     def list_changes(self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None) -> Page[ChangeEntry]:
         """One Query, newest first."""
         pk = keys.flow_pk(tenant_id, flow_id)
-        page = paging.query_page(
-            self._client,
+        query = paging.PageQuery(
             {
                 "TableName": self._table,
                 "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": pk}},
                 "ScanIndexForward": False,
             },
-            limit,
-            page_cursor,
             _CURSOR_KEYS,
             lambda start: start["PK"] == pk and start["SK"].startswith(keys.CHANGE_PREFIX),
         )
+        page = paging.query_page(self._client, query, limit, page_cursor)
         return ChangePage(items=[items.change_from_item(item) for item in page.items], next_cursor=page.next_cursor)

@@ -30,20 +30,24 @@ class QueriedPage:
     lead: list[Item]
 
 
-def query_page(
-    client: DynamoDBClient,
-    params: Mapping[str, Any],
-    limit: int,
-    page_cursor: str | None,
-    key_names: frozenset[str],
-    in_scope: Callable[[dict[str, str]], bool],
-    lead: int = 0,
-) -> QueriedPage:
+@dataclass(frozen=True)
+class PageQuery:
+    """What to page through: the Query's own parameters, the key attributes a cursor holds, which
+    cursors belong to this list (``in_scope``), and how many ``lead`` items come before the first page."""
+
+    params: Mapping[str, Any]
+    key_names: frozenset[str]
+    in_scope: Callable[[dict[str, str]], bool]
+    lead: int = 0
+
+
+def query_page(client: DynamoDBClient, query: PageQuery, limit: int, page_cursor: str | None) -> QueriedPage:
     """One Query for ``limit`` items (after ``lead`` items the caller reads first, such as an anchor that
     proves the parent exists), starting after ``page_cursor``, which must be ``in_scope``."""
-    request: dict[str, Any] = {**params, "Limit": lead + limit + 1}
+    lead, key_names = query.lead, query.key_names
+    request: dict[str, Any] = {**query.params, "Limit": lead + limit + 1}
     if page_cursor is not None:
-        request["ExclusiveStartKey"] = cursor.decode(page_cursor, in_scope, key_names)
+        request["ExclusiveStartKey"] = cursor.decode(page_cursor, query.in_scope, key_names)
     response = call(client.query, **request)
     found: list[Item] = response.get("Items", [])
     rest = found[lead:]

@@ -114,20 +114,18 @@ class FlowRepository:
         """
         pk = keys.flow_pk(tenant_id, flow_id)
         first = page_cursor is None
-        page = paging.query_page(
-            self._client,
+        query = paging.PageQuery(
             {
                 "TableName": self._table,
                 "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
                 "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.VERSIONS_PREFIX}},
                 "ConsistentRead": True,
             },
-            limit,
-            page_cursor,
             _VERSION_CURSOR_KEYS,
             lambda start: start["PK"] == pk and start["SK"].startswith(keys.VERSIONS_PREFIX),
             lead=1 if first else 0,
         )
+        page = paging.query_page(self._client, query, limit, page_cursor)
         if first and (not page.lead or page.lead[0]["SK"]["S"] != keys.VERSIONS_ANCHOR_SK):
             return None
         versions = [items.version_from_item(item) for item in page.items]
@@ -147,11 +145,8 @@ class FlowRepository:
         if status:
             params["KeyConditionExpression"] += " AND begins_with(GSI1SK, :status)"
             params["ExpressionAttributeValues"][":status"] = {"S": status_prefix}
-        page = paging.query_page(
-            self._client,
+        query = paging.PageQuery(
             params,
-            limit,
-            page_cursor,
             _LIST_CURSOR_KEYS,
             lambda start: (
                 start["GSI1PK"] == list_pk
@@ -160,6 +155,7 @@ class FlowRepository:
                 and start["SK"] == keys.FLOW_SK
             ),
         )
+        page = paging.query_page(self._client, query, limit, page_cursor)
         flows = [items.flow_from_item(item) for item in page.items]
         return FlowPage(items=flows, next_cursor=page.next_cursor, total=self._count_flows(tenant_id, status))
 

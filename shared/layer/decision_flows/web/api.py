@@ -1,16 +1,31 @@
-"""What every handler shares: the resolver with problem details wired in, the logger and metrics."""
+"""What every handler shares: the resolver with problem details wired in, and its Lambda entry point."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from typing import Any
 
-from decision_flows.observability import logger, publish_metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+
+from decision_flows.observability import Handler, logger, publish_metrics
 from decision_flows.web import problems
 
-__all__ = ["logger", "new_resolver", "publish_metrics"]
+__all__ = ["entrypoint", "new_resolver"]
 
 
 def new_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
     problems.register(app)
     return app
+
+
+def entrypoint(app: APIGatewayHttpResolver) -> Handler:
+    """The function's ``lambda_handler``: ``app`` resolves the event, logs carry the request's
+    correlation id, and the invocation's metrics are written at its end."""
+
+    @publish_metrics
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler

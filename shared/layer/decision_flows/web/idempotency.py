@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on create, publish and rollback, with Powertools' idempotency utility.
+"""``Idempotency-Key`` on create, publish, rollback and the rollout steps, with Powertools' idempotency utility.
 
 A retry with the same key and body gets the first response back and changes nothing; the same key
 with another body is 422. The key is scoped by tenant and operation, so tenants cannot collide.
@@ -29,7 +29,7 @@ from decision_flows.dal.errors import unavailable
 from decision_flows.domain import pipeline
 from decision_flows.domain.errors import Conflict, InvalidRequest, StoreUnavailable, Unprocessable
 from decision_flows.models.identity import Identity
-from decision_flows.observability import count, logger
+from decision_flows.observability import Metric, count, logger
 from decision_flows.settings import settings
 from decision_flows.wiring import replay_configs
 
@@ -58,27 +58,9 @@ def idempotent(
 
     The validated request, not the raw body, is compared, so key order and whitespace do not matter.
     """
-    key = event.headers.get(IDEMPOTENCY_HEADER)
+    key = _key_of(event, request)
     if key is None:
         return produce()
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidRequest(
-            "INVALID_IDEMPOTENCY_KEY", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
-        )
-    draft = getattr(request, "draft_config", None)
-    if draft is not None:
-        # Refused as without the header (422), before the payload is serialised for its hash:
-        # pydantic's serialiser gives up near 255 levels with a ValueError, a 500.
-        pipeline.check_depth(draft)
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyPersistenceLayerError,
-        IdempotencyValidationError,
-    )
-
-    runner, config = _runner()
-    if hasattr(lambda_context, "get_remaining_time_in_millis"):
-        config.register_lambda_context(lambda_context)
     record = {
         "tenantId": identity.tenant_id,
         "operation": type(request).__name__,
@@ -93,12 +75,48 @@ def idempotent(
         first_run.append(response)
         return _storable(response, identity.tenant_id)
 
+    stored = _run_once(record, lambda_context, produce_and_keep, landed=lambda: bool(first_run))
+    if first_run:
+        return first_run[0]
+    return _replayed(stored, identity.tenant_id)
+
+
+def _key_of(event: APIGatewayProxyEventV2, request: BaseModel) -> str | None:
+    """The request's Idempotency-Key, if it sent one: 400 unless it is 1-255 printable characters."""
+    key = event.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidRequest(
+            "INVALID_IDEMPOTENCY_KEY", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
+        )
+    draft = getattr(request, "draft_config", None)
+    if draft is not None:
+        # Refused as without the header (422), before the payload is serialised for its hash:
+        # pydantic's serialiser gives up near 255 levels with a ValueError, a 500.
+        pipeline.check_depth(draft)
+    return key
+
+
+def _run_once(
+    record: dict[str, Any], lambda_context: Any, produce: Callable[[], dict[str, Any]], landed: Callable[[], bool]
+) -> dict[str, Any]:
+    """The stored first response (``{}`` when ``produce`` ran now: ``landed()``), Powertools' refusals
+    as problems: 422 for another body under the key, 409 while the first request runs, 503."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    runner, config = _runner()
+    config.register_lambda_context(lambda_context)
     try:
-        stored = runner(request=record, produce=produce_and_keep)
+        stored: dict[str, Any] = runner(request=record, produce=produce)
     except StoreUnavailable:
-        if first_run:  # the write landed, keeping its draft apart failed: answer it, as below
+        if landed():  # the write landed, keeping its draft apart failed: answer it, as below
             logger.warning("Idempotency-Key response not stored: its draftConfig could not be kept")
-            return first_run[0]
+            return {}
         raise
     except IdempotencyValidationError:
         raise Unprocessable(
@@ -107,22 +125,30 @@ def idempotent(
     except IdempotencyAlreadyInProgressError:
         raise Conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still in progress.") from None
     except IdempotencyPersistenceLayerError as error:
-        if first_run:
+        if landed():
             # The write landed and only storing its response failed: answer it. A 503 would invite a
             # retry, which meets the INPROGRESS record (409) until it expires and then writes again.
             logger.warning("Idempotency-Key response not stored", exc_info=error)
-            return first_run[0]
-        cause = error.__cause__
-        refusal = unavailable(cause) if isinstance(cause, Exception) else None
+            return {}
+        refusal = _store_refusal(error)
         if refusal is None:
             raise
         raise refusal from error
-    if first_run:
-        return first_run[0]
-    count("IdempotentReplays")
+    return stored
+
+
+def _store_refusal(error: Exception) -> StoreUnavailable | None:
+    """The store's refusal (503) when DynamoDB refused the persistence layer's call."""
+    cause = error.__cause__
+    return unavailable(cause) if isinstance(cause, Exception) else None
+
+
+def _replayed(stored: dict[str, Any], tenant_id: str) -> Response[str]:
+    """The first response again, marked as a replay, its kept-apart ``draftConfig`` back in place."""
+    count(Metric.IDEMPOTENT_REPLAYS)
     body = stored["body"]
     if digest := stored.get("draftConfigRef"):
-        body = _with_kept_config(body, identity.tenant_id, digest)
+        body = _with_kept_config(body, tenant_id, digest)
     return Response(stored["status"], stored["contentType"], body, stored["headers"] | {REPLAYED_HEADER: "true"})
 
 

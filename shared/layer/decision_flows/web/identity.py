@@ -12,13 +12,6 @@ from decision_flows.web.auth_refusals import refusal, tenant_mismatch
 TENANT_HEADER = "x-tenant-id"
 
 
-def authorize(event: APIGatewayProxyEventV2, minimum: Role) -> Identity:
-    """The identity of the request, if it may use a route whose minimum role is ``minimum``."""
-    identity = identify(event)
-    require_role(identity, minimum)
-    return identity
-
-
 def identify(event: APIGatewayProxyEventV2) -> Identity:
     """Who is calling, as the authorizer established it; 401 or 403 when it could not.
 

@@ -11,6 +11,18 @@ from decision_flows.domain import errors
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
+
+class UnsupportedMediaType(errors.DomainError):
+    """The request body is not JSON (415): an HTTP concern, so it lives here, not in the domain."""
+
+
+@dataclass
+class MethodNotAllowed(errors.DomainError):
+    """The path is a route's, the method is none it takes (405, with Allow): HTTP's, like 415."""
+
+    allowed: tuple[str, ...] = ()
+
+
 STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.InvalidRequest: 400,
     errors.Unauthenticated: 401,
@@ -21,6 +33,8 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.Unprocessable: 422,
     errors.RateLimited: 429,
     errors.StoreUnavailable: 503,
+    UnsupportedMediaType: 415,  # HTTP's own refusals, after the domain's
+    MethodNotAllowed: 405,
 }
 TITLES = {
     400: "Bad Request",
@@ -36,21 +50,6 @@ TITLES = {
     503: "Service Unavailable",
 }
 AUTHENTICATE_CHALLENGE = "Bearer"
-
-
-class UnsupportedMediaType(errors.DomainError):
-    """The request body is not JSON (415): an HTTP concern, so it lives here, not in the domain."""
-
-
-@dataclass
-class MethodNotAllowed(errors.DomainError):
-    """The path is a route's, the method is none it takes (405, with Allow): HTTP's, like 415."""
-
-    allowed: tuple[str, ...] = ()
-
-
-STATUS_BY_ERROR[UnsupportedMediaType] = 415
-STATUS_BY_ERROR[MethodNotAllowed] = 405
 
 
 def route_not_found() -> errors.NotFound:

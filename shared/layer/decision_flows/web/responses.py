@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler import Response
 from decision_flows.domain.service import Preview
 from decision_flows.models.flow import Flow
 from decision_flows.models.responses import FlowView, ResponseBody
-from decision_flows.observability import count
 
 JSON = "application/json"
 
@@ -33,12 +32,6 @@ def flow_response(
     changes the draft need not send it back, nor keep it for a replay)."""
     view = FlowView.of(flow, with_config=with_config)
     return json_response(status, view, {"ETag": etag(flow), **(headers or {})})
-
-
-def counted(event: str, response: Response[str]) -> Response[str]:
-    """``response``, with the business event it answers counted (a metric)."""
-    count(event)
-    return response
 
 
 def dry_run_response(preview: Preview) -> Response[str]:

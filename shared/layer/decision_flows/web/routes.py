@@ -1,4 +1,5 @@
-"""A route's promises, stated once beside its handler: method, path, minimum role, models, statuses.
+"""A route's promises, stated once beside its handler: method, path, minimum role, models, statuses,
+headers (Idempotency-Key: the handler answers through ``Route.once``) and the metric it counts.
 
 The handler registers and guards itself through its ``Route`` and reads its body and query through
 it; the OpenAPI document of ``make serve`` and the role tests read the same objects from the
@@ -9,21 +10,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict, Unpack
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.responses import FlowView
+from decision_flows.observability import Metric, count
 from decision_flows.web import inputs
 from decision_flows.web.access import guard
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 Header = Literal["If-Match", "Idempotency-Key", "If-None-Match"]
+Bodies = Mapping[int, tuple[type[BaseModel], ...]]  # status -> body; several bodies: any one of them
 IF_MATCH: tuple[Header, ...] = ("If-Match",)
 IDEMPOTENT: tuple[Header, ...] = ("If-Match", "Idempotency-Key")
+FLOW: Bodies = {200: (FlowView,)}
+# A change to one flow at its rowVersion: 404 without it, 409 on a stale rowVersion, 422 by its rules.
+WRITE_ERRORS = (404, 409, 422)
+
+
+class Facts(TypedDict):
+    """What a builder (``Route.get``, ``Route.post``…) takes by keyword, besides path and summary."""
+
+    role: Role | None
+    ok: Bodies
+    errors: NotRequired[tuple[int, ...]]
+    body: NotRequired[type[BaseModel] | None]
+    query: NotRequired[tuple[type[BaseModel], ...]]
+    headers: NotRequired[tuple[Header, ...]]
+    dry_run: NotRequired[bool]
+    metric: NotRequired[Metric | None]
 
 
 @dataclass(frozen=True)
@@ -32,12 +51,29 @@ class Route:
     path: str
     summary: str
     role: Role | None  # the minimum role; None only where template.yaml puts no authorizer
-    ok: Mapping[int, tuple[type[BaseModel], ...]]  # status -> body; several bodies: any one of them
+    ok: Bodies
     errors: tuple[int, ...] = ()  # the route's own; the document adds 400, 413, 415 and the gate's
     body: type[BaseModel] | None = None
     query: tuple[type[BaseModel], ...] = ()  # the handler reads one of them, by what the query holds
-    headers: tuple[Header, ...] = ()
+    headers: tuple[Header, ...] = ()  # with Idempotency-Key, the handler answers through ``once``
     dry_run: bool = False  # "dryRun": true answers a preview (200, models.comparisons.DryRunView) instead
+    metric: Metric | None = None  # the business event a success counts (a replay counts IdempotentReplays)
+
+    @classmethod
+    def get(cls, path: str, summary: str, **facts: Unpack[Facts]) -> Route:
+        return cls("GET", path, summary, **facts)
+
+    @classmethod
+    def post(cls, path: str, summary: str, **facts: Unpack[Facts]) -> Route:
+        return cls("POST", path, summary, **facts)
+
+    @classmethod
+    def put(cls, path: str, summary: str, **facts: Unpack[Facts]) -> Route:
+        return cls("PUT", path, summary, **facts)
+
+    @classmethod
+    def delete(cls, path: str, summary: str, **facts: Unpack[Facts]) -> Route:
+        return cls("DELETE", path, summary, **facts)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -76,26 +112,28 @@ class Route:
             raise TypeError(f"{self.method} {self.path} does not declare the query {model.__name__}")
         return inputs.parse(model, inputs.query(event))
 
+    def counted(self, response: Response[str]) -> Response[str]:
+        """``response``, with the route's business event counted."""
+        if self.metric is None:
+            raise TypeError(f"{self.method} {self.path} declares no metric")
+        count(self.metric)
+        return response
 
-def reading(path: str, summary: str, role: Role, bodies: tuple[type[BaseModel], ...], *query: type[BaseModel]) -> Route:
-    """A GET of what its query names: 404 when that does not exist."""
-    return Route("GET", path, summary, role, {200: bodies}, (404,), query=query)
+    def once(
+        self, app: APIGatewayHttpResolver, caller: Identity, request: BaseModel, write: Callable[[], Response[str]]
+    ) -> Response[str]:
+        """``write``'s response, run once per Idempotency-Key (a retry gets the first response back);
+        counted under the route's metric, if it has one, when it runs, not when it is replayed."""
+        if "Idempotency-Key" not in self.headers:
+            raise TypeError(f"{self.method} {self.path} does not declare the Idempotency-Key header")
+        # Imported here: the idempotency store is for the writing functions only, not every one's init.
+        from decision_flows.web.idempotency import idempotent
 
+        def run() -> Response[str]:
+            response = write()
+            return response if self.metric is None else self.counted(response)
 
-def changing(
-    method: Method,
-    path: str,
-    summary: str,
-    role: Role,
-    body: type[BaseModel],
-    headers: tuple[Header, ...],
-    *,
-    dry_run: bool = False,
-) -> Route:
-    """A change to one flow at its rowVersion, answered with the flow: 404 without it, 409 on a stale
-    rowVersion, 422 by the flow's rules. With ``dry_run``, ``"dryRun": true`` answers a preview instead."""
-    ok: dict[int, tuple[type[BaseModel], ...]] = {200: (FlowView,)}
-    return Route(method, path, summary, role, ok, (404, 409, 422), body=body, headers=headers, dry_run=dry_run)
+        return idempotent(app.current_event, caller, request, app.lambda_context, run)
 
 
 def declared(module: object) -> list[Route]:
