@@ -233,3 +233,14 @@ def test_compare_routes_stay_within_their_round_trips(editor: Api, dynamo_calls:
         response, calls = measure(dynamo_calls, request)
         assert response.status == 200, (name, response.body)
         assert calls.operations == COMPARE_BUDGETS[name], name
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256, "bad\u0007key"], ids=["empty", "too-long", "control-character"])
+@pytest.mark.parametrize("path", ["/publish", "/rollback"])
+def test_a_dry_run_refuses_a_malformed_idempotency_key_as_the_real_call(admin: Api, path: str, key: str) -> None:
+    # Given a flow with two versions, and a dry run that carries a key the API documents as 1-255 printable characters
+    flow = released_twice(admin)
+    body = {"id": flow["id"], "dryRun": True} | ({"version": 1} if path == "/rollback" else {})
+    # When it is sent, Then it is the real call's 400, though a dry run has nothing to remember
+    dry = admin.request("POST", path, body=body, headers={"Idempotency-Key": key})
+    assert (dry.status, dry.code) == (400, "INVALID_IDEMPOTENCY_KEY")

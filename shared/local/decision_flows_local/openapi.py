@@ -21,7 +21,7 @@ from pydantic_core import core_schema
 from decision_flows.models import requests
 from decision_flows.models import responses as views
 from decision_flows.models.comparisons import DryRunView
-from decision_flows.web.idempotency import MAX_KEY_LENGTH
+from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
 from decision_flows_local import template
 from decision_flows_local.stream_health import StreamConsumerStatus

@@ -27,14 +27,13 @@ from pydantic import BaseModel
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.errors import unavailable
 from decision_flows.domain import pipeline
-from decision_flows.domain.errors import Conflict, InvalidRequest, StoreUnavailable, Unprocessable
+from decision_flows.domain.errors import Conflict, StoreUnavailable, Unprocessable
 from decision_flows.models.identity import Identity
 from decision_flows.observability import Metric, count, logger
 from decision_flows.settings import settings
+from decision_flows.web import inputs
 from decision_flows.wiring import replay_configs
 
-IDEMPOTENCY_HEADER = "idempotency-key"
-MAX_KEY_LENGTH = 255
 RESPONSES_KEPT_SECONDS = 24 * 3600
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -82,14 +81,10 @@ def idempotent(
 
 
 def _key_of(event: APIGatewayProxyEventV2, request: BaseModel) -> str | None:
-    """The request's Idempotency-Key, if it sent one: 400 unless it is 1-255 printable characters."""
-    key = event.headers.get(IDEMPOTENCY_HEADER)
+    """The request's Idempotency-Key, if it sent one (400 unless well formed)."""
+    key = inputs.idempotency_key(event)
     if key is None:
         return None
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidRequest(
-            "INVALID_IDEMPOTENCY_KEY", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
-        )
     draft = getattr(request, "draft_config", None)
     if draft is not None:
         # Refused as without the header (422), before the payload is serialised for its hash:

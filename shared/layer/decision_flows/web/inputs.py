@@ -69,6 +69,21 @@ def query(event: APIGatewayProxyEventV2) -> dict[str, str]:
     return dict(event.query_string_parameters or {})
 
 
+IDEMPOTENCY_HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
+
+
+def idempotency_key(event: APIGatewayProxyEventV2) -> str | None:
+    """The request's Idempotency-Key, if it sent one: 400 unless it is 1-255 printable characters
+    (also on a dry run, which ignores it: the header is refused as the API documents it)."""
+    key = event.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not (1 <= len(key) <= MAX_KEY_LENGTH and key.isprintable()):
+        raise InvalidRequest(
+            "INVALID_IDEMPOTENCY_KEY", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
+        )
+    return key
+
+
 def if_match(event: APIGatewayProxyEventV2) -> int | None:
     """The rowVersion an If-Match header names: ``"3"`` (our ETag) or ``*`` (any).
 

@@ -87,7 +87,10 @@ class Route:
         """The caller, once identified, within the rate limit and at least of this route's role."""
         if self.role is None:
             raise TypeError(f"{self.method} {self.path} takes no credentials: there is no one to admit")
-        return guard(event, self.role)
+        identity = guard(event, self.role)
+        if "Idempotency-Key" in self.headers:
+            inputs.idempotency_key(event)  # a malformed key is 400 on every call, dry runs included
+        return identity
 
     def read_body[M: BaseModel](self, event: APIGatewayProxyEventV2, model: type[M]) -> M:
         if model is not self.body:
