@@ -26,7 +26,7 @@ SERVERLESS_RULES := $(TOOLS)/.serverless-rules-installed
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help serve invoke test unit reliability bench bench-cold-start bench-dynamodb-cost bench-diff browser lint format typecheck template-check openapi-client-check build check clean
+.PHONY: help serve invoke test unit integration reliability bench bench-cold-start bench-dynamodb-cost bench-diff browser lint format typecheck template-check openapi-client-check build check clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ test: $(VENV)/.installed  ## run the whole test suite (the Swagger UI test needs
 
 unit: $(VENV)/.installed  ## the fast tests: no server, no moto
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: $(VENV)/.installed  ## the handlers, stream consumer and store end to end against in-process moto
+	$(BIN)/pytest tests/integration -q $(PYTEST_ARGS)
 
 reliability: $(VENV)/.installed  ## the reliability suite at full size, figures in docs/reliability-figures.json
 	RELIABILITY_PROFILE=full RELIABILITY_FIGURES=docs/reliability-figures.json $(BIN)/pytest tests/reliability $(PYTEST_ARGS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,12 @@ from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.store import embedded_tables
 from decision_flows_local.streams import StreamPoller
 from tests.support import least_privilege
-from tests.support.dynamodb_calls import Access, CallRecorder, from_subprocesses
+from tests.support.dynamodb_calls import Access, CallRecorder, DynamoCalls, from_subprocesses
+from tests.support.tenants import TENANT_A, TENANT_B
 
-TENANT_A = "tenant-a"
-TENANT_B = "tenant-b"
 TESTS = Path(__file__).parent
+# The folders whose whole run makes every grant of template.yaml (the functions' and the servers' calls).
+SUITES_THAT_USE_EVERY_GRANT = ("integration", "local", "reliability")
 # Held against the functions' IAM policies when the session ends (tests/support/least_privilege.py).
 FUNCTION_CALLS = CallRecorder()
 FUNCTION_CALLS.install()  # before any botocore session exists
@@ -74,26 +74,6 @@ def other_tenant(dynamodb: Any) -> Api:
     return Api(Caller(TENANT_B, "admin", "admin@b.example"))
 
 
-@dataclass
-class DynamoCalls:
-    """DynamoDB calls the service's client made, with request and response bytes."""
-
-    operations: list[str] = field(default_factory=list)
-    request_bytes: int = 0
-    response_bytes: int = 0
-
-    def reset(self) -> None:
-        self.operations.clear()
-        self.request_bytes = self.response_bytes = 0
-
-    @property
-    def count(self) -> int:
-        return len(self.operations)
-
-    def by_operation(self) -> Counter[str]:
-        return Counter(self.operations)
-
-
 # Budgets exclude the idempotency and rate-limit records (their cost is per request, not per route).
 NOT_COUNTED_TABLES = {settings().idempotency_table, settings().rate_limit_table}
 
@@ -120,7 +100,8 @@ def dynamo_calls(dynamodb: Any) -> DynamoCalls:
 
 
 # Least privilege: every DynamoDB call a function made in this session must be allowed by its role
-# in template.yaml; after a whole run of the integration and reliability suites, every DynamoDB
+# in template.yaml; after a whole run of the integration, local and reliability suites (`make serve`'s
+# servers run the functions' handlers, so their calls are the functions' calls too), every DynamoDB
 # grant must have been used. Either failure fails the run. Under pytest-xdist (`make test` runs on
 # every core) each worker sends what it collected and saw to the controller, which judges the whole run.
 
@@ -168,7 +149,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def _whole_suites_ran() -> bool:
     wanted = {
         path.relative_to(TESTS.parent).as_posix()
-        for suite in ("integration", "reliability")
+        for suite in SUITES_THAT_USE_EVERY_GRANT
         for path in (TESTS / suite).glob("test_*.py")
     }
     modules = {nodeid.split("::", 1)[0] for nodeid in _session.collected}

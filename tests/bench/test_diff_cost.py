@@ -1,5 +1,5 @@
 """The diff cost benchmark on small configs: it diffs and consumes what it says it does (bench/diff_cost.py;
-the full sizes run in `make bench`). How fast is never checked here; tests/unit/test_config_diff.py
+the full sizes run in `make bench`). How fast is never checked here; tests/unit/domain/test_config_diff.py
 counts the diff's work."""
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from decision_flows.models.api_key import ApiKey
 from decision_flows.models.identity import Role
 from decision_flows.settings import settings
 from decision_flows_admin import keys as cli
-from tests.conftest import TENANT_A, TENANT_B
+from tests.support.tenants import TENANT_A, TENANT_B
 
 TABLE = "ApiKeysTable"
 PRINTED_KEY = re.compile(r"sk_(?:live|test)_[A-Za-z0-9_-]{43}")

@@ -15,11 +15,9 @@ from decision_flows.models.flow import Flow, FlowAction
 from decision_flows_local.gateway import Api, HttpResponse
 from decision_flows_local.samples import config_of_size, v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.conftest import DynamoCalls
-from tests.integration.test_costs import measure
-from tests.unit.test_change_entries import many_nodes
-
-pytestmark = pytest.mark.integration
+from tests.support.configs import many_nodes
+from tests.support.costs import measure
+from tests.support.dynamodb_calls import DynamoCalls
 
 
 def validate(api: Api, **body: Any) -> HttpResponse:

@@ -12,7 +12,8 @@ import pytest
 from decision_flows_local.gateway import Api, HttpResponse
 from decision_flows_local.history_seed import seed_history
 from decision_flows_local.samples import config_of_size, v2_config
-from tests.conftest import DynamoCalls
+from tests.support.costs import measure
+from tests.support.dynamodb_calls import DynamoCalls
 
 CONFIG_BYTES = 50 * 1024
 # 20 version summaries as DynamoDB JSON (the seeded notes are short): what the flow's window adds.
@@ -27,13 +28,6 @@ def new_flow(api: Api, key: str = "welcome", size: int = CONFIG_BYTES) -> str:
 def publish_times(api: Api, flow_id: str, times: int) -> None:
     for n in range(times):
         assert api.publish(id=flow_id, notes=f"release {n}").status == 200
-
-
-def measure(calls: DynamoCalls, request: Callable[[], HttpResponse]) -> tuple[HttpResponse, DynamoCalls]:
-    calls.reset()
-    response = request()
-    measured = DynamoCalls(list(calls.operations), calls.request_bytes, calls.response_bytes)
-    return response, measured
 
 
 ROUTE_BUDGETS: dict[str, int] = {

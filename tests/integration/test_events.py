@@ -29,8 +29,6 @@ from decision_flows_local.gateway import LambdaContext, route_for
 from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
 
-pytestmark = pytest.mark.integration
-
 EVENTS_DIR = template.ROOT / "events"
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 FLOW_ID = "df_example0000000000000001"

@@ -15,7 +15,7 @@ from decision_flows import wiring
 from decision_flows_local.gateway import Api
 from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.conftest import TENANT_A
+from tests.support.tenants import TENANT_A
 
 
 def test_pages_outlive_garbage_collection(editor: Api, stream: StreamPoller) -> None:

@@ -8,15 +8,11 @@ import hashlib
 from functools import partial
 from typing import Any
 
-import pytest
-
 from decision_flows_local.gateway import Api, HttpResponse
 from decision_flows_local.samples import config_of_size, v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.conftest import DynamoCalls
-from tests.integration.test_costs import measure
-
-pytestmark = pytest.mark.integration
+from tests.support.costs import measure
+from tests.support.dynamodb_calls import DynamoCalls
 
 
 def rollout(api: Api, path: str = "", **body: Any) -> HttpResponse:
@@ -117,7 +113,7 @@ def test_live_assigns_subjects_exactly_as_the_contract_computes_it(
 ) -> None:
     flow = challenging(editor, stream, percent=37.5)
 
-    for n in range(150):  # thousands more in tests/unit/test_live.py, without HTTP
+    for n in range(150):  # thousands more in tests/unit/domain/test_live.py, without HTTP
         subject = f"customer-{n}"
         response = live(viewer, subject)
         expected = gets_challenger(flow["id"], 2, subject, 37.5)

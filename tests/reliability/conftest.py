@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.figures import Figures
 from tests.support.scale import FULL
 
-Figures = Callable[..., None]
 _RECORDED: dict[str, dict[str, Any]] = {}
 
 

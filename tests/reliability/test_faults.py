@@ -36,7 +36,6 @@ from decision_flows_local.gateway import (
 )
 from decision_flows_local.samples import v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.reliability.conftest import Figures
 from tests.support.faults import (
     TABLES,
     Answer,
@@ -51,6 +50,7 @@ from tests.support.faults import (
     published_twice,
     stored_items,
 )
+from tests.support.figures import Figures
 from tests.support.scale import scaled
 
 THROTTLING = ["ProvisionedThroughputExceededException", "ThrottlingException"]

@@ -19,7 +19,6 @@ import pytest
 
 from decision_flows_local.gateway import Api, HttpResponse
 from decision_flows_local.samples import v2_config
-from tests.reliability.conftest import Figures
 from tests.support.faults import (
     Backoff,
     StoreFaults,
@@ -28,6 +27,7 @@ from tests.support.faults import (
     published_twice,
     stored_items,
 )
+from tests.support.figures import Figures
 from tests.support.scale import scaled
 
 

@@ -13,7 +13,7 @@ from decision_flows_local.gateway import Api
 from decision_flows_local.history_seed import seed_history
 from decision_flows_local.samples import config_of_size, v2_config
 from decision_flows_local.streams import StreamPoller
-from tests.reliability.conftest import Figures
+from tests.support.figures import Figures
 from tests.support.scale import scaled
 
 TABLES = template.table_names()

@@ -50,7 +50,7 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
 from decision_flows_local import template
 from decision_flows_local.samples import v1_config, v2_config
-from tests.reliability.conftest import Figures
+from tests.support.figures import Figures
 from tests.support.scale import scaled
 
 pytestmark = pytest.mark.long

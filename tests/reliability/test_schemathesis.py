@@ -35,7 +35,7 @@ import pytest
 
 from decision_flows_local import openapi
 from decision_flows_local.samples import v1_config, v2_config
-from tests.reliability.conftest import Figures
+from tests.support.figures import Figures
 from tests.support.local_server import Server, running_server
 from tests.support.scale import FULL, scaled
 

@@ -14,8 +14,9 @@ import json
 import os
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,23 @@ def from_subprocesses() -> set[Access]:
         for log in folder.glob("*.jsonl")
         for line in log.read_text().splitlines()
     }
+
+
+@dataclass
+class DynamoCalls:
+    """DynamoDB calls the service's client made, with request and response bytes."""
+
+    operations: list[str] = field(default_factory=list)
+    request_bytes: int = 0
+    response_bytes: int = 0
+
+    def reset(self) -> None:
+        self.operations.clear()
+        self.request_bytes = self.response_bytes = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.operations)
+
+    def by_operation(self) -> Counter[str]:
+        return Counter(self.operations)

@@ -220,7 +220,7 @@ def allows(statements: list[Statement], action: str, resource: str) -> bool:
 
 
 # What Lambda's poller calls with a stream consumer's role: no DynamoDB call of the function's own shows
-# them, so tests/unit/test_least_privilege.py holds them against the event source mappings instead.
+# them, so tests/unit/project/test_least_privilege.py holds them against the event source mappings instead.
 STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
 
 

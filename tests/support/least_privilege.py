@@ -51,7 +51,7 @@ def report(accesses: set[Access], denials: list[Access], unused_grants: list[Gra
         f"DENIED on AWS: {a.function} {a.action} on {a.resource} (no policy of its role allows it)" for a in denials
     ]
     if unused_grants is None:
-        lines.append("unused grants: checked only when the whole integration and reliability suites run")
+        lines.append("unused grants: checked only when the whole integration, local and reliability suites run")
     else:
         lines += [
             f"UNUSED grant: {g.function} {g.action} on {g.resource} ({g.policy}): no tested path used it"

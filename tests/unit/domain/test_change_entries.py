@@ -8,6 +8,7 @@ from decision_flows.domain.history import LISTED_CHANGES, ConfigsChanged, change
 from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, VersionSummary
 from decision_flows_local.samples import edge_heavy_config
+from tests.support.configs import many_nodes
 
 NOW = "2026-11-22T12:00:00.000Z"
 
@@ -129,14 +130,6 @@ def test_a_summary_too_long_for_the_entry_is_cut_and_says_so() -> None:
     assert 0 < len(entry.config_changes["nodes"]["added"]) < 4000
     assert entry.config_changes["nodeCount"] == {"from": 4000, "to": 4000}
     assert "truncated" not in (change_entry("e", flow(draft_config=V1), flow(draft_config=V2)).config_changes or {})
-
-
-def many_nodes(prefix: str) -> str:
-    """A config of about 300 KB: 4 000 nodes, whose ids all start with ``prefix``."""
-    nodes = [{"id": f"{prefix}{i:05d}", "type": "enrich", "config": {"p": "x" * 22}} for i in range(4000)]
-    config = json.dumps({"version": 2, "nodes": nodes, "edges": []}, separators=(",", ":"))
-    assert 290 * 1024 < len(config) <= 300 * 1024
-    return config
 
 
 def published_draft_edited(old_draft: str, new_draft: str) -> ChangeEntry:

@@ -31,9 +31,9 @@ from decision_flows_local.samples import v2_config
 from decision_flows_local.server import stream_poller
 from decision_flows_local.store import LocalStore
 from decision_flows_local.streams import StreamPoller
-from tests.conftest import TENANT_A
 from tests.support import moto_server
 from tests.support.dynamodb_calls import tables_named
+from tests.support.tenants import TENANT_A
 
 RACER = Identity(tenant_id=TENANT_A, role=Role.ADMIN, principal="racer@a.example")
 REFUSALS = {"TransactionCanceledException", "ConditionalCheckFailedException"}

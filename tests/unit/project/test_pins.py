@@ -12,7 +12,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = (ROOT / "shared/layer/requirements.txt", ROOT / "functions/authorizer/requirements.txt")
 
 

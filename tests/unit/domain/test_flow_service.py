@@ -6,8 +6,6 @@ The same rules run end to end against moto in tests/integration; here each one i
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from itertools import count
 from typing import Any
 
 import pytest
@@ -15,30 +13,15 @@ import pytest
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
-from decision_flows.models.identity import Identity, Role
 from decision_flows.models.requests import (
     AbortRequest,
     CreateFlowRequest,
     PromoteRequest,
-    PublishRequest,
-    RollbackRequest,
     RolloutRequest,
-    UpdateFlowRequest,
 )
 from decision_flows_local.samples import v1_config, v2_config
+from tests.support.flow_service import ALICE, Clock, create, publish, rollback, update
 from tests.support.in_memory_flows import InMemoryFlowStore
-
-ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")
-
-
-class Clock:
-    """A millisecond later on every reading, so that every write has its own timestamp."""
-
-    def __init__(self) -> None:
-        self._ticks = count()
-
-    def __call__(self) -> datetime:
-        return datetime(2026, 11, 28, tzinfo=UTC) + timedelta(milliseconds=next(self._ticks))
 
 
 @pytest.fixture
@@ -49,23 +32,6 @@ def store() -> InMemoryFlowStore:
 @pytest.fixture
 def service(store: InMemoryFlowStore) -> FlowService:
     return FlowService(store, clock=Clock())
-
-
-def create(service: FlowService, key: str = "welcome", **fields: Any) -> Flow:
-    body = {"key": key, "name": key.title(), "draftConfig": v2_config(key), **fields}
-    return service.create(ALICE, CreateFlowRequest.model_validate(body))
-
-
-def update(service: FlowService, flow: Flow, if_match: int | None = None, **fields: Any) -> Flow:
-    return service.update(ALICE, UpdateFlowRequest.model_validate({"id": flow.id, **fields}), if_match)
-
-
-def publish(service: FlowService, flow: Flow, **fields: Any) -> Flow:
-    return service.publish(ALICE, PublishRequest.model_validate({"id": flow.id, **fields}), None)
-
-
-def rollback(service: FlowService, flow: Flow, version: int, **fields: Any) -> Flow:
-    return service.rollback(ALICE, RollbackRequest.model_validate({"id": flow.id, "version": version, **fields}), None)
 
 
 def refused(code: str) -> Any:

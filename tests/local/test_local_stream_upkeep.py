@@ -17,7 +17,7 @@ from decision_flows_local.gateway import Api, Caller
 from decision_flows_local.samples import v2_config
 from decision_flows_local.store import LocalStore, embedded_table
 from decision_flows_local.streams import StreamPoller
-from tests.conftest import TENANT_A
+from tests.support.tenants import TENANT_A
 
 
 @pytest.fixture
