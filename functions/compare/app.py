@@ -12,13 +12,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.domain.compare import validate
-from decision_flows.models.comparisons import DiffView, ValidationView
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import DiffQuery
 from decision_flows.models.requests import ValidateRequest
 from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.queries import DiffQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route, reading
+from decision_flows.web.views.compare import DiffView, ValidationView
 from decision_flows.wiring import compare_service
 
 DIFF = reading(

@@ -9,13 +9,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import FlowIdQuery
 from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
-from decision_flows.models.responses import FlowView
 from decision_flows.web.api import logger, new_resolver, publish_metrics
 from decision_flows.web.idempotency import idempotent
+from decision_flows.web.queries import FlowIdQuery
 from decision_flows.web.responses import flow_response
 from decision_flows.web.routes import IF_MATCH, Route, changing
+from decision_flows.web.views.flows import FlowView
 from decision_flows.wiring import flow_service
 
 FLOWS = "/api/v1/decision-flows"

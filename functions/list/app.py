@@ -10,11 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.domain.errors import InvalidRequest
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import FlowIdQuery, FlowKeyQuery, ListFlowsQuery
-from decision_flows.models.responses import FlowListView, FlowView, HealthView, PaginationView
 from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.queries import FlowIdQuery, FlowKeyQuery, ListFlowsQuery
 from decision_flows.web.responses import flow_response, json_response
 from decision_flows.web.routes import Route, reading
+from decision_flows.web.views.body import PaginationView
+from decision_flows.web.views.flows import FlowListView, FlowView, HealthView
 from decision_flows.wiring import flow_service, store_probe
 
 HEALTH = Route(

@@ -13,14 +13,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from decision_flows.domain.live import assign, etag_of, matches
+from decision_flows.domain.live import assign, etag_of
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import LiveQuery
-from decision_flows.models.responses import LiveView
 from decision_flows.observability import count_served
 from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.inputs import matches
+from decision_flows.web.queries import LiveQuery
 from decision_flows.web.responses import counted, json_response
 from decision_flows.web.routes import Route
+from decision_flows.web.views.live import LiveView
 from decision_flows.wiring import live_service
 
 LIVE = Route(

@@ -9,11 +9,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import VersionsQuery
-from decision_flows.models.responses import PaginationView, VersionDetailView, VersionListItemView, VersionListView
 from decision_flows.web.api import logger, new_resolver, publish_metrics
+from decision_flows.web.queries import VersionsQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import reading
+from decision_flows.web.views.body import PaginationView
+from decision_flows.web.views.flows import VersionDetailView, VersionListItemView, VersionListView
 from decision_flows.wiring import flow_service
 
 VERSIONS = reading(

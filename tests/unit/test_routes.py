@@ -8,10 +8,10 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import FlowIdQuery, LiveQuery
 from decision_flows.models.requests import PublishRequest, RollbackRequest
-from decision_flows.models.responses import FlowView, HealthView
+from decision_flows.web.queries import FlowIdQuery, LiveQuery
 from decision_flows.web.routes import IDEMPOTENT, Route, changing, declared
+from decision_flows.web.views.flows import FlowView, HealthView
 
 PUBLISH = changing("POST", "/flows/publish", "Publish", Role.EDITOR, PublishRequest, IDEMPOTENT)
 HEALTH = Route("GET", "/health", "Health", None, {200: (HealthView,)})

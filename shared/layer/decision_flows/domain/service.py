@@ -12,10 +12,11 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain import pipeline
+from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import (
     Conflict,
     FieldProblem,
@@ -62,16 +63,8 @@ class Preview:
     warnings: list[pipeline.ConfigProblem]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_flow_id() -> str:
     return f"df_{secrets.token_hex(12)}"
-
-
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class FlowService:

@@ -17,21 +17,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
-from decision_flows.dal.client import dynamodb_client
-from decision_flows.dal.errors import unavailable
 from decision_flows.domain import pipeline
 from decision_flows.domain.errors import Conflict, InvalidRequest, StoreUnavailable, Unprocessable
 from decision_flows.models.identity import Identity
 from decision_flows.observability import count, logger
-from decision_flows.settings import settings
-from decision_flows.wiring import replay_configs
+from decision_flows.wiring import built_once, idempotency_store, replay_configs, store_refusal
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -113,7 +109,7 @@ def idempotent(
             logger.warning("Idempotency-Key response not stored", exc_info=error)
             return first_run[0]
         cause = error.__cause__
-        refusal = unavailable(cause) if isinstance(cause, Exception) else None
+        refusal = store_refusal(cause) if isinstance(cause, Exception) else None
         if refusal is None:
             raise
         raise refusal from error
@@ -159,16 +155,11 @@ def _with_kept_config(body: str, tenant_id: str, digest: str) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-@cache
+@built_once
 def _runner() -> tuple[Runner, Any]:
-    """Built on first use: the persistence layer creates a boto3 client, which import must not."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    """Built on first use, as its persistence layer is."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
     config = IdempotencyConfig(
         event_key_jmespath="[tenantId, operation, key]",
         payload_validation_jmespath="[body, ifMatch]",
@@ -176,7 +167,7 @@ def _runner() -> tuple[Runner, Any]:
         raise_on_no_idempotency_key=True,
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
+    @idempotent_function(data_keyword_argument="request", persistence_store=idempotency_store(), config=config)  # type: ignore[untyped-decorator]
     def run(request: dict[str, Any], produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return produce()
 

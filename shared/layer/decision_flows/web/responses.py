@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.domain.service import Preview
 from decision_flows.models.flow import Flow
-from decision_flows.models.responses import FlowView, ResponseBody
 from decision_flows.observability import count
+from decision_flows.web.views.body import ResponseBody
+from decision_flows.web.views.flows import FlowView
 
 JSON = "application/json"
 
@@ -43,7 +44,7 @@ def counted(event: str, response: Response[str]) -> Response[str]:
 
 def dry_run_response(preview: Preview) -> Response[str]:
     """A dry run's answer; no ETag, since the flow it shows was not written."""
-    from decision_flows.models.comparisons import DiffView, DryRunView, ProblemView
+    from decision_flows.web.views.compare import DiffView, DryRunView, ProblemView
 
     return json_response(
         200,
