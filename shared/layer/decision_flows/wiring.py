@@ -1,8 +1,9 @@
 """The objects handlers use, built once per Lambda execution environment, on first use.
 
-The flow repository and service, which most functions use, are imported with this module, so
-that Lambda's init phase loads them; the others are imported by their builders, which keeps them out
-of the functions that never call them (bench/cold_start.py).
+The flow repository, which every API function's service reads through, is imported with this module,
+so that Lambda's init phase loads it; the others, the flow service too, are imported by their
+builders, which keeps them out of the functions that never call them (bench/cold_start.py): the
+history, live, compare and stream functions do not load the write rules, pipeline and request models.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.errors import unavailable
 from decision_flows.dal.rate_limit import RateLimitRepository
 from decision_flows.dal.repository import FlowRepository
-from decision_flows.domain.service import FlowService
 from decision_flows.settings import settings
 
 # Validated at import: Lambda's init phase fails on a missing or malformed variable.
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from decision_flows.domain.errors import StoreUnavailable
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
+    from decision_flows.domain.service import FlowService
 
 # Every builder below, and those of other modules (web.idempotency's runner), so that reset() forgets them all.
 _BUILT: list[_lru_cache_wrapper[object]] = []
@@ -52,6 +53,8 @@ def flow_repository() -> FlowRepository:
 
 @built_once
 def flow_service() -> FlowService:
+    from decision_flows.domain.service import FlowService
+
     return FlowService(flow_repository())
 
 

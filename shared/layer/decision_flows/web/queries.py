@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from decision_flows.models.flow import FlowStatus
-from decision_flows.models.requests import VERSION_RANGE, FlowId, FlowKey
+from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
 
 Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
 

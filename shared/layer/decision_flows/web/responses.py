@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.domain.service import Preview
 from decision_flows.models.flow import Flow
 from decision_flows.observability import count
 from decision_flows.web.views.body import ResponseBody
 from decision_flows.web.views.flows import FlowView
+
+if TYPE_CHECKING:  # an annotation: the read functions do not load the flow service
+    from decision_flows.domain.service import Preview
 
 JSON = "application/json"
 
