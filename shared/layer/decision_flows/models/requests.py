@@ -59,7 +59,9 @@ Percent = Annotated[
 
 
 class RequestBody(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+    # Built on first use, not at import: a function parses one or two of these bodies, and building the
+    # others' validators would be the larger share of its cold start (bench/cold_start.py).
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, defer_build=True)
 
 
 class CreateFlowRequest(RequestBody):

@@ -19,7 +19,8 @@ def left_out_when_none() -> Any:
 
 
 class ResponseBody(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # Built on first use, not at import: a function answers with one or two views of the many it imports.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
