@@ -80,9 +80,10 @@ $(CHROMIUM):
 	$(APT) update
 	$(APT) install -y chromium
 
-lint: $(VENV)/.installed  ## ruff lint and format check
+lint: $(VENV)/.installed  ## ruff lint and format check; the layer rule (import-linter, pyproject's contracts)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed  ## ruff format and fixes
 	$(BIN)/ruff format .

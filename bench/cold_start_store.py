@@ -82,7 +82,7 @@ def api_key() -> str:
     from decision_flows.dal.api_keys import ApiKeyRepository
     from decision_flows.dal.client import dynamodb_client
     from decision_flows.domain.api_keys import new_api_key
-    from decision_flows.domain.service import utc_now
+    from decision_flows.domain.clock import utc_now
     from decision_flows.models.identity import Role
 
     plaintext, key = new_api_key(TENANT, Role.ADMIN, "bench", "test", utc_now())

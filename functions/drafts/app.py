@@ -5,12 +5,12 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import FlowIdQuery
 from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
-from decision_flows.models.responses import FlowView
 from decision_flows.web.api import entrypoint, new_resolver
+from decision_flows.web.queries import FlowIdQuery
 from decision_flows.web.responses import flow_response
 from decision_flows.web.routes import FLOW, IF_MATCH, WRITE_ERRORS, Route
+from decision_flows.web.views.flows import FlowView
 from decision_flows.wiring import flow_service
 
 FLOWS = "/api/v1/decision-flows"

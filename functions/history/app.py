@@ -5,11 +5,12 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import HistoryQuery
-from decision_flows.models.responses import ChangeEntryView, HistoryView, PaginationView
 from decision_flows.web.api import entrypoint, new_resolver
+from decision_flows.web.queries import HistoryQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
+from decision_flows.web.views.body import PaginationView
+from decision_flows.web.views.history import ChangeEntryView, HistoryView
 from decision_flows.wiring import history_service
 
 HISTORY = Route.get(

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.domain.live import assign, etag_of, matches
+from decision_flows.domain.live import assign, etag_of
 from decision_flows.models.identity import Role
-from decision_flows.models.queries import LiveQuery
-from decision_flows.models.responses import LiveView
 from decision_flows.observability import Metric, count_served
 from decision_flows.web.api import entrypoint, new_resolver
+from decision_flows.web.inputs import matches
+from decision_flows.web.queries import LiveQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
+from decision_flows.web.views.live import LiveView
 from decision_flows.wiring import live_service
 
 LIVE = Route.get(

@@ -27,8 +27,8 @@ from pydantic import TypeAdapter, ValidationError
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.errors import error_code
 from decision_flows.domain.api_keys import new_api_key
+from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import DomainError
-from decision_flows.domain.service import timestamp, utc_now
 from decision_flows.models.api_key import ApiKey, TenantId
 from decision_flows.models.identity import Role
 from decision_flows.settings import TableName

@@ -1,116 +1,140 @@
 """The objects handlers use, built once per Lambda execution environment, on first use.
 
-The flow repository and service, which most functions use, are imported with this module, so
-that Lambda's init phase loads them; the others are imported by their builders, which keeps them out
-of the functions that never call them (bench/cold_start.py).
+The flow repository, which every API function's service reads through, is imported with this module,
+so that Lambda's init phase loads it; the others, the flow service too, are imported by their
+builders, which keeps them out of the functions that never call them (bench/cold_start.py): the
+history, live, compare and stream functions do not load the write rules, pipeline and request models.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from functools import _lru_cache_wrapper, cache
 from typing import TYPE_CHECKING
 
 from decision_flows.dal.client import dynamodb_client
+from decision_flows.dal.errors import unavailable
 from decision_flows.dal.rate_limit import RateLimitRepository
 from decision_flows.dal.repository import FlowRepository
-from decision_flows.domain.service import FlowService
 from decision_flows.settings import settings
 
 # Validated at import: Lambda's init phase fails on a missing or malformed variable.
 settings()
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     from decision_flows.dal.changes import ChangeLogRepository
     from decision_flows.dal.live import LiveRepository
     from decision_flows.dal.probe import StoreProbe
     from decision_flows.dal.replay_configs import ReplayConfigs
     from decision_flows.domain.change_feed import ChangeFeed
     from decision_flows.domain.compare import CompareService
+    from decision_flows.domain.errors import StoreUnavailable
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
+    from decision_flows.domain.service import FlowService
+
+# Every builder below, and those of other modules (web.idempotency's runner), so that reset() forgets them all.
+_BUILT: list[_lru_cache_wrapper[object]] = []
 
 
-@cache
+def built_once[T](build: Callable[[], T]) -> _lru_cache_wrapper[T]:
+    """Build on first call, then answer the same object until ``reset()``."""
+    cached = cache(build)
+    _BUILT.append(cached)
+    return cached
+
+
+@built_once
 def flow_repository() -> FlowRepository:
     return FlowRepository(dynamodb_client(), settings().flows_table)
 
 
-@cache
+@built_once
 def flow_service() -> FlowService:
+    from decision_flows.domain.service import FlowService
+
     return FlowService(flow_repository())
 
 
-@cache
+@built_once
 def change_log() -> ChangeLogRepository:
     from decision_flows.dal.changes import ChangeLogRepository
 
     return ChangeLogRepository(dynamodb_client(), settings().changes_table)
 
 
-@cache
+@built_once
 def live_cache() -> LiveRepository:
     from decision_flows.dal.live import LiveRepository
 
     return LiveRepository(dynamodb_client(), settings().live_table, settings().flows_table)
 
 
-@cache
+@built_once
 def history_service() -> HistoryService:
     from decision_flows.domain.history import HistoryService
 
     return HistoryService(change_log(), flow_repository())
 
 
-@cache
+@built_once
 def live_service() -> LiveService:
     from decision_flows.domain.live import LiveService
 
     return LiveService(live_cache(), flow_repository())
 
 
-@cache
+@built_once
 def compare_service() -> CompareService:
     from decision_flows.domain.compare import CompareService
 
     return CompareService(flow_repository())
 
 
-@cache
+@built_once
 def change_feed() -> ChangeFeed:
     from decision_flows.domain.change_feed import ChangeFeed
 
     return ChangeFeed(change_log(), live_cache(), flow_repository())
 
 
-@cache
+@built_once
 def store_probe() -> StoreProbe:
     from decision_flows.dal.probe import StoreProbe
 
     return StoreProbe(dynamodb_client(), settings().flows_table)
 
 
-@cache
+@built_once
 def replay_configs() -> ReplayConfigs:
     from decision_flows.dal.replay_configs import ReplayConfigs
 
     return ReplayConfigs(dynamodb_client(), settings().idempotency_table)
 
 
-@cache
+@built_once
 def rate_limiter() -> RateLimitRepository:
     return RateLimitRepository(dynamodb_client(), settings().rate_limit_table)
 
 
+@built_once
+def idempotency_store() -> DynamoDBPersistenceLayer:
+    """Powertools' idempotency records; built on first use, as the persistence layer creates a boto3 client."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
+
+
+def store_refusal(error: Exception) -> StoreUnavailable | None:
+    """The 503 a DynamoDB error stands for, when it reaches a handler through Powertools (web imports no dal)."""
+    return unavailable(error)
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests and the local server switch stores)."""
-    from decision_flows.web import idempotency
-
-    built_once = (flow_repository, flow_service, compare_service, change_log, live_cache, history_service, live_service)
-    for built in (*built_once, change_feed):
+    for built in _BUILT:
         built.cache_clear()
-    rate_limiter.cache_clear()
-    store_probe.cache_clear()
-    replay_configs.cache_clear()
     dynamodb_client.cache_clear()
     settings.cache_clear()
-    idempotency._runner.cache_clear()

@@ -19,10 +19,11 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaV
 from pydantic_core import core_schema
 
 from decision_flows.models import requests
-from decision_flows.models import responses as views
-from decision_flows.models.comparisons import DryRunView
 from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
+from decision_flows.web.views.compare import DryRunView
+from decision_flows.web.views.flows import FlowView, HealthView
+from decision_flows.web.views.live import LiveView
 from decision_flows_local import template
 from decision_flows_local.stream_health import StreamConsumerStatus
 
@@ -52,14 +53,14 @@ class GatewayMessage(BaseModel):
     message: str
 
 
-class Health(views.HealthView):
+class Health(HealthView):
     """The API is up. Local runs (`make serve`) add how their in-process stream consumer is doing."""
 
     stream_consumer: StreamConsumerStatus | None = None
 
 
 # What the document says in place of a handler's body: make serve's health check says more.
-LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {views.HealthView: Health}
+LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {HealthView: Health}
 # Nulls the models let through but the service refuses (400): the document says what the API accepts.
 REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {requests.UpdateFlowRequest: requests.NOT_NULLABLE_ON_UPDATE}
 STRING = {"type": "string"}
@@ -262,12 +263,12 @@ def _success(status: int, models: tuple[type[BaseModel], ...], refs: dict[Any, A
     if schemas := [refs[_documented(model), "serialization"] for model in models]:
         # anyOf, not oneOf: the query, not the body, says which one comes, and the views admit extra fields.
         response["content"] = {JSON: {"schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}}}
-    if views.FlowView in models:
+    if FlowView in models:
         headers = {"ETag": {"description": 'With one flow: its rowVersion, e.g. "3"', "schema": STRING}}
         if status == HTTPStatus.CREATED:
             headers["Location"] = {"description": "The new flow's URL", "schema": STRING}
         return response | {"headers": headers}
-    if views.LiveView in models or status == HTTPStatus.NOT_MODIFIED:
+    if LiveView in models or status == HTTPStatus.NOT_MODIFIED:
         served = {"description": 'The flow and version served, e.g. "df_…:3"', "schema": STRING}
         return response | {"headers": {"ETag": served}}
     return response

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.domain.api_keys import hash_key, looks_like_api_key, new_api_key
+from decision_flows.domain.clock import utc_now
 from decision_flows.domain.errors import Conflict
-from decision_flows.domain.service import utc_now
 from decision_flows.models.api_key import PREFIX_LENGTH, ApiKey
 from decision_flows.models.identity import Role
 from decision_flows.settings import settings

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from decision_flows.models.responses import Timestamp
+from decision_flows.web.views.body import Timestamp
 
 log = logging.getLogger("decision_flows_local.streams")
 # Behind by more than this, or failing, is not keeping up: many polls' worth at the 0.2 s interval.

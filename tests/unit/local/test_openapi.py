@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from decision_flows.models.requests import MAX_VERSION
+from decision_flows.models.identifiers import MAX_VERSION
 from decision_flows_local import openapi, template
 
 

@@ -9,11 +9,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.queries import FlowIdQuery, LiveQuery
 from decision_flows.models.requests import PublishRequest, RollbackRequest
-from decision_flows.models.responses import FlowView, HealthView
 from decision_flows.observability import Metric
+from decision_flows.web.queries import FlowIdQuery, LiveQuery
 from decision_flows.web.routes import FLOW, IDEMPOTENT, IF_MATCH, WRITE_ERRORS, Route, declared
+from decision_flows.web.views.flows import FlowView, HealthView
 
 PUBLISH = Route.post(
     "/flows/publish",

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from decision_flows.dal.errors import call, error_code
 from decision_flows.dal.items import from_wire, to_wire
+from decision_flows.domain.clock import timestamp
 from decision_flows.domain.errors import Conflict, NotFound
-from decision_flows.domain.service import timestamp
 from decision_flows.models.api_key import ApiKey
 from decision_flows.observability import logger
 

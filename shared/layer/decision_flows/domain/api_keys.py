@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime
 from typing import Literal
 
-from decision_flows.domain.service import timestamp
+from decision_flows.domain.clock import timestamp
 from decision_flows.models.api_key import PREFIX_LENGTH, ApiKey
 from decision_flows.models.identity import Role
 

@@ -105,14 +105,6 @@ def etag_of(entry: LiveEntry, version: int) -> str:
     return f'"{entry.flow_id}:{version}"'
 
 
-def matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names ``etag`` (RFC 9110: a list, weak tags compare too, ``*``)."""
-    if not if_none_match:
-        return False
-    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in tags or etag in tags
-
-
 class ConfigCache:
     """Version configs by (tenant, flow, version), least recently used first out, within a byte budget."""
 

@@ -12,11 +12,12 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from decision_flows.domain import flow_rules as rules
 from decision_flows.domain import pipeline, transitions
+from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
 from decision_flows.domain.store import FlowStore, flow_with_key
 from decision_flows.domain.transitions import FlowChanges
@@ -47,16 +48,8 @@ class Preview:
     warnings: list[pipeline.ConfigProblem]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_flow_id() -> str:
     return f"df_{secrets.token_hex(12)}"
-
-
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class FlowService:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from decision_flows.models.changes import ChangeEntry, LiveEntry
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
-from decision_flows.models.page import Page
+
+if TYPE_CHECKING:  # annotations only: a function that writes flows builds no history or page models
+    from decision_flows.models.changes import ChangeEntry, LiveEntry
+    from decision_flows.models.page import Page
 
 
 @dataclass(frozen=True)

@@ -27,19 +27,14 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from decision_flows.models.flow import FlowStatus
+from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
 
-FlowKey = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._-]+$")]
 FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
 # Characters may take 4 bytes each: these caps keep a flow item (300 KB draft, 20 summaries with
 # notes) well under DynamoDB's 400 KB item limit.
 Description = Annotated[str, Strict(), StringConstraints(max_length=1000)]
 Notes = Annotated[str, Strict(), StringConstraints(max_length=500)]
-FlowId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Counter = Annotated[int, Strict(), Field(ge=1)]
-# A version number becomes a sort key (SNAP#<n>), and DynamoDB refuses a sort key over 1024 bytes even
-# on a read: beyond 18 digits (as /diff's refs) no version can exist, so the number is refused here (400).
-MAX_VERSION = 10**18 - 1
-VERSION_RANGE = Field(ge=-MAX_VERSION, le=MAX_VERSION)
 
 
 def _share(value: Any) -> float:
@@ -64,7 +59,9 @@ Percent = Annotated[
 
 
 class RequestBody(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+    # Built on first use, not at import: a function parses one or two of these bodies, and building the
+    # others' validators would be the larger share of its cold start (bench/cold_start.py).
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, defer_build=True)
 
 
 class CreateFlowRequest(RequestBody):

@@ -17,22 +17,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
-from decision_flows.dal.client import dynamodb_client
-from decision_flows.dal.errors import unavailable
 from decision_flows.domain import pipeline
 from decision_flows.domain.errors import Conflict, StoreUnavailable, Unprocessable
 from decision_flows.models.identity import Identity
 from decision_flows.observability import Metric, count, logger
 from decision_flows.settings import settings
 from decision_flows.web import inputs
-from decision_flows.wiring import replay_configs
+from decision_flows.wiring import built_once, idempotency_store, replay_configs, store_refusal
 
 RESPONSES_KEPT_SECONDS = 24 * 3600
 
@@ -135,7 +132,7 @@ def _run_once(
 def _store_refusal(error: Exception) -> StoreUnavailable | None:
     """The store's refusal (503) when DynamoDB refused the persistence layer's call."""
     cause = error.__cause__
-    return unavailable(cause) if isinstance(cause, Exception) else None
+    return store_refusal(cause) if isinstance(cause, Exception) else None
 
 
 def _replayed(stored: dict[str, Any], tenant_id: str) -> Response[str]:
@@ -180,16 +177,11 @@ def _with_kept_config(body: str, tenant_id: str, digest: str) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-@cache
+@built_once
 def _runner() -> tuple[Runner, Any]:
-    """Built on first use: the persistence layer creates a boto3 client, which import must not."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    """Built on first use, as its persistence layer is."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
     config = IdempotencyConfig(
         event_key_jmespath="[tenantId, operation, key]",
         payload_validation_jmespath="[body, ifMatch]",
@@ -197,7 +189,7 @@ def _runner() -> tuple[Runner, Any]:
         raise_on_no_idempotency_key=True,
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
+    @idempotent_function(data_keyword_argument="request", persistence_store=idempotency_store(), config=config)  # type: ignore[untyped-decorator]
     def run(request: dict[str, Any], produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return produce()
 

@@ -101,3 +101,11 @@ def if_match(event: APIGatewayProxyEventV2) -> int | None:
     if not (tag.isascii() and tag.isdigit() and len(tag) <= 18) or int(tag) < 1:
         raise InvalidRequest("INVALID_IF_MATCH", 'If-Match must be an ETag of this API, such as "3".')
     return int(tag)
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names ``etag`` (RFC 9110: a list, weak tags compare too, ``*``)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags

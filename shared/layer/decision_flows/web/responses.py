@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.domain.service import Preview
 from decision_flows.models.flow import Flow
-from decision_flows.models.responses import FlowView, ResponseBody
+from decision_flows.web.views.body import ResponseBody
+from decision_flows.web.views.flows import FlowView
+
+if TYPE_CHECKING:  # an annotation: the read functions do not load the flow service
+    from decision_flows.domain.service import Preview
 
 JSON = "application/json"
 
@@ -36,7 +39,7 @@ def flow_response(
 
 def dry_run_response(preview: Preview) -> Response[str]:
     """A dry run's answer; no ETag, since the flow it shows was not written."""
-    from decision_flows.models.comparisons import DiffView, DryRunView, ProblemView
+    from decision_flows.web.views.compare import DiffView, DryRunView, ProblemView
 
     return json_response(
         200,

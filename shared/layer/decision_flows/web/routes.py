@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.responses import FlowView
 from decision_flows.observability import Metric, count
 from decision_flows.web import inputs
 from decision_flows.web.access import guard
+from decision_flows.web.views.flows import FlowView
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 Header = Literal["If-Match", "Idempotency-Key", "If-None-Match"]
@@ -56,7 +56,7 @@ class Route:
     body: type[BaseModel] | None = None
     query: tuple[type[BaseModel], ...] = ()  # the handler reads one of them, by what the query holds
     headers: tuple[Header, ...] = ()  # with Idempotency-Key, the handler answers through ``once``
-    dry_run: bool = False  # "dryRun": true answers a preview (200, models.comparisons.DryRunView) instead
+    dry_run: bool = False  # "dryRun": true answers a preview (200, web.views.compare.DryRunView) instead
     metric: Metric | None = None  # the business event a success counts (a replay counts IdempotentReplays)
 
     @classmethod

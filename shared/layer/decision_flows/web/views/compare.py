@@ -9,7 +9,8 @@ from pydantic import ConfigDict, Field
 from decision_flows.domain.compare import ConfigDiff, Validation
 from decision_flows.domain.config_diff import Summary
 from decision_flows.domain.pipeline import ConfigProblem
-from decision_flows.models.responses import FlowView, ResponseBody, left_out_when_none
+from decision_flows.web.views.body import ResponseBody, left_out_when_none
+from decision_flows.web.views.flows import FlowView
 
 
 class LazyBody(ResponseBody):

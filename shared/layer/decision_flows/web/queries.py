@@ -7,14 +7,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from decision_flows.models.flow import FlowStatus
-from decision_flows.models.requests import VERSION_RANGE, FlowId, FlowKey
+from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
 
 Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
 
 
 class QueryModel(BaseModel):
     # Unknown parameters are ignored, as HTTP caches and proxies may add their own.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use, not at import, as the request bodies are (models.requests.RequestBody).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class FlowIdQuery(QueryModel):
@@ -57,7 +58,7 @@ StateRef = Annotated[str, Field(pattern=r"^(draft|live|challenger|[1-9][0-9]{0,1
 
 
 class DiffQuery(QueryModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
     id: FlowId
     from_: StateRef = Field(default="live", alias="from")

@@ -1,0 +1,117 @@
+"""Response bodies of the flows, their versions and the health check, built from the stored models."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, Rollout, VersionSummary
+from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
+
+
+class HealthView(ResponseBody):
+    """The API is up and DynamoDB answers (without credentials; 503 STORE_BUSY when the store does not)."""
+
+    status: Literal["ok"] = "ok"
+
+
+class VersionSummaryView(ResponseBody):
+    """``restoredFrom`` appears only on versions a rollback created, as the contract writes it."""
+
+    version: int
+    published_at: Timestamp
+    published_by: str
+    notes: str | None
+    restored_from: int | None = left_out_when_none()
+
+    @classmethod
+    def of(cls, summary: VersionSummary) -> VersionSummaryView:
+        return cls(**cls.fields_of(summary))
+
+
+class PipelineSummaryView(ResponseBody):
+    node_count: int | None
+    scoring_method: str | None
+
+
+class VersionListItemView(VersionSummaryView):
+    summary: PipelineSummaryView
+
+    @classmethod
+    def of_version(cls, version: PublishedVersion) -> VersionListItemView:
+        return cls(
+            **cls.fields_of(version, exclude=frozenset({"summary"})),
+            summary=PipelineSummaryView(**PipelineSummaryView.fields_of(version)),
+        )
+
+
+class RolloutView(ResponseBody):
+    challenger_version: int
+    percent: float
+    started_at: Timestamp
+    started_by: str
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, rollout: Rollout | None) -> RolloutView | None:
+        if rollout is None:
+            return None
+        return cls(percent=rollout.percent, **cls.fields_of(rollout, exclude=frozenset({"percent"})))
+
+
+class FlowView(ResponseBody):
+    """The flow record. ``draftConfig`` and ``publishedVersions`` are left out where the route says so."""
+
+    id: str
+    tenant_id: str
+    key: str
+    name: str
+    description: str | None
+    status: FlowStatus
+    auto_assembly: bool
+    draft_config: dict[str, Any] | None = left_out_when_none()
+    published_versions: list[VersionSummaryView] | None = left_out_when_none()
+    live_version: int | None
+    latest_version: int | None
+    has_unpublished_changes: bool
+    row_version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    created_by: str
+    updated_by: str
+    rollout: RolloutView | None  # a staged rollout's challenger and share, while one runs
+
+    @classmethod
+    def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> FlowView:
+        return cls(
+            **cls.fields_of(flow, exclude=frozenset({"draft_config", "published_versions", "rollout"})),
+            rollout=RolloutView.of(flow.rollout),
+            draft_config=json.loads(flow.draft_config) if with_config and flow.draft_config else None,
+            published_versions=[VersionSummaryView.of(v) for v in flow.published_versions] if with_versions else None,
+        )
+
+
+class FlowListView(ResponseBody):
+    data: list[FlowView]
+    pagination: PaginationView
+
+
+class VersionListView(ResponseBody):
+    flow_id: str
+    versions: list[VersionListItemView]
+    pagination: PaginationView
+
+
+class VersionDetailView(VersionSummaryView):
+    flow_id: str
+    config_snapshot: dict[str, Any]
+
+    @classmethod
+    def of_version(cls, flow_id: str, version: PublishedVersion) -> VersionDetailView:
+        if version.config is None:
+            raise ValueError("a version detail needs the version's snapshot")
+        return cls(
+            **cls.fields_of(version, exclude=frozenset({"flow_id", "config_snapshot"})),
+            flow_id=flow_id,
+            config_snapshot=json.loads(version.config),
+        )

@@ -1,0 +1,53 @@
+"""Response bodies of GET /history: the change log's entries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from decision_flows.models.changes import ChangeEntry
+from decision_flows.models.flow import FlowAction
+from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
+
+
+class EndedRolloutView(ResponseBody):
+    challenger_version: int
+    percent: float
+
+
+class ChangeEntryView(ResponseBody):
+    event_id: str
+    flow_id: str
+    action: FlowAction
+    actor: str
+    at: Timestamp
+    row_version: int
+    from_version: int | None = left_out_when_none()
+    to_version: int | None = left_out_when_none()
+    restored_from: int | None = left_out_when_none()
+    changes: dict[str, dict[str, Any]] | None = left_out_when_none()
+    previous_draft: dict[str, Any] | None = left_out_when_none()
+    config_changes: dict[str, Any] | None = left_out_when_none()  # the diff summary (see GET /diff)
+    percent: float | None = left_out_when_none()  # rollout entries: the challenger's share
+    notes: str | None = left_out_when_none()  # a promote's or abort's notes
+    rollout_ended: EndedRolloutView | None = left_out_when_none()  # a rollback during a rollout
+
+    @classmethod
+    def of(cls, entry: ChangeEntry) -> ChangeEntryView:
+        ended = entry.rollout_ended
+        return cls(
+            **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent", "rollout_ended"})),
+            previous_draft=json.loads(entry.previous_draft) if entry.previous_draft else None,
+            percent=entry.basis_points / 100 if entry.basis_points is not None else None,
+            rollout_ended=EndedRolloutView(
+                challenger_version=ended.challenger_version, percent=ended.basis_points / 100
+            )
+            if ended
+            else None,
+        )
+
+
+class HistoryView(ResponseBody):
+    flow_id: str
+    data: list[ChangeEntryView]
+    pagination: PaginationView
