@@ -41,14 +41,7 @@ class Clock:
         return datetime(2026, 11, 28, tzinfo=UTC) + timedelta(milliseconds=next(self._ticks))
 
 
-@pytest.fixture
-def store() -> InMemoryFlowStore:
-    return InMemoryFlowStore()
-
-
-@pytest.fixture
-def service(store: InMemoryFlowStore) -> FlowService:
-    return FlowService(store, clock=Clock())
+# The `store` and `service` fixtures are in tests/unit/conftest.py.
 
 
 def create(service: FlowService, key: str = "welcome", **fields: Any) -> Flow:
