@@ -194,3 +194,34 @@ def test_a_v2_config_without_edges_diffs_as_one_with_none() -> None:
     assert (summary.edges_added, summary.edges_removed) == ([("a", "a")], [])
     assert summarize({**edgeless, "edges": []}, edgeless).identical
     assert summarize({"stages": {}, "edges": [{"source": "x", "target": "y"}]}, {"stages": {}}).edges_removed == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "patch"),
+    [
+        pytest.param(
+            [1, 2, 3, 4],
+            [1, 9, 3, 4, 5, 6],
+            [
+                {"op": "replace", "path": "/w/1", "value": 9},
+                {"op": "add", "path": "/w/4", "value": 5},
+                {"op": "add", "path": "/w/5", "value": 6},
+            ],
+            id="surplus-added",
+        ),
+        pytest.param(
+            [0, 1, 2, 3, 4],
+            [0, 4],
+            [{"op": "remove", "path": "/w/3"}, {"op": "remove", "path": "/w/2"}, {"op": "remove", "path": "/w/1"}],
+            id="middle-removed",
+        ),
+    ],
+)
+def test_the_member_by_member_patch_keeps_the_common_ends_of_arrays(
+    monkeypatch: pytest.MonkeyPatch, old: list[int], new: list[int], patch: list[dict[str, Any]]
+) -> None:
+    # Given the library's patch is wrong, so the member-by-member one is answered
+    monkeypatch.setattr(jsonpatch, "make_patch", lambda old, new: WrongPatch([]))
+
+    # Then it names only what changed between the arrays' common start and end
+    assert json_patch({"w": old}, {"w": new}) == patch

@@ -21,6 +21,7 @@ from decision_flows.models.requests import (
     PublishRequest,
     RollbackRequest,
     RolloutRequest,
+    UpdateFlowRequest,
 )
 from decision_flows_local.samples import v1_config, v2_config
 from tests.support.in_memory_flows import InMemoryFlowStore
@@ -191,4 +192,40 @@ def test_a_dry_run_answers_the_new_configs_warnings(service: FlowService) -> Non
     edgeless = {"version": 2, "nodes": [*v2_config()["nodes"]]}
     flow = create(service, draftConfig=edgeless)
     preview = service.preview(ALICE, PublishRequest.model_validate({"id": flow.id}), None)
-    assert preview.warnings != []
+    assert [(warning.code, warning.pointer()) for warning in preview.warnings] == [
+        ("NO_OUTPUT_NODE", "/nodes"),
+        ("DEAD_END_NODE", "/nodes/2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("write", "action"), [("promote", FlowAction.ROLLOUT_PROMOTED), ("abort", FlowAction.ROLLOUT_ABORTED)]
+)
+def test_ending_a_rollout_names_its_action_and_keeps_its_notes(
+    service: FlowService, write: str, action: FlowAction
+) -> None:
+    flow = ready_for(service, write)
+    ended = WRITES[write](service, {"id": flow.id, "notes": "enough data"}, None)
+    assert isinstance(ended, Flow)
+    assert (ended.last_action, ended.last_notes, ended.rollout) == (action, "enough data", None)
+
+
+def test_null_fields_of_an_update_are_each_named_by_their_json_name(service: FlowService) -> None:
+    flow = create(service)
+    with pytest.raises(DomainError) as caught:
+        update(service, flow, name=None, draftConfig=None)
+    assert caught.value.code == "VALIDATION_ERROR"
+    assert sorted((problem.field, problem.message) for problem in caught.value.errors) == [
+        ("draftConfig", "may not be null"),
+        ("name", "may not be null"),
+    ]
+
+
+def test_a_later_write_stamps_its_author_and_clears_the_last_notes(service: FlowService) -> None:
+    promoted = WRITES["promote"](service, {"id": ready_for(service, "promote").id, "notes": "wins"}, None)
+    assert isinstance(promoted, Flow)
+    bob = ALICE.model_copy(update={"principal": "bob"})
+
+    renamed = service.update(bob, UpdateFlowRequest.model_validate({"id": promoted.id, "name": "Bob's"}), None)
+
+    assert (renamed.updated_by, renamed.last_notes, renamed.created_by) == ("bob", None, "alice")
