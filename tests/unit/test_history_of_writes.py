@@ -5,7 +5,7 @@ from __future__ import annotations
 from decision_flows.domain.history import ConfigsChanged, change_entry
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import FlowAction
-from decision_flows.models.requests import RollbackRequest
+from decision_flows.models.requests import AbortRequest, PromoteRequest, RollbackRequest, RolloutRequest
 from decision_flows_local.samples import v1_config
 from tests.unit.test_flow_service import ALICE, create, publish, update
 
@@ -40,3 +40,23 @@ def test_a_rollback_during_a_rollout_names_the_rollout_it_ended(service: FlowSer
     assert entry.rollout_ended is not None
     assert entry.rollout_ended.model_dump() == {"challenger_version": 2, "basis_points": 1000}
     assert change_entry("e4", edited, plain).rollout_ended is None
+
+
+def test_each_rollout_step_names_the_versions_it_moves_between_and_the_share(service: FlowService) -> None:
+    # Given v1 live, then v2 started at 10 %, moved to 30 %, and promoted; then v3 started and aborted
+    live = update(service, publish(service, create(service)), draftConfig=v1_config())
+    started = publish(service, live, rollout={"percent": 10})
+    moved = service.change_rollout(ALICE, RolloutRequest.model_validate({"id": live.id, "percent": 30}), None)
+    promoted = service.promote(ALICE, PromoteRequest.model_validate({"id": live.id, "notes": "wins"}), None)
+    third = publish(service, update(service, promoted, draftConfig=v1_config("priority")), rollout={"percent": 5})
+    aborted = service.abort(ALICE, AbortRequest.model_validate({"id": live.id, "notes": "worse"}), None)
+
+    # Then each entry says from which version to which, at what share, with the step's notes
+    steps = [(live, started), (started, moved), (moved, promoted), (third, aborted)]
+    entries = [change_entry(f"e{n}", old, new) for n, (old, new) in enumerate(steps)]
+    assert [(e.action, e.from_version, e.to_version, e.basis_points, e.notes) for e in entries] == [
+        (FlowAction.ROLLOUT_STARTED, 1, 2, 1000, None),
+        (FlowAction.ROLLOUT_CHANGED, 1, 2, 3000, None),
+        (FlowAction.ROLLOUT_PROMOTED, 1, 2, 3000, "wins"),
+        (FlowAction.ROLLOUT_ABORTED, 3, 2, 500, "worse"),
+    ]
