@@ -26,7 +26,7 @@ SERVERLESS_RULES := $(TOOLS)/.serverless-rules-installed
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help serve invoke test unit integration reliability bench bench-cold-start bench-dynamodb-cost bench-diff browser lint format typecheck template-check openapi-client-check build check clean
+.PHONY: help serve invoke test unit integration mutation reliability bench bench-cold-start bench-dynamodb-cost bench-diff browser lint format typecheck template-check openapi-client-check build check clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -49,6 +49,20 @@ unit: $(VENV)/.installed  ## the fast tests: no server, no moto
 
 integration: $(VENV)/.installed  ## the handlers, stream consumer and store end to end against in-process moto
 	$(BIN)/pytest tests/integration -q $(PYTEST_ARGS)
+
+# mutmut mutates a copy of the domain layer and runs the unit tests that reach each mutant; it works
+# in a scratch copy of the tree (.tools/mutation), where `src` links to shared/layer as mutmut expects.
+MUTATION := $(TOOLS)/mutation
+MUTATION_WORKERS ?= 2
+mutation: $(VENV)/.installed  ## mutation testing of the domain layer against tests/unit (minutes), prints the score
+	rm -rf $(MUTATION) && mkdir -p $(MUTATION)/mutants/shared/layer
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents --target-directory=$(MUTATION)
+	ln -s shared/layer $(MUTATION)/src
+	cd $(MUTATION) && $(abspath $(BIN))/mutmut run --max-children $(MUTATION_WORKERS) && $(abspath $(BIN))/mutmut export-cicd-stats >/dev/null
+	cd $(MUTATION) && $(abspath $(BIN))/mutmut results | grep -v ': killed$$' || true
+	@$(BIN)/python -c "import json, sys; s = json.load(open(sys.argv[1])); covered = s['total'] - s['no_tests'] - s['skipped']; \
+		print('%d mutants, %d with no unit test; killed %d of %d covered: %.1f %%' % (s['total'], s['no_tests'], s['killed'], covered, 100 * s['killed'] / covered))" \
+		$(MUTATION)/mutants/mutmut-cicd-stats.json
 
 reliability: $(VENV)/.installed  ## the reliability suite at full size, figures in docs/reliability-figures.json
 	RELIABILITY_PROFILE=full RELIABILITY_FIGURES=docs/reliability-figures.json $(BIN)/pytest tests/reliability $(PYTEST_ARGS)

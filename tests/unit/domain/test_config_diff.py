@@ -160,3 +160,68 @@ def test_the_patch_of_ten_times_the_edges_with_scattered_edits_costs_about_ten_t
     # pairing of the two lists spent 34 times the smaller one's calls), and the count saw the work
     assert jsonpatch.apply_patch(large[0], patch) == large[1]
     assert 3_000 <= large_ledger.spent <= large_ledger.limit
+
+
+def test_the_summary_matches_nodes_by_id_edges_by_endpoints_and_stages_by_name() -> None:
+    # Given two v2 configs that differ in a node, an edge and the stages they share or not
+    old = {
+        "version": 2,
+        "nodes": [{"id": "a", "type": "enrich"}, {"id": "b", "type": "rank"}, {"id": "c", "type": "filter"}],
+        "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}],
+        "stages": {"kept": {"top": 1}, "changed": {"top": 1}, "dropped": {}},
+    }
+    new = {
+        "version": 2,
+        "nodes": [{"id": "a", "type": "enrich"}, {"id": "b", "type": "rank"}, {"id": "d", "type": "output"}],
+        "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "d"}],
+        "stages": {"kept": {"top": 1}, "changed": {"top": 2}, "added": {}},
+    }
+
+    # When they are summarised, then each list names exactly what differs, under the contract's keys
+    assert summarize(old, new).as_document() == {
+        "format": {"from": "v2", "to": "v2"},
+        "nodes": {"added": [{"id": "d", "type": "output"}], "removed": [{"id": "c", "type": "filter"}], "changed": []},
+        "edges": {"added": [{"source": "b", "target": "d"}], "removed": [{"source": "b", "target": "c"}]},
+        "stages": {"added": ["added"], "removed": ["dropped"], "changed": ["changed"]},
+        "scoringMethod": {"from": None, "to": None},
+        "nodeCount": {"from": 3, "to": 3},
+    }
+
+
+def test_a_v2_config_without_edges_diffs_as_one_with_none() -> None:
+    edgeless = {"version": 2, "nodes": [{"id": "a", "type": "enrich"}]}
+    summary = summarize(edgeless, {**edgeless, "edges": [{"source": "a", "target": "a"}]})
+    assert (summary.edges_added, summary.edges_removed) == ([("a", "a")], [])
+    assert summarize({**edgeless, "edges": []}, edgeless).identical
+    assert summarize({"stages": {}, "edges": [{"source": "x", "target": "y"}]}, {"stages": {}}).edges_removed == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "patch"),
+    [
+        pytest.param(
+            [1, 2, 3, 4],
+            [1, 9, 3, 4, 5, 6],
+            [
+                {"op": "replace", "path": "/w/1", "value": 9},
+                {"op": "add", "path": "/w/4", "value": 5},
+                {"op": "add", "path": "/w/5", "value": 6},
+            ],
+            id="surplus-added",
+        ),
+        pytest.param(
+            [0, 1, 2, 3, 4],
+            [0, 4],
+            [{"op": "remove", "path": "/w/3"}, {"op": "remove", "path": "/w/2"}, {"op": "remove", "path": "/w/1"}],
+            id="middle-removed",
+        ),
+    ],
+)
+def test_the_member_by_member_patch_keeps_the_common_ends_of_arrays(
+    monkeypatch: pytest.MonkeyPatch, old: list[int], new: list[int], patch: list[dict[str, Any]]
+) -> None:
+    # Given the library's patch is wrong, so the member-by-member one is answered
+    monkeypatch.setattr(jsonpatch, "make_patch", lambda old, new: WrongPatch([]))
+
+    # Then it names only what changed between the arrays' common start and end
+    assert json_patch({"w": old}, {"w": new}) == patch

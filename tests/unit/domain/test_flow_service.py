@@ -20,18 +20,10 @@ from decision_flows.models.requests import (
     RolloutRequest,
 )
 from decision_flows_local.samples import v1_config, v2_config
-from tests.support.flow_service import ALICE, Clock, create, publish, rollback, update
+from tests.support.flow_service import ALICE, create, publish, rollback, update
 from tests.support.in_memory_flows import InMemoryFlowStore
 
-
-@pytest.fixture
-def store() -> InMemoryFlowStore:
-    return InMemoryFlowStore()
-
-
-@pytest.fixture
-def service(store: InMemoryFlowStore) -> FlowService:
-    return FlowService(store, clock=Clock())
+# The `store` and `service` fixtures are in tests/unit/domain/conftest.py.
 
 
 def refused(code: str) -> Any:

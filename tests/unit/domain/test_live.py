@@ -100,3 +100,31 @@ def test_without_a_subject_or_a_rollout_everyone_gets_the_champion() -> None:
     assert assign(entry_with_rollout(9999), None).role == "champion"
     plain = entry_with_rollout(5000).model_copy(update={"challenger_version": None, "basis_points": None})
     assert {assign(plain, f"s{n}").version for n in range(100)} == {1}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [f'{ETAG},"df_1:2"', f'"df_1:2",{ETAG}', f'W/{ETAG} , "x"'],
+    ids=["first-no-space", "last-no-space", "weak-first"],
+)
+def test_if_none_match_finds_the_tag_anywhere_in_a_list(header: str) -> None:
+    assert matches(header, ETAG)
+
+
+def test_after_evictions_the_budget_still_counts_every_kept_config() -> None:
+    # Given a budget of 10 bytes filled, then spilt twice
+    cache = ConfigCache(max_bytes=10)
+    for number, config in enumerate(["aaaa", "bbbb", "cc", "dddd", "eeee"]):
+        cache.put(("t", "f", number), config)
+
+    # Then what is kept is the most recent that fits in 10 bytes, exactly up to the budget
+    kept = [cache.get(("t", "f", number)) for number in range(5)]
+    assert kept == [None, None, "cc", "dddd", "eeee"]
+    cache.put(("t", "f", 5), "f")  # 11 bytes: the oldest goes
+    assert [cache.get(("t", "f", number)) for number in (2, 3, 5)] == [None, "dddd", "f"]
+
+
+def test_a_config_that_fills_the_budget_exactly_is_kept() -> None:
+    cache = ConfigCache(max_bytes=4)
+    cache.put(("t", "f", 1), "abcd")
+    assert cache.get(("t", "f", 1)) == "abcd"
