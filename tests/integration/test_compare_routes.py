@@ -197,10 +197,10 @@ def test_an_entry_of_two_300_kb_configs_and_a_kept_draft_is_stored(dynamodb: Any
     entry = change_entry("e1", before, after)
 
     # When the consumer records it (moto refuses items over 400 KB, as DynamoDB does)
-    wiring.change_log().record(entry)
+    wiring.history_repository().record(entry)
 
     # Then it is stored whole: the old draft, and a summary cut to fit
-    stored = wiring.change_log().list_changes("tenant-a", "df_big", 1, None).items[0]
+    stored = wiring.history_repository().list_changes("tenant-a", "df_big", 1, None).items[0]
     assert stored.previous_draft == before.draft_config
     assert stored.config_changes == entry.config_changes
     assert entry.config_changes is not None

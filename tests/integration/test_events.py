@@ -19,10 +19,10 @@ import jsonpatch
 import pytest
 
 from decision_flows.dal.client import dynamodb_client
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.flows import FlowRepository
 from decision_flows.domain.service import FlowService
+from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.gateway import LambdaContext, route_for

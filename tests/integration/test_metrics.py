@@ -158,16 +158,16 @@ def test_each_version_served_during_a_rollout_is_counted_with_its_role(
 def test_a_record_the_consumer_fails_is_counted_as_failed(
     admin: Api, stream: StreamPoller, emitted: Emitted, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from decision_flows.dal.changes import ChangeLogRepository
+    from decision_flows.dal.history import HistoryRepository
 
     # Given a flow's records, and a history that cannot be written
     admin.create(key="doomed", name="Doomed", draftConfig=v2_config())
     records = [record for record in stream.read() if record["dynamodb"]["Keys"]["SK"]["S"] == "FLOW"]
 
-    def failing(self: ChangeLogRepository, entry: Any) -> None:
+    def failing(self: HistoryRepository, entry: Any) -> None:
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(ChangeLogRepository, "record", failing)
+    monkeypatch.setattr(HistoryRepository, "record", failing)
     emitted.read()
 
     # When the consumer gets the flow's record, its batch's only one

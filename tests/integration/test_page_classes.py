@@ -28,7 +28,7 @@ def test_pages_outlive_garbage_collection(editor: Api, stream: StreamPoller) -> 
     listings: list[Callable[[], Any]] = [
         lambda: wiring.flow_repository().list_flows(TENANT_A, None, 10, None),
         lambda: wiring.flow_repository().list_versions(TENANT_A, flow["id"], 10, None),
-        lambda: wiring.change_log().list_changes(TENANT_A, flow["id"], 10, None),
+        lambda: wiring.history_repository().list_changes(TENANT_A, flow["id"], 10, None),
     ]
     for listing in listings:
         page = listing()

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from decision_flows.dal import items, writes
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.flows import FlowRepository
 from decision_flows.domain import pipeline
-from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.flow import (
     PUBLISHED_VERSIONS_ON_FLOW,
     FlowAction,
@@ -26,6 +25,7 @@ from decision_flows.models.flow import (
     PublishedVersion,
     VersionSummary,
 )
+from decision_flows.models.history import ChangeEntry
 from decision_flows.settings import settings
 from decision_flows_local.samples import v2_config
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
-from decision_flows.models import requests
+from decision_flows.models import commands
 from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
 from decision_flows.web.views.compare import DryRunView
@@ -62,7 +62,7 @@ class Health(HealthView):
 # What the document says in place of a handler's body: make serve's health check says more.
 LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {HealthView: Health}
 # Nulls the models let through but the service refuses (400): the document says what the API accepts.
-REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {requests.UpdateFlowRequest: requests.NOT_NULLABLE_ON_UPDATE}
+REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {commands.UpdateFlowRequest: commands.NOT_NULLABLE_ON_UPDATE}
 STRING = {"type": "string"}
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Tenant-Id": {"required": True, "description": "The credential's tenant (403 otherwise)", "schema": STRING},

@@ -27,7 +27,6 @@ from decision_flows.domain import pipeline
 from decision_flows.domain.errors import Conflict, StoreUnavailable, Unprocessable
 from decision_flows.models.identity import Identity
 from decision_flows.observability import Metric, count, logger
-from decision_flows.settings import settings
 from decision_flows.web import inputs
 from decision_flows.wiring import built_once, idempotency_store, replay_configs, store_refusal
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.flow import FlowAction
+from decision_flows.models.history import ChangeEntry
 from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
 
 
