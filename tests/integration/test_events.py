@@ -56,7 +56,7 @@ def function_for(event: dict[str, Any]) -> str:
     return route_of(event).function
 
 
-def route_of(event: dict[str, Any]) -> template.Route:
+def route_of(event: dict[str, Any]) -> template.TemplateRoute:
     """The route API Gateway picks for this event's method and path ($default for what no route takes)."""
     return route_for(event["requestContext"]["http"]["method"], event["rawPath"])
 

@@ -129,7 +129,7 @@ def declared_routes() -> dict[tuple[str, str], Declared]:
     return found
 
 
-def check(routes: list[template.Route], stated: dict[tuple[str, str], Declared]) -> None:
+def check(routes: list[template.TemplateRoute], stated: dict[tuple[str, str], Declared]) -> None:
     """The $default route is no operation (it answers 404 and 405), so no handler states it."""
     routed = {(route.method, route.path): route for route in routes if route.path != template.DEFAULT_ROUTE}
     problems = [
