@@ -11,10 +11,10 @@ import pytest
 from decision_flows.dal import key_schema
 from decision_flows.dal.client import dynamodb_client
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, LambdaContext
-from decision_flows_local.history_seed import seed_history
-from decision_flows_local.samples import v1_config, v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, LambdaContext
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.histories import seed_history
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 
 TABLES = template.table_names()
 

@@ -12,9 +12,9 @@ from decision_flows import wiring
 from decision_flows.domain.history import change_entry
 from decision_flows.domain.pipeline import MAX_CONFIG_BYTES
 from decision_flows.models.flow import Flow, FlowAction
-from decision_flows_local.gateway import Api, HttpResponse
-from decision_flows_local.samples import config_of_size, v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, HttpResponse
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.support.configs import many_nodes
 from tests.support.costs import measure
 from tests.support.dynamodb_calls import DynamoCalls

@@ -25,9 +25,9 @@ from decision_flows.models.commands import CreateFlowRequest, PublishRequest, Up
 from decision_flows.models.identity import Identity, Role
 from decision_flows.settings import settings
 from decision_flows_local import template
-from decision_flows_local.gateway import LambdaContext, route_for
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import LambdaContext, route_for
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 
 EVENTS_DIR = template.ROOT / "events"
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))

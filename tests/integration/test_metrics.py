@@ -15,9 +15,9 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, LambdaContext
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, LambdaContext
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 
 NAMESPACE = os.environ["POWERTOOLS_METRICS_NAMESPACE"]
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from decision_flows import wiring
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.tenants import TENANT_A
 
 

@@ -25,7 +25,7 @@ from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
 from decision_flows.settings import settings
-from decision_flows_local.samples import v2_config
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.in_memory_flows import InMemoryFlowStore
 
 ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")

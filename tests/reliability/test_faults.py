@@ -26,7 +26,7 @@ from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.models.identity import Role
 from decision_flows.web import auth_refusals
 from decision_flows_local import template
-from decision_flows_local.gateway import (
+from decision_flows_local.api.gateway import (
     Api,
     HttpResponse,
     LambdaContext,
@@ -34,8 +34,8 @@ from decision_flows_local.gateway import (
     invoke,
     invoke_through_authorizer,
 )
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.faults import (
     TABLES,
     Answer,

@@ -49,7 +49,7 @@ from decision_flows.models.commands import CreateFlowRequest, PublishRequest, Ro
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows_local import template
-from decision_flows_local.samples import v1_config, v2_config
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.figures import Figures
 from tests.support.scale import scaled
 

@@ -19,7 +19,7 @@ from decision_flows.models.commands import (
     RolloutRequest,
 )
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
-from decision_flows_local.samples import v1_config, v2_config
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.flow_service import ALICE, Clock, create, publish, rollback, update
 from tests.support.in_memory_flows import InMemoryFlowStore
 

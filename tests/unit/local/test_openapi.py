@@ -11,7 +11,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from decision_flows.models.identifiers import MAX_VERSION
-from decision_flows_local import openapi, template
+from decision_flows_local import template
+from decision_flows_local.api import openapi
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.web import auth_refusals, identity, inputs
 from decision_flows.web.inputs import MAX_BODY_BYTES
 from decision_flows.web.problems import UnsupportedMediaType
-from decision_flows_local.gateway import Caller, build_event
+from decision_flows_local.api.gateway import Caller, build_event
 
 TENANT = "tenant-a"
 CREATE = {"key": "checkout.offers", "name": "Checkout offers"}

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from decision_flows.web.unrouted import ROUTES_VARIABLE, answer, parse_routes
-from decision_flows_local import gateway, template
-from decision_flows_local.gateway import Caller, build_event
+from decision_flows_local import template
+from decision_flows_local.api import gateway
+from decision_flows_local.api.gateway import Caller, build_event
 
 ROUTES = {"/api/v1/decision-flows": ("GET", "POST"), "/api/v1/health": ("GET",)}
 CALLER = Caller("tenant-a", "viewer")

@@ -25,7 +25,7 @@ from decision_flows.web.views.compare import DryRunView
 from decision_flows.web.views.flows import FlowView, HealthView
 from decision_flows.web.views.live import LiveView
 from decision_flows_local import template
-from decision_flows_local.stream_health import StreamConsumerStatus
+from decision_flows_local.dynamodb.stream_health import StreamConsumerStatus
 
 FLOWS = "/api/v1/decision-flows"
 JSON, PROBLEM = "application/json", "application/problem+json"
