@@ -170,7 +170,7 @@ def test_history_entries_carry_the_config_changes(editor: Api, stream: StreamPol
 
 def test_an_entry_of_two_300_kb_configs_and_a_kept_draft_is_stored(dynamodb: Any) -> None:
     # Given the entry of an update that replaced a 300 KB unpublished draft by another of other nodes
-    # (written straight to the change log: moto refuses the PUT itself, counting the old and the new
+    # (written straight to the history table: moto refuses the PUT itself, counting the old and the new
     # draft together where DynamoDB sizes the item the update leaves)
     before = Flow(
         id="df_big",

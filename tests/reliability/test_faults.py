@@ -134,7 +134,7 @@ def faults(dynamodb: Any, backoff: Backoff) -> StoreFaults:
 @pytest.fixture
 def published(admin: Api, stream: StreamPoller) -> dict[str, Any]:
     """Flow "offers" with v1 and v2 published and its live entry cached; flow "cold" published after
-    the consumer last ran, so its key misses the live cache; flow "rolling" in a staged rollout."""
+    the consumer last ran, so its key misses the live pointers; flow "rolling" in a staged rollout."""
     published = published_twice(admin, "offers")
     assert stream.deliver() == []
     cold = admin.create(key="cold", name="Cold", draftConfig=v2_config("c")).body

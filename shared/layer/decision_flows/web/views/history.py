@@ -1,4 +1,4 @@
-"""Response bodies of GET /history: the change log's entries."""
+"""Response bodies of GET /history: the change history's entries."""
 
 from __future__ import annotations
 
