@@ -32,11 +32,11 @@ help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 serve: $(VENV)/.installed  ## serve the API at http://127.0.0.1:3000 (PORT=… another port), no Docker
-	$(BIN)/python -m decision_flows_local.server
+	$(BIN)/python -m decision_flows_local.api.server
 
 invoke: $(VENV)/.installed  ## one function, one event: FUNCTION=PublishFunction EVENT=events/publish.json
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<template function> EVENT=<event file>, e.g. FUNCTION=ListFlowsFunction EVENT=events/list-flows.json" >&2; exit 2; }
-	$(BIN)/python -m decision_flows_local.invoke "$(FUNCTION)" "$(EVENT)"
+	$(BIN)/python -m decision_flows_local.api.invoke "$(FUNCTION)" "$(EVENT)"
 
 # The suite runs on every core (pytest-xdist), a test module to a worker so that module-scoped
 # servers start once; TEST_WORKERS=0 runs it in this process.
@@ -118,7 +118,7 @@ template-check: $(TOOLS)/.installed $(SERVERLESS_RULES) $(CHECKOV) openapi-clien
 OPENAPI_CLIENT := $(TOOLS)/openapi-client
 
 openapi-client-check: $(VENV)/.installed $(OPENAPI_CLIENT)/.installed  ## generate a client from /openapi.json and parse 401s and 404s with it
-	$(BIN)/python -m decision_flows_local.openapi_json > $(OPENAPI_CLIENT)/openapi.json
+	$(BIN)/python -m decision_flows_local.api.openapi_json > $(OPENAPI_CLIENT)/openapi.json
 	$(OPENAPI_CLIENT)/bin/python tests/support/generated_client.py $(OPENAPI_CLIENT)/openapi.json
 
 $(OPENAPI_CLIENT)/.installed:

@@ -74,7 +74,7 @@ PARTS = [
     ("pydantic (what the models import, before any model)", PYDANTIC_NAMES),
     (
         "the service's pydantic models (built at import)",
-        "import decision_flows.models.requests, decision_flows.web.views.flows, decision_flows.web.queries",
+        "import decision_flows.models.commands, decision_flows.web.views.flows, decision_flows.web.queries",
     ),
     ("the handler and the rest of decision_flows", HANDLER_INIT),
 ]

@@ -20,9 +20,9 @@ from typing import Any
 from bench.support import BASE, REGION, TENANT, environment, fake_aws_environment, free_port
 from decision_flows.settings import settings
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, Caller, build_event
-from decision_flows_local.store import drop_stream_records
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, Caller, build_event
+from decision_flows_local.dynamodb.embedded import drop_stream_records
+from decision_flows_local.dynamodb.streams import StreamPoller
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLER = Caller(TENANT, "admin", "bench@tenant-bench.example")

@@ -27,9 +27,9 @@ from bench import report
 from bench.stats import median
 from bench.support import TENANT, environment, fake_aws_environment
 from decision_flows.domain import pipeline
-from decision_flows_local.gateway import Api, Caller, HttpResponse
-from decision_flows_local.samples import config_of_size, edge_heavy_config
-from decision_flows_local.store import embedded_tables
+from decision_flows_local.api.gateway import Api, Caller, HttpResponse
+from decision_flows_local.dynamodb.embedded import embedded_tables
+from decision_flows_local.fixtures.samples import config_of_size, edge_heavy_config
 
 DIFF_EDGES = (1_000, 2_000, 4_000, 8_000)
 # moto 5.2 refuses an UpdateItem whose old and new values together pass 400 KB (DynamoDB sizes the item
@@ -114,7 +114,7 @@ def measure_consumer(edge_counts: tuple[int, ...], records: int) -> list[dict[st
     ``edges`` edges with none in common, each record handed to the real handler on its own; and the
     same for two drafts of the same size without edges."""
     from decision_flows.dal.client import dynamodb_client
-    from decision_flows_local.streams import StreamPoller
+    from decision_flows_local.dynamodb.streams import StreamPoller
 
     rows: list[dict[str, Any]] = []
     with embedded_tables():

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from decision_flows_local.store import embedded_table
+from decision_flows_local.dynamodb.embedded import embedded_table
 
 READ_UNIT, WRITE_UNIT = 4096, 1024
 # Each item a call names by key: (table, key, units per 4 KB read or 1 KB written, a write?, item before)

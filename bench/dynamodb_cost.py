@@ -18,10 +18,10 @@ from bench import report
 from bench.dynamo_meter import Call, Meter
 from bench.support import TENANT, environment, fake_aws_environment
 from decision_flows.settings import settings
-from decision_flows_local.gateway import Api, Caller
-from decision_flows_local.history_seed import seed_change_log, seed_history
-from decision_flows_local.samples import config_of_size
-from decision_flows_local.store import embedded_table, embedded_tables
+from decision_flows_local.api.gateway import Api, Caller
+from decision_flows_local.dynamodb.embedded import embedded_table, embedded_tables
+from decision_flows_local.fixtures.histories import seed_change_entries, seed_history
+from decision_flows_local.fixtures.samples import config_of_size
 
 HISTORY_LENGTHS = (1, 100, 1_000, 10_000)
 CONFIG_BYTES = (2 * 1024, 100 * 1024)
@@ -60,7 +60,9 @@ def flow_with_history(client: Any, api: Api, key: str, history: int, size: int) 
         seed_history(client, TENANT, flow_id, history - 1, config=config(size, "old"), write_items=write_into_moto)
     published = api.publish(id=flow_id, notes="the live release")
     assert (published.status, published.body["latestVersion"]) == (200, history), published.body
-    seed_change_log(settings().changes_table, TENANT, flow_id, history, published.body["createdAt"], write_into_moto)
+    seed_change_entries(
+        settings().changes_table, TENANT, flow_id, history, published.body["createdAt"], write_into_moto
+    )
     return flow_id
 
 

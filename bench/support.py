@@ -1,5 +1,5 @@
 """What the benchmarks share: the fake AWS environment the functions run in, and the tenant, region
-and API path. The in-process store itself is decision_flows_local.store's, as in the tests."""
+and API path. The in-process store itself is decision_flows_local.dynamodb.embedded's, as in the tests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from decision_flows_local import template
-from decision_flows_local.gateway import Api
+from decision_flows_local.api.gateway import Api
 
 TENANT = "tenant-bench"
 REGION = "us-east-1"

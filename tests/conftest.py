@@ -14,9 +14,9 @@ import pytest
 
 from decision_flows.settings import settings
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, Caller
-from decision_flows_local.store import embedded_tables
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, Caller
+from decision_flows_local.dynamodb.embedded import embedded_tables
+from decision_flows_local.dynamodb.streams import StreamPoller
 from tests.support import least_privilege
 from tests.support.dynamodb_calls import Access, CallRecorder, DynamoCalls, from_subprocesses
 from tests.support.tenants import TENANT_A, TENANT_B

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from decision_flows.models.commands import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.identity import Role
-from decision_flows.models.requests import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.queries import FlowIdQuery
 from decision_flows.web.responses import flow_response

@@ -1,4 +1,4 @@
-"""GET /api/v1/decision-flows/live?key=&subject=: the config runtime callers execute, from the live cache.
+"""GET /api/v1/decision-flows/live?key=&subject=: the config runtime callers execute, from its live pointer.
 
 One small read per request (the key's live pointer); the version's config comes from memory once
 this instance has read it. During a staged rollout ``subject`` picks champion or challenger. A caller

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from decision_flows.models.commands import PublishRequest
 from decision_flows.models.identity import Role
-from decision_flows.models.requests import PublishRequest
 from decision_flows.observability import Metric
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import dry_run_response, flow_response

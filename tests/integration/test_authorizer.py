@@ -20,8 +20,8 @@ from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.domain.api_keys import hash_key, new_api_key
 from decision_flows.models.identity import Role
 from decision_flows_local import template
-from decision_flows_local.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
-from decision_flows_local.seeding import SeedError, seed_api_keys
+from decision_flows_local.api.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
+from decision_flows_local.fixtures.api_keys import SeedError, seed_api_keys
 
 ISSUER = "https://idp.example.com/"
 AUDIENCE = "decision-flows"

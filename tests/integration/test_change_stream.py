@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from decision_flows.dal import keys
+from decision_flows.dal import key_schema
 from decision_flows.dal.client import dynamodb_client
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, LambdaContext
-from decision_flows_local.history_seed import seed_history
-from decision_flows_local.samples import v1_config, v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, LambdaContext
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.histories import seed_history
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 
 TABLES = template.table_names()
 
@@ -149,20 +149,20 @@ class TestRedelivery:
     def test_a_failing_record_is_reported_alone_and_the_others_are_processed(
         self, admin: Api, stream: StreamPoller, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from decision_flows.dal.changes import ChangeLogRepository
+        from decision_flows.dal.history import HistoryRepository
 
         # Given two flows whose records share a batch, and a history write that fails for one of them
         doomed = published_flow(admin, key="doomed")
         healthy = published_flow(admin, key="healthy")
         records = stream.read()
-        original = ChangeLogRepository.record
+        original = HistoryRepository.record
 
-        def failing_for_doomed(self: ChangeLogRepository, entry: Any) -> None:
+        def failing_for_doomed(self: HistoryRepository, entry: Any) -> None:
             if entry.flow_id == doomed["id"] and entry.action == "published":
                 raise RuntimeError("injected failure")
             original(self, entry)
 
-        monkeypatch.setattr(ChangeLogRepository, "record", failing_for_doomed)
+        monkeypatch.setattr(HistoryRepository, "record", failing_for_doomed)
 
         # When the batch is consumed
         result = consume(records)
@@ -184,18 +184,18 @@ class TestRedelivery:
     def test_the_poller_retries_a_failed_record_until_it_lands(
         self, admin: Api, stream: StreamPoller, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from decision_flows.dal.changes import ChangeLogRepository
+        from decision_flows.dal.history import HistoryRepository
 
         flow = published_flow(admin)
-        original, failures = ChangeLogRepository.record, [2]
+        original, failures = HistoryRepository.record, [2]
 
-        def flaky(self: ChangeLogRepository, entry: Any) -> None:
+        def flaky(self: HistoryRepository, entry: Any) -> None:
             if entry.action == "published" and failures[0]:
                 failures[0] -= 1
                 raise RuntimeError("injected failure")
             original(self, entry)
 
-        monkeypatch.setattr(ChangeLogRepository, "record", flaky)
+        monkeypatch.setattr(HistoryRepository, "record", flaky)
 
         assert stream.deliver() == []
         assert [e["action"] for e in history(admin, flow["id"])] == ["published", "created"]
@@ -402,7 +402,7 @@ def test_the_write_id_stays_inside_the_flow_item(editor: Api, stream: StreamPoll
     # Given a flow renamed once: its item carries the id of the write that left it (writeId)
     flow = editor.create(key="offers", name="Offers", draftConfig=v2_config("a")).body
     renamed = editor.update(id=flow["id"], name="Offers 2").body
-    key = {"PK": {"S": keys.flow_pk("tenant-a", flow["id"])}, "SK": {"S": keys.FLOW_SK}}
+    key = {"PK": {"S": key_schema.flow_pk("tenant-a", flow["id"])}, "SK": {"S": key_schema.FLOW_SK}}
     item = dynamodb_client().get_item(TableName=TABLES["FlowsTable"], Key=key)["Item"]
     assert "writeId" in item
 

@@ -12,9 +12,9 @@ from decision_flows import wiring
 from decision_flows.domain.history import change_entry
 from decision_flows.domain.pipeline import MAX_CONFIG_BYTES
 from decision_flows.models.flow import Flow, FlowAction
-from decision_flows_local.gateway import Api, HttpResponse
-from decision_flows_local.samples import config_of_size, v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, HttpResponse
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.support.configs import many_nodes
 from tests.support.costs import measure
 from tests.support.dynamodb_calls import DynamoCalls
@@ -170,7 +170,7 @@ def test_history_entries_carry_the_config_changes(editor: Api, stream: StreamPol
 
 def test_an_entry_of_two_300_kb_configs_and_a_kept_draft_is_stored(dynamodb: Any) -> None:
     # Given the entry of an update that replaced a 300 KB unpublished draft by another of other nodes
-    # (written straight to the change log: moto refuses the PUT itself, counting the old and the new
+    # (written straight to the history table: moto refuses the PUT itself, counting the old and the new
     # draft together where DynamoDB sizes the item the update leaves)
     before = Flow(
         id="df_big",
@@ -197,10 +197,10 @@ def test_an_entry_of_two_300_kb_configs_and_a_kept_draft_is_stored(dynamodb: Any
     entry = change_entry("e1", before, after)
 
     # When the consumer records it (moto refuses items over 400 KB, as DynamoDB does)
-    wiring.change_log().record(entry)
+    wiring.history_repository().record(entry)
 
     # Then it is stored whole: the old draft, and a summary cut to fit
-    stored = wiring.change_log().list_changes("tenant-a", "df_big", 1, None).items[0]
+    stored = wiring.history_repository().list_changes("tenant-a", "df_big", 1, None).items[0]
     assert stored.previous_draft == before.draft_config
     assert stored.config_changes == entry.config_changes
     assert entry.config_changes is not None

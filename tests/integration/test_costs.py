@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from decision_flows_local.gateway import Api, HttpResponse
-from decision_flows_local.history_seed import seed_history
-from decision_flows_local.samples import config_of_size, v2_config
+from decision_flows_local.api.gateway import Api, HttpResponse
+from decision_flows_local.fixtures.histories import seed_history
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.support.costs import measure
 from tests.support.dynamodb_calls import DynamoCalls
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, HttpResponse
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, HttpResponse
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 
 FLOW_ROUTES = sorted((r.method, r.path) for r in template.routes() if r.path.startswith("/api/v1/decision-flows"))
 

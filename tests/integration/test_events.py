@@ -19,15 +19,15 @@ import jsonpatch
 import pytest
 
 from decision_flows.dal.client import dynamodb_client
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.flows import FlowRepository
 from decision_flows.domain.service import FlowService
+from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.settings import settings
 from decision_flows_local import template
-from decision_flows_local.gateway import LambdaContext, route_for
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import LambdaContext, route_for
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 
 EVENTS_DIR = template.ROOT / "events"
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
@@ -56,7 +56,7 @@ def function_for(event: dict[str, Any]) -> str:
     return route_of(event).function
 
 
-def route_of(event: dict[str, Any]) -> template.Route:
+def route_of(event: dict[str, Any]) -> template.TemplateRoute:
     """The route API Gateway picks for this event's method and path ($default for what no route takes)."""
     return route_for(event["requestContext"]["http"]["method"], event["rawPath"])
 

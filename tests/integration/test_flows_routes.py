@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import config_of_size, v1_config, v2_config
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.fixtures.samples import config_of_size, v1_config, v2_config
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -350,7 +350,7 @@ class TestDelete:
 
 
 def test_health_needs_no_identity(dynamodb: Any) -> None:
-    from decision_flows_local.gateway import build_event, invoke
+    from decision_flows_local.api.gateway import build_event, invoke
 
     response = invoke(build_event("GET", "/api/v1/health", caller=None))
     assert response.status == 200

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import config_of_size, v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 
 
 def flow_with_changes(api: Api, stream: StreamPoller, renames: int) -> dict[str, Any]:

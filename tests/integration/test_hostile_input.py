@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from decision_flows_local.gateway import Api
-from decision_flows_local.history_seed import seed_history
-from decision_flows_local.samples import config_of_size, v2_config
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.fixtures.histories import seed_history
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 
 
 def nested(depth: int) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import v2_config
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.fixtures.samples import v2_config
 
 
 def test_a_retried_create_returns_the_first_response_and_creates_nothing(editor: Api) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import v2_config
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.fixtures.samples import v2_config
 
 THOUSAND_DIGITS = "9" * 1020
 

@@ -15,9 +15,9 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, LambdaContext
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, LambdaContext
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 
 NAMESPACE = os.environ["POWERTOOLS_METRICS_NAMESPACE"]
 
@@ -158,16 +158,16 @@ def test_each_version_served_during_a_rollout_is_counted_with_its_role(
 def test_a_record_the_consumer_fails_is_counted_as_failed(
     admin: Api, stream: StreamPoller, emitted: Emitted, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from decision_flows.dal.changes import ChangeLogRepository
+    from decision_flows.dal.history import HistoryRepository
 
     # Given a flow's records, and a history that cannot be written
     admin.create(key="doomed", name="Doomed", draftConfig=v2_config())
     records = [record for record in stream.read() if record["dynamodb"]["Keys"]["SK"]["S"] == "FLOW"]
 
-    def failing(self: ChangeLogRepository, entry: Any) -> None:
+    def failing(self: HistoryRepository, entry: Any) -> None:
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(ChangeLogRepository, "record", failing)
+    monkeypatch.setattr(HistoryRepository, "record", failing)
     emitted.read()
 
     # When the consumer gets the flow's record, its batch's only one

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from decision_flows import wiring
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.tenants import TENANT_A
 
 
@@ -28,7 +28,7 @@ def test_pages_outlive_garbage_collection(editor: Api, stream: StreamPoller) -> 
     listings: list[Callable[[], Any]] = [
         lambda: wiring.flow_repository().list_flows(TENANT_A, None, 10, None),
         lambda: wiring.flow_repository().list_versions(TENANT_A, flow["id"], 10, None),
-        lambda: wiring.change_log().list_changes(TENANT_A, flow["id"], 10, None),
+        lambda: wiring.history_repository().list_changes(TENANT_A, flow["id"], 10, None),
     ]
     for listing in listings:
         page = listing()

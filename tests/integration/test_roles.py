@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from decision_flows_local import openapi, template
-from decision_flows_local.gateway import Caller, build_event, invoke
+from decision_flows_local import template
+from decision_flows_local.api import openapi
+from decision_flows_local.api.gateway import Caller, build_event, invoke
 
 ROLES = ["viewer", "editor", "admin"]
 # What each handler states (decision_flows.web.routes), checked against template.yaml on reading.

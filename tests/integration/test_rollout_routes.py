@@ -8,9 +8,9 @@ import hashlib
 from functools import partial
 from typing import Any
 
-from decision_flows_local.gateway import Api, HttpResponse
-from decision_flows_local.samples import config_of_size, v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, HttpResponse
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.support.costs import measure
 from tests.support.dynamodb_calls import DynamoCalls
 

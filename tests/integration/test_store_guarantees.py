@@ -16,16 +16,16 @@ from typing import Any, cast
 
 import pytest
 
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.flows import FlowRepository
 from decision_flows.domain.errors import DomainError, InvalidRequest
+from decision_flows.domain.ports import FlowStore
 from decision_flows.domain.service import FlowService
-from decision_flows.domain.store import FlowStore
+from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.settings import settings
-from decision_flows_local.samples import v2_config
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.in_memory_flows import InMemoryFlowStore
 
 ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import v1_config, v2_config
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 
 
 def new_flow(api: Api, config: dict[str, Any] | None = None, key: str = "welcome") -> dict[str, Any]:

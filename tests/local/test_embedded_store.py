@@ -15,8 +15,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from decision_flows_local import moto_transactions
-from decision_flows_local.store import embedded_table
+from decision_flows_local.dynamodb import moto_transactions
+from decision_flows_local.dynamodb.embedded import embedded_table
 
 FLOWS = os.environ["TABLE_NAME"]
 FLOWS_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{FLOWS}"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from decision_flows_local.samples import v2_config
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support import moto_server
 from tests.support.local_server import ADMIN_KEY, VIEWER_KEY, Server, running_server, start
 from tests.support.waiting import eventually
@@ -157,7 +157,7 @@ def test_against_another_store_without_local_api_keys_a_new_admin_key_is_printed
 
 
 def test_make_invoke_runs_one_function_with_one_event() -> None:
-    from decision_flows_local.invoke import main
+    from decision_flows_local.api.invoke import main
 
     environment = dict(os.environ)
     try:
@@ -171,7 +171,7 @@ def test_make_invoke_runs_one_function_with_one_event() -> None:
 
 
 def test_make_invoke_prints_the_handlers_result(capsys: pytest.CaptureFixture[str]) -> None:
-    from decision_flows_local.invoke import main
+    from decision_flows_local.api.invoke import main
 
     environment = dict(os.environ)
     try:

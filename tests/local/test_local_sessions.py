@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from decision_flows_local.samples import v2_config
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support import moto_server
 from tests.support.local_server import ADMIN_KEY, Server, free_port, running_server, start
 from tests.support.waiting import eventually

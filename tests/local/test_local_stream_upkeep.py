@@ -13,10 +13,10 @@ import pytest
 
 from decision_flows.dal.client import dynamodb_client
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, Caller
-from decision_flows_local.samples import v2_config
-from decision_flows_local.store import LocalStore, embedded_table
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, Caller
+from decision_flows_local.dynamodb.embedded import LocalStore, embedded_table
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.tenants import TENANT_A
 
 

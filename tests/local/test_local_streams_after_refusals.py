@@ -20,17 +20,17 @@ import pytest
 
 from decision_flows import wiring
 from decision_flows.dal.client import dynamodb_client
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.flows import FlowRepository
 from decision_flows.domain.service import FlowService
+from decision_flows.models.commands import UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import UpdateFlowRequest
 from decision_flows.settings import settings
 from decision_flows_local import template
-from decision_flows_local.gateway import Api, Caller
-from decision_flows_local.samples import v2_config
-from decision_flows_local.server import stream_poller
-from decision_flows_local.store import LocalStore
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api, Caller
+from decision_flows_local.api.server import stream_poller
+from decision_flows_local.dynamodb.embedded import LocalStore
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support import moto_server
 from tests.support.dynamodb_calls import tables_named
 from tests.support.tenants import TENANT_A

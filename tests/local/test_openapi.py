@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from decision_flows_local import openapi
-from decision_flows_local.gateway import Api
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api import openapi
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.local_server import VIEWER_KEY, Reply, Server
 from tests.support.waiting import eventually
 

@@ -1,4 +1,4 @@
-"""The embedded store refuses what DynamoDB refuses where moto does not (decision_flows_local/strict_dynamodb).
+"""The embedded store refuses what DynamoDB refuses where moto does not (decision_flows_local/dynamodb/strict_dynamodb).
 
 Each test goes through boto3 to the store every test runs on, and cites the AWS documentation of
 the rule it holds the store to.
@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from decision_flows_local import strict_dynamodb
-from decision_flows_local.samples import v2_config
-from decision_flows_local.store import embedded_table
+from decision_flows_local.dynamodb import strict_dynamodb
+from decision_flows_local.dynamodb.embedded import embedded_table
+from decision_flows_local.fixtures.samples import v2_config
 
 FLOWS = os.environ["TABLE_NAME"]
 PARTITION_KEY_LIMIT, SORT_KEY_LIMIT = 2048, 1024

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from decision_flows_local import openapi
+from decision_flows_local.api import openapi
 from tests.support.local_server import Server
 
 CHROMIUM = Path("/usr/bin/chromium")

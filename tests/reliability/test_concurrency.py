@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import pytest
 
-from decision_flows_local.samples import v2_config
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.figures import Figures
 from tests.support.local_server import Server, running_server
 from tests.support.scale import scaled

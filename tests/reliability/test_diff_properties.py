@@ -18,7 +18,7 @@ from jsonpointer import resolve_pointer
 from decision_flows.domain import config_diff, pipeline
 from decision_flows.domain.compare import State, compare
 from decision_flows.domain.config_diff import json_patch, summarize
-from decision_flows_local.samples import config_of_size
+from decision_flows_local.fixtures.samples import config_of_size
 from tests.support.scale import scaled
 
 pytestmark = pytest.mark.long

@@ -26,7 +26,7 @@ from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.models.identity import Role
 from decision_flows.web import auth_refusals
 from decision_flows_local import template
-from decision_flows_local.gateway import (
+from decision_flows_local.api.gateway import (
     Api,
     HttpResponse,
     LambdaContext,
@@ -34,8 +34,8 @@ from decision_flows_local.gateway import (
     invoke,
     invoke_through_authorizer,
 )
-from decision_flows_local.samples import v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.faults import (
     TABLES,
     Answer,
@@ -134,7 +134,7 @@ def faults(dynamodb: Any, backoff: Backoff) -> StoreFaults:
 @pytest.fixture
 def published(admin: Api, stream: StreamPoller) -> dict[str, Any]:
     """Flow "offers" with v1 and v2 published and its live entry cached; flow "cold" published after
-    the consumer last ran, so its key misses the live cache; flow "rolling" in a staged rollout."""
+    the consumer last ran, so its key misses the live pointers; flow "rolling" in a staged rollout."""
     published = published_twice(admin, "offers")
     assert stream.deliver() == []
     cold = admin.create(key="cold", name="Cold", draftConfig=v2_config("c")).body

@@ -17,8 +17,8 @@ from typing import Any
 import botocore.endpoint
 import pytest
 
-from decision_flows_local.gateway import Api, HttpResponse
-from decision_flows_local.samples import v2_config
+from decision_flows_local.api.gateway import Api, HttpResponse
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.faults import (
     Backoff,
     StoreFaults,

@@ -3,7 +3,7 @@
 On AWS two Lambda instances run one request each, and DynamoDB makes each *call* atomic, not each
 request: both racers can read a flow before either writes. Here every DynamoDB call holds one lock
 (as DynamoDB serialises them per item), a gate holds each racer after its read of the flow until
-both have read it, and the store is the strict one (decision_flows_local/strict_dynamodb), which
+both have read it, and the store is the strict one (decision_flows_local/dynamodb/strict_dynamodb), which
 applies ClientRequestToken as DynamoDB does. The contract: "Two writers racing on the same flow:
 exactly one wins; the other gets 409 and nothing of its write is applied."
 """
@@ -21,8 +21,8 @@ from botocore.client import BaseClient
 
 from decision_flows import wiring
 from decision_flows.settings import settings
-from decision_flows_local.gateway import Api, Caller, HttpResponse
-from decision_flows_local.samples import v2_config
+from decision_flows_local.api.gateway import Api, Caller, HttpResponse
+from decision_flows_local.fixtures.samples import v2_config
 
 GATE_SECONDS = 10
 READS = frozenset({"GetItem", "BatchGetItem"})

@@ -9,10 +9,10 @@ import pytest
 
 from decision_flows.domain.pipeline import MAX_CONFIG_BYTES, canonical_json
 from decision_flows_local import template
-from decision_flows_local.gateway import Api
-from decision_flows_local.history_seed import seed_history
-from decision_flows_local.samples import config_of_size, v2_config
-from decision_flows_local.streams import StreamPoller
+from decision_flows_local.api.gateway import Api
+from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.histories import seed_history
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.support.figures import Figures
 from tests.support.scale import scaled
 

@@ -40,16 +40,16 @@ from hypothesis.stateful import (
 
 from decision_flows import wiring
 from decision_flows.dal.client import dynamodb_client
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.flows import FlowRepository
 from decision_flows.domain import pipeline, service
 from decision_flows.domain.compare import validate
 from decision_flows.domain.errors import DomainError, PayloadTooLarge, Unprocessable
 from decision_flows.domain.service import FlowService
+from decision_flows.models.commands import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
 from decision_flows_local import template
-from decision_flows_local.samples import v1_config, v2_config
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.figures import Figures
 from tests.support.scale import scaled
 

@@ -33,8 +33,8 @@ from typing import Any
 
 import pytest
 
-from decision_flows_local import openapi
-from decision_flows_local.samples import v1_config, v2_config
+from decision_flows_local.api import openapi
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.figures import Figures
 from tests.support.local_server import Server, running_server
 from tests.support.scale import FULL, scaled

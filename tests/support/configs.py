@@ -1,4 +1,4 @@
-"""Pipeline configs built for a test's size or shape, beyond decision_flows_local.samples."""
+"""Pipeline configs built for a test's size or shape, beyond decision_flows_local.fixtures.samples."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from decision_flows_local.gateway import HttpResponse
+from decision_flows_local.api.gateway import HttpResponse
 from tests.support.dynamodb_calls import DynamoCalls
 
 

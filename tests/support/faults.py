@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
 
 from decision_flows_local import template
-from decision_flows_local.samples import v2_config
+from decision_flows_local.fixtures.samples import v2_config
 from tests.support.dynamodb_calls import tables_named
 
 TABLES = template.table_names()

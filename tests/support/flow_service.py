@@ -7,10 +7,10 @@ from itertools import count
 from typing import Any
 
 from decision_flows.domain.service import FlowService
+from decision_flows.models.commands import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
-from decision_flows_local.samples import v2_config
+from decision_flows_local.fixtures.samples import v2_config
 
 ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")
 

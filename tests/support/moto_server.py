@@ -1,5 +1,5 @@
 """A stand-alone moto server in its own process: the DynamoDB endpoint a test points
-``DYNAMODB_ENDPOINT_URL`` at. It is moto with DynamoDB's refusals (decision_flows_local.strict_moto_server),
+``DYNAMODB_ENDPOINT_URL`` at. It is moto with DynamoDB's refusals (decision_flows_local.dynamodb.strict_moto_server),
 untouched by the embedded store's transaction journal, so what works against it works because the
 local tooling follows the DynamoDB APIs, not moto's in-process details."""
 
@@ -33,7 +33,7 @@ def moto_server() -> Iterator[MotoServer]:
     """Start ``moto_server`` on a free loopback port; stop it afterwards (unless the test did)."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
-        [sys.executable, "-m", "decision_flows_local.strict_moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "decision_flows_local.dynamodb.strict_moto_server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,  # werkzeug logs every request: nobody reads it, so it must not fill a pipe
         stderr=subprocess.DEVNULL,
     )

@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter, ValidationError
 
 from decision_flows.dal.api_keys import ApiKeyRepository
-from decision_flows.dal.errors import error_code
+from decision_flows.dal.store_errors import error_code
 from decision_flows.domain.api_keys import new_api_key
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import DomainError

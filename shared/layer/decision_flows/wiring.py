@@ -13,9 +13,9 @@ from functools import _lru_cache_wrapper, cache
 from typing import TYPE_CHECKING
 
 from decision_flows.dal.client import dynamodb_client
-from decision_flows.dal.errors import unavailable
+from decision_flows.dal.flows import FlowRepository
 from decision_flows.dal.rate_limit import RateLimitRepository
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal.store_errors import unavailable
 from decision_flows.settings import settings
 
 # Validated at import: Lambda's init phase fails on a missing or malformed variable.
@@ -24,8 +24,8 @@ settings()
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from decision_flows.dal.changes import ChangeLogRepository
-    from decision_flows.dal.live import LiveRepository
+    from decision_flows.dal.history import HistoryRepository
+    from decision_flows.dal.live_pointers import LivePointerRepository
     from decision_flows.dal.probe import StoreProbe
     from decision_flows.dal.replay_configs import ReplayConfigs
     from decision_flows.domain.change_feed import ChangeFeed
@@ -59,31 +59,31 @@ def flow_service() -> FlowService:
 
 
 @built_once
-def change_log() -> ChangeLogRepository:
-    from decision_flows.dal.changes import ChangeLogRepository
+def history_repository() -> HistoryRepository:
+    from decision_flows.dal.history import HistoryRepository
 
-    return ChangeLogRepository(dynamodb_client(), settings().changes_table)
+    return HistoryRepository(dynamodb_client(), settings().changes_table)
 
 
 @built_once
-def live_cache() -> LiveRepository:
-    from decision_flows.dal.live import LiveRepository
+def live_pointers() -> LivePointerRepository:
+    from decision_flows.dal.live_pointers import LivePointerRepository
 
-    return LiveRepository(dynamodb_client(), settings().live_table, settings().flows_table)
+    return LivePointerRepository(dynamodb_client(), settings().live_table, settings().flows_table)
 
 
 @built_once
 def history_service() -> HistoryService:
     from decision_flows.domain.history import HistoryService
 
-    return HistoryService(change_log(), flow_repository())
+    return HistoryService(history_repository(), flow_repository())
 
 
 @built_once
 def live_service() -> LiveService:
     from decision_flows.domain.live import LiveService
 
-    return LiveService(live_cache(), flow_repository())
+    return LiveService(live_pointers(), flow_repository())
 
 
 @built_once
@@ -97,7 +97,7 @@ def compare_service() -> CompareService:
 def change_feed() -> ChangeFeed:
     from decision_flows.domain.change_feed import ChangeFeed
 
-    return ChangeFeed(change_log(), live_cache(), flow_repository())
+    return ChangeFeed(history_repository(), live_pointers(), flow_repository())
 
 
 @built_once

@@ -35,7 +35,7 @@ DEFAULT_ROUTE, ANY_METHOD = "$default", "ANY"
 
 
 @dataclass(frozen=True)
-class Route:
+class TemplateRoute:
     method: str  # upper case; ANY_METHOD for any
     path: str  # DEFAULT_ROUTE for the $default route
     function: str
@@ -129,7 +129,7 @@ def _globals_environment() -> dict[str, str]:
     return resolved
 
 
-def routes() -> list[Route]:
+def routes() -> list[TemplateRoute]:
     found = []
     for function, body in resources("AWS::Serverless::Function").items():
         for name, event in body["Properties"].get("Events", {}).items():
@@ -140,11 +140,11 @@ def routes() -> list[Route]:
             authorizer = properties.get("Auth", {}).get("Authorizer", api.get("Auth", {}).get("DefaultAuthorizer"))
             authorizer = None if authorizer == "NONE" else authorizer
             method = str(properties.get("Method", ANY_METHOD)).upper()
-            found.append(Route(method, properties.get("Path", DEFAULT_ROUTE), function, authorizer, name))
+            found.append(TemplateRoute(method, properties.get("Path", DEFAULT_ROUTE), function, authorizer, name))
     return found
 
 
-def path_routes() -> list[Route]:
+def path_routes() -> list[TemplateRoute]:
     """Every route but $default: the API's operations, each a method on a path."""
     return [route for route in routes() if route.path != DEFAULT_ROUTE]
 

@@ -6,11 +6,11 @@ from typing import Any, cast
 
 import pytest
 
-from decision_flows.dal import cursor, keys, paging
-from decision_flows.dal.changes import ChangeLogRepository
-from decision_flows.dal.repository import FlowRepository
+from decision_flows.dal import cursor, key_schema, paging
+from decision_flows.dal.flows import FlowRepository
+from decision_flows.dal.history import HistoryRepository
 
-PK = keys.flow_pk("tenant-a", "df_1")
+PK = key_schema.flow_pk("tenant-a", "df_1")
 CURSOR_KEYS = frozenset({"PK", "SK"})
 
 
@@ -70,7 +70,7 @@ def test_an_empty_page_stopped_by_dynamodb_continues_from_its_key() -> None:
 
 def test_a_cursor_out_of_scope_is_refused_before_any_query() -> None:
     client = ScriptedQuery({"Items": []})
-    foreign = cursor.encode({"PK": keys.flow_pk("tenant-b", "df_1"), "SK": "a"})
+    foreign = cursor.encode({"PK": key_schema.flow_pk("tenant-b", "df_1"), "SK": "a"})
 
     with pytest.raises(Exception, match="cursor"):
         page_of(client, page_cursor=foreign)
@@ -81,14 +81,14 @@ def test_a_cursor_out_of_scope_is_refused_before_any_query() -> None:
     ("list_page", "stopped_at"),
     [
         (
-            lambda client: ChangeLogRepository(client, "t").list_changes("tenant-a", "df_1", 2, None),
-            keys.change_sk(7),
+            lambda client: HistoryRepository(client, "t").list_changes("tenant-a", "df_1", 2, None),
+            key_schema.change_sk(7),
         ),
         (
             lambda client: FlowRepository(client, "t").list_versions(
-                "tenant-a", "df_1", 2, cursor.encode({"PK": PK, "SK": keys.version_sk(1)})
+                "tenant-a", "df_1", 2, cursor.encode({"PK": PK, "SK": key_schema.version_sk(1)})
             ),
-            keys.version_sk(7),
+            key_schema.version_sk(7),
         ),
     ],
     ids=["list_changes", "list_versions"],

@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from decision_flows.dal import writes
-from decision_flows.dal.errors import WriteStep
-from decision_flows.dal.repository import FlowRepository, _flow_changed
+from decision_flows.dal.flows import FlowRepository, _flow_changed
+from decision_flows.dal.store_errors import WriteStep
 from decision_flows.domain.errors import Conflict, NotFound, StoreUnavailable
 from decision_flows.models.flow import Flow
 

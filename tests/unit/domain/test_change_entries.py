@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from decision_flows.domain.history import LISTED_CHANGES, ConfigsChanged, change_entry, changed_fields
-from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, VersionSummary
-from decision_flows_local.samples import edge_heavy_config
+from decision_flows.models.history import ChangeEntry
+from decision_flows_local.fixtures.samples import edge_heavy_config
 from tests.support.configs import many_nodes
 
 NOW = "2026-11-22T12:00:00.000Z"

@@ -11,9 +11,9 @@ from decision_flows.domain.compare import CompareService, validate
 from decision_flows.domain.errors import DomainError, PayloadTooLarge
 from decision_flows.domain.pipeline import MAX_CONFIG_BYTES
 from decision_flows.domain.service import FlowService
+from decision_flows.models.commands import PublishRequest, RollbackRequest
 from decision_flows.models.flow import Flow
-from decision_flows.models.requests import PublishRequest, RollbackRequest
-from decision_flows_local.samples import config_of_size, v2_config
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.support.flow_service import ALICE, Clock, create, publish, update
 from tests.support.in_memory_flows import InMemoryFlowStore
 

@@ -12,7 +12,7 @@ import pytest
 
 from decision_flows.domain import config_diff, pipeline
 from decision_flows.domain.config_diff import changed_paths, json_patch, summarize
-from decision_flows_local.samples import edge_heavy_config
+from decision_flows_local.fixtures.samples import edge_heavy_config
 
 
 class WrongPatch:

@@ -12,14 +12,14 @@ import pytest
 
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
-from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
-from decision_flows.models.requests import (
+from decision_flows.models.commands import (
     AbortRequest,
     CreateFlowRequest,
     PromoteRequest,
     RolloutRequest,
 )
-from decision_flows_local.samples import v1_config, v2_config
+from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.flow_service import ALICE, create, publish, rollback, update
 from tests.support.in_memory_flows import InMemoryFlowStore
 

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from decision_flows.domain.live import ConfigCache, assign
-from decision_flows.models.changes import LiveEntry
+from decision_flows.models.live import LiveEntry
 from decision_flows.web.inputs import matches
 
 ETAG = '"df_1:3"'

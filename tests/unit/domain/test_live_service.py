@@ -9,8 +9,8 @@ import pytest
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.live import ConfigCache, LiveService
 from decision_flows.domain.service import FlowService
-from decision_flows.models.changes import LiveEntry
-from decision_flows_local.samples import v1_config
+from decision_flows.models.live import LiveEntry
+from decision_flows_local.fixtures.samples import v1_config
 from tests.support.flow_service import ALICE, create, publish, update
 from tests.support.in_memory_flows import InMemoryFlowStore
 

@@ -19,7 +19,7 @@ from decision_flows.domain.pipeline import (
     require_scoring_method,
     validate_config,
 )
-from decision_flows_local.samples import v1_config, v2_config
+from decision_flows_local.fixtures.samples import v1_config, v2_config
 
 
 def problems_of(config: Any) -> dict[str, str]:

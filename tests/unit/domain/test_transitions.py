@@ -9,9 +9,9 @@ import pytest
 from decision_flows.domain import flow_rules, transitions
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.transitions import FlowChanges, VersionContent
+from decision_flows.models.commands import UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, Rollout
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import UpdateFlowRequest
 
 BOB = Identity(tenant_id="tenant-a", role=Role.EDITOR, principal="bob")
 AT = "2026-12-06T10:00:00.000Z"

@@ -11,7 +11,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from decision_flows.models.identifiers import MAX_VERSION
-from decision_flows_local import openapi, template
+from decision_flows_local import template
+from decision_flows_local.api import openapi
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,10 @@ def test_every_template_route_is_an_operation_with_its_credentials(document: dic
 
 
 def test_a_template_route_no_handler_states_is_an_error_that_names_it() -> None:
-    routes = [*template.routes(), template.Route("GET", "/api/v1/decision-flows/audit", "AuditFunction", "Auth")]
+    routes = [
+        *template.routes(),
+        template.TemplateRoute("GET", "/api/v1/decision-flows/audit", "AuditFunction", "Auth"),
+    ]
     with pytest.raises(openapi.RouteMismatch, match=r"routes GET /api/v1/decision-flows/audit to AuditFunction, whose"):
         openapi.check(routes, openapi.declared_routes())
 

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from decision_flows_local import template
-from decision_flows_local.streams import MAX_BACKOFF_SECONDS, StreamPoller
+from decision_flows_local.dynamodb.streams import MAX_BACKOFF_SECONDS, StreamPoller
 
 CONSUMER = template.stream_consumers()[0]
 

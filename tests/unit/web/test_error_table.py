@@ -20,9 +20,9 @@ SOURCES = [template.ROOT / "shared" / "layer" / "decision_flows", template.ROOT 
 API_DOC = template.ROOT / "docs" / "API.md"
 # Codes that are made but never answered, and why.
 NEVER_ANSWERED = {
-    # dal/live.py: a live-entry write that lost to a newer one is dropped, not refused.
+    # dal/live_pointers.py: a live-entry write that lost to a newer one is dropped, not refused.
     "STALE_LIVE_ENTRY",
-    # dal/repository.py: a guard for a write with no condition refused on one; a bug if ever seen.
+    # dal/flows.py: a guard for a write with no condition refused on one; a bug if ever seen.
     "UNEXPECTED_CONDITION",
     # dal/api_keys.py: the operators' key command's refusals; the API only reads keys (authorizer).
     "API_KEY_NOT_FOUND",

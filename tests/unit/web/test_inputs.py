@@ -10,13 +10,13 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from decision_flows.domain.errors import Forbidden, InvalidRequest, PayloadTooLarge, StoreUnavailable, Unauthenticated
+from decision_flows.models.commands import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identity import Identity, Role
-from decision_flows.models.requests import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
 from decision_flows.web import auth_refusals, identity, inputs
 from decision_flows.web.inputs import MAX_BODY_BYTES
 from decision_flows.web.problems import UnsupportedMediaType
-from decision_flows_local.gateway import Caller, build_event
+from decision_flows_local.api.gateway import Caller, build_event
 
 TENANT = "tenant-a"
 CREATE = {"key": "checkout.offers", "name": "Checkout offers"}

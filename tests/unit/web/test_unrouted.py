@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 
 from decision_flows.web.unrouted import ROUTES_VARIABLE, answer, parse_routes
-from decision_flows_local import gateway, template
-from decision_flows_local.gateway import Caller, build_event
+from decision_flows_local import template
+from decision_flows_local.api import gateway
+from decision_flows_local.api.gateway import Caller, build_event
 
 ROUTES = {"/api/v1/decision-flows": ("GET", "POST"), "/api/v1/health": ("GET",)}
 CALLER = Caller("tenant-a", "viewer")
 
 
-def routed_to_default() -> template.Route:
+def routed_to_default() -> template.TemplateRoute:
     (route,) = [route for route in template.routes() if route.path == template.DEFAULT_ROUTE]
     return route
 
@@ -104,7 +105,7 @@ def test_route_matching_prefers_exact_then_any_then_default(
     monkeypatch: pytest.MonkeyPatch, method: str, path: str, expected: tuple[str, str]
 ) -> None:
     # Given the template's routes and an ANY route on the list's path
-    routes = [*template.routes(), template.Route("ANY", "/api/v1/decision-flows", "AnyFunction")]
+    routes = [*template.routes(), template.TemplateRoute("ANY", "/api/v1/decision-flows", "AnyFunction")]
     monkeypatch.setattr(template, "routes", lambda: routes)
     # When a request comes / Then API Gateway's precedence picks its route
     route = gateway.route_for(method, path)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from decision_flows.dal.errors import call, error_code
 from decision_flows.dal.items import from_wire, to_wire
+from decision_flows.dal.store_errors import call, error_code
 from decision_flows.domain.clock import timestamp
 from decision_flows.domain.errors import Conflict, NotFound
 from decision_flows.models.api_key import ApiKey

@@ -7,9 +7,10 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from decision_flows.dal import keys
-from decision_flows.models.changes import ChangeEntry, FlowTombstone, LiveEntry
+from decision_flows.dal import key_schema
 from decision_flows.models.flow import Flow, PublishedVersion
+from decision_flows.models.history import ChangeEntry, FlowTombstone
+from decision_flows.models.live import LiveEntry
 
 Item = dict[str, Any]
 
@@ -48,10 +49,10 @@ def flow_attributes(flow: Flow) -> dict[str, Any]:
         summary.model_dump(mode="json", by_alias=True, exclude_none=True) for summary in flow.published_versions
     ]
     return {
-        "PK": keys.flow_pk(flow.tenant_id, flow.id),
-        "SK": keys.FLOW_SK,
-        "GSI1PK": keys.list_pk(flow.tenant_id),
-        "GSI1SK": keys.list_sk(flow.status, flow.updated_at, flow.id),
+        "PK": key_schema.flow_pk(flow.tenant_id, flow.id),
+        "SK": key_schema.FLOW_SK,
+        "GSI1PK": key_schema.list_pk(flow.tenant_id),
+        "GSI1SK": key_schema.list_sk(flow.status, flow.updated_at, flow.id),
         **attributes,
     }
 
@@ -64,14 +65,14 @@ def flow_from_item(item: Item) -> Flow:
 
 def version_summary_attributes(tenant_id: str, flow_id: str, version: PublishedVersion) -> dict[str, Any]:
     summary = version.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"config"})
-    return {"PK": keys.flow_pk(tenant_id, flow_id), "SK": keys.version_sk(version.version), **summary}
+    return {"PK": key_schema.flow_pk(tenant_id, flow_id), "SK": key_schema.version_sk(version.version), **summary}
 
 
 def snapshot_attributes(tenant_id: str, flow_id: str, version: PublishedVersion) -> dict[str, Any]:
     if version.config is None:
         raise ValueError("a snapshot item needs the version's config")
     snapshot = version.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return {"PK": keys.flow_pk(tenant_id, flow_id), "SK": keys.snapshot_sk(version.version), **snapshot}
+    return {"PK": key_schema.flow_pk(tenant_id, flow_id), "SK": key_schema.snapshot_sk(version.version), **snapshot}
 
 
 def version_from_item(item: Item) -> PublishedVersion:
@@ -82,7 +83,7 @@ def version_from_item(item: Item) -> PublishedVersion:
 
 
 def anchor_attributes(tenant_id: str, flow_id: str) -> dict[str, Any]:
-    return {"PK": keys.flow_pk(tenant_id, flow_id), "SK": keys.VERSIONS_ANCHOR_SK, "entity": ANCHOR_ENTITY}
+    return {"PK": key_schema.flow_pk(tenant_id, flow_id), "SK": key_schema.VERSIONS_ANCHOR_SK, "entity": ANCHOR_ENTITY}
 
 
 def tombstone_attributes(deleted: Flow, deleted_at: str, deleted_by: str) -> dict[str, Any]:
@@ -97,8 +98,8 @@ def tombstone_attributes(deleted: Flow, deleted_at: str, deleted_by: str) -> dic
         deleted_by=deleted_by,
     )
     return {
-        "PK": keys.flow_pk(deleted.tenant_id, deleted.id),
-        "SK": keys.TOMBSTONE_SK,
+        "PK": key_schema.flow_pk(deleted.tenant_id, deleted.id),
+        "SK": key_schema.TOMBSTONE_SK,
         **tombstone.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
 
@@ -109,8 +110,8 @@ def tombstone_from_item(item: Item) -> FlowTombstone:
 
 def change_attributes(entry: ChangeEntry) -> dict[str, Any]:
     return {
-        "PK": keys.flow_pk(entry.tenant_id, entry.flow_id),
-        "SK": keys.change_sk(entry.row_version),
+        "PK": key_schema.flow_pk(entry.tenant_id, entry.flow_id),
+        "SK": key_schema.change_sk(entry.row_version),
         **entry.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
 
@@ -121,7 +122,7 @@ def change_from_item(item: Item) -> ChangeEntry:
 
 def live_attributes(entry: LiveEntry) -> dict[str, Any]:
     return {
-        "PK": keys.key_reservation_pk(entry.tenant_id, entry.key),
+        "PK": key_schema.key_reservation_pk(entry.tenant_id, entry.key),
         **entry.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
 

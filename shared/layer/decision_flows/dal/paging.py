@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import cursor
-from decision_flows.dal.errors import call
+from decision_flows.dal.store_errors import call
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from decision_flows.dal.errors import call
+from decision_flows.dal.store_errors import call
 from decision_flows.domain.errors import StoreUnavailable
 
 if TYPE_CHECKING:

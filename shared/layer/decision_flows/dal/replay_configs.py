@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from decision_flows.dal.errors import call
+from decision_flows.dal.store_errors import call
 from decision_flows.domain.pipeline import config_hash
 
 if TYPE_CHECKING:

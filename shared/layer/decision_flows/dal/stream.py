@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from decision_flows.dal import items, keys
+from decision_flows.dal import items, key_schema
 from decision_flows.domain.change_feed import Change, FlowDeleted, FlowWritten
 
 
@@ -18,13 +18,13 @@ def change_of(record: dict[str, Any]) -> Change | None:
     data = record["dynamodb"]
     sort_key = data["Keys"]["SK"]["S"]
     event_name = record["eventName"]
-    if sort_key == keys.FLOW_SK and event_name in ("INSERT", "MODIFY"):
+    if sort_key == key_schema.FLOW_SK and event_name in ("INSERT", "MODIFY"):
         old = data.get("OldImage")
         return FlowWritten(
             event_id=record["eventID"],
             old=items.flow_from_item(old) if old else None,
             new=items.flow_from_item(data["NewImage"]),
         )
-    if sort_key == keys.TOMBSTONE_SK and event_name == "INSERT":
+    if sort_key == key_schema.TOMBSTONE_SK and event_name == "INSERT":
         return FlowDeleted(event_id=record["eventID"], tombstone=items.tombstone_from_item(data["NewImage"]))
     return None

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from decision_flows.dal import items, keys
-from decision_flows.dal.errors import (
+from decision_flows.dal import items, key_schema
+from decision_flows.dal.store_errors import (
     UNREACHABLE,
     AlreadyApplied,
     ConditionFailure,
@@ -141,7 +141,9 @@ def delete_flow(previous: Flow, on_failed: ConditionFailure) -> WriteStep:
     return WriteStep(
         {
             "Delete": {
-                "Key": items.to_wire({"PK": keys.flow_pk(previous.tenant_id, previous.id), "SK": keys.FLOW_SK}),
+                "Key": items.to_wire(
+                    {"PK": key_schema.flow_pk(previous.tenant_id, previous.id), "SK": key_schema.FLOW_SK}
+                ),
                 "ConditionExpression": "rowVersion = :expected",
                 "ExpressionAttributeValues": items.to_wire({":expected": previous.row_version}),
             }
@@ -171,7 +173,7 @@ def count_statuses(tenant_id: str, changes: dict[FlowStatus, int], on_failed: Co
     return WriteStep(
         {
             "Update": {
-                "Key": items.to_wire({"PK": keys.tenant_pk(tenant_id), "SK": keys.COUNTERS_SK}),
+                "Key": items.to_wire({"PK": key_schema.tenant_pk(tenant_id), "SK": key_schema.COUNTERS_SK}),
                 "UpdateExpression": "ADD "
                 + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
                 "ExpressionAttributeNames": names,

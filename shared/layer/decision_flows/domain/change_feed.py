@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from decision_flows.domain.history import ConfigsChanged, change_entry, deletion_entry
 from decision_flows.domain.live import live_entry, version_config
-from decision_flows.domain.store import ChangeLog, FlowStore, LiveCache
-from decision_flows.models.changes import FlowTombstone
+from decision_flows.domain.ports import FlowStore, History, LivePointers
 from decision_flows.models.flow import Flow, FlowAction
+from decision_flows.models.history import FlowTombstone
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,9 @@ class SnapshotGone(LookupError):
 
 
 class ChangeFeed:
-    def __init__(self, log: ChangeLog, cache: LiveCache, flows: FlowStore) -> None:
-        self._log = log
-        self._cache = cache
+    def __init__(self, history: History, pointers: LivePointers, flows: FlowStore) -> None:
+        self._history = history
+        self._pointers = pointers
         self._flows = flows
 
     def apply(self, change: Change) -> None:
@@ -52,12 +52,12 @@ class ChangeFeed:
     def _written(self, change: FlowWritten) -> None:
         old, new = change.old, change.new
         configs = self._configs_changed(old, new) if old is not None else None
-        self._log.record(change_entry(change.event_id, old, new, configs))
+        self._history.record(change_entry(change.event_id, old, new, configs))
         if old is not None and old.key != new.key:
-            self._cache.release_live(old.tenant_id, old.key, old.id, new.row_version)
+            self._pointers.release_live(old.tenant_id, old.key, old.id, new.row_version)
         # A new flow cannot be active yet (it is served after its first publish): nothing to cache.
         if old is not None and _live_state(old) != _live_state(new):
-            self._cache.put_live(live_entry(new, self._flows))
+            self._pointers.put_live(live_entry(new, self._flows))
 
     def _configs_changed(self, old: Flow, new: Flow) -> ConfigsChanged | None:
         """For a release or a rollout step: the config before and after, as its history entry compares
@@ -93,8 +93,8 @@ class ChangeFeed:
 
     def _deleted(self, change: FlowDeleted) -> None:
         tombstone = change.tombstone
-        self._log.record(deletion_entry(change.event_id, tombstone))
-        self._cache.release_live(tombstone.tenant_id, tombstone.key, tombstone.flow_id, tombstone.row_version)
+        self._history.record(deletion_entry(change.event_id, tombstone))
+        self._pointers.release_live(tombstone.tenant_id, tombstone.key, tombstone.flow_id, tombstone.row_version)
         self._flows.purge_deleted_flow(tombstone.tenant_id, tombstone.flow_id)
 
 

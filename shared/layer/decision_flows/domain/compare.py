@@ -14,7 +14,7 @@ from decision_flows.domain import config_diff, lint, pipeline
 from decision_flows.domain.errors import DomainError, NotFound, flow_not_found, version_not_found
 from decision_flows.domain.live import version_config
 from decision_flows.domain.pipeline import ConfigProblem, PipelineFacts
-from decision_flows.domain.store import FlowStore
+from decision_flows.domain.ports import FlowStore
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity
 

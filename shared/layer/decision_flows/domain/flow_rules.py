@@ -13,8 +13,8 @@ from decision_flows.domain.errors import (
     Unprocessable,
     row_version_mismatch,
 )
+from decision_flows.models.commands import NOT_NULLABLE_ON_UPDATE, UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, Rollout
-from decision_flows.models.requests import NOT_NULLABLE_ON_UPDATE, UpdateFlowRequest
 
 
 def expected_row_version(in_body: int | None, if_match: int | None) -> int | None:

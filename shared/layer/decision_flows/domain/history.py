@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from decision_flows.domain.errors import flow_not_found
-from decision_flows.domain.store import ChangeLog, FlowStore
-from decision_flows.models.changes import ChangeEntry, FlowTombstone
+from decision_flows.domain.ports import FlowStore, History
 from decision_flows.models.flow import Flow, FlowAction
+from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
 
@@ -146,14 +146,14 @@ def changed_fields(old: Flow, new: Flow) -> dict[str, dict[str, Any]]:
 
 
 class HistoryService:
-    def __init__(self, log: ChangeLog, flows: FlowStore) -> None:
-        self._log = log
+    def __init__(self, history: History, flows: FlowStore) -> None:
+        self._history = history
         self._flows = flows
 
     def history(self, identity: Identity, flow_id: str, limit: int, cursor: str | None) -> Page[ChangeEntry]:
         """Newest first. History outlives its flow, so only a flow with neither is 404; a flow whose
         first entry the consumer has not written yet has an empty history."""
-        page = self._log.list_changes(identity.tenant_id, flow_id, limit, cursor)
+        page = self._history.list_changes(identity.tenant_id, flow_id, limit, cursor)
         if not page.items and cursor is None and not self._flows.flow_exists(identity.tenant_id, flow_id):
             raise flow_not_found(flow_id)
         return page

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from decision_flows.domain.errors import NotFound
-from decision_flows.domain.store import FlowStore, LiveCache, flow_with_key
-from decision_flows.models.changes import LiveEntry
+from decision_flows.domain.ports import FlowStore, LivePointers, flow_with_key
 from decision_flows.models.flow import Flow, FlowStatus
 from decision_flows.models.identity import Identity
+from decision_flows.models.live import LiveEntry
 
 # What one instance keeps of version configs (Lambda's 512 MB leaves room for many 300 KB configs).
 CONFIG_CACHE_BYTES = 64 * 1024 * 1024
@@ -133,14 +133,14 @@ class ConfigCache:
 
 
 class LiveService:
-    def __init__(self, cache: LiveCache, flows: FlowStore, configs: ConfigCache | None = None) -> None:
-        self._cache = cache
+    def __init__(self, pointers: LivePointers, flows: FlowStore, configs: ConfigCache | None = None) -> None:
+        self._pointers = pointers
         self._flows = flows
         self._configs = configs or ConfigCache()
 
     def live(self, identity: Identity, key: str) -> LiveEntry:
         """The served entry of ``key``: one small read (a miss rebuilds it from the flow)."""
-        entry = self._cache.get_live(identity.tenant_id, key) or self._rebuild(identity.tenant_id, key)
+        entry = self._pointers.get_live(identity.tenant_id, key) or self._rebuild(identity.tenant_id, key)
         if entry is None or not entry.served or entry.version is None:
             raise NotFound("LIVE_FLOW_NOT_FOUND", f"No active, published flow has the key {key!r}.")
         return entry
@@ -164,5 +164,5 @@ class LiveService:
         entry = live_entry(flow, self._flows)
         if entry.served and entry.version is not None:
             self.config(entry, entry.version)  # read before the pointer is written: a failed read leaves no trace
-        self._cache.put_live(entry)
+        self._pointers.put_live(entry)
         return entry

@@ -19,12 +19,9 @@ from decision_flows.domain import flow_rules as rules
 from decision_flows.domain import pipeline, transitions
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
-from decision_flows.domain.store import FlowStore, flow_with_key
+from decision_flows.domain.ports import FlowStore, flow_with_key
 from decision_flows.domain.transitions import FlowChanges
-from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion
-from decision_flows.models.identity import Identity
-from decision_flows.models.page import Page
-from decision_flows.models.requests import (
+from decision_flows.models.commands import (
     AbortRequest,
     CreateFlowRequest,
     PromoteRequest,
@@ -34,6 +31,9 @@ from decision_flows.models.requests import (
     RolloutShare,
     UpdateFlowRequest,
 )
+from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion
+from decision_flows.models.identity import Identity
+from decision_flows.models.page import Page
 
 if TYPE_CHECKING:
     from decision_flows.domain.compare import ConfigDiff

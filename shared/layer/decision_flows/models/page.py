@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.flow import Flow, PublishedVersion
+from decision_flows.models.history import ChangeEntry
 
 
 class Page[T](BaseModel):

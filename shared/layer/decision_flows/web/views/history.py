@@ -1,12 +1,12 @@
-"""Response bodies of GET /history: the change log's entries."""
+"""Response bodies of GET /history: the change history's entries."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from decision_flows.models.changes import ChangeEntry
 from decision_flows.models.flow import FlowAction
+from decision_flows.models.history import ChangeEntry
 from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from decision_flows.models.changes import LiveEntry
+from decision_flows.models.live import LiveEntry
 from decision_flows.web.views.body import ResponseBody, Timestamp
 
 

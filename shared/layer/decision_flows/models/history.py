@@ -1,4 +1,4 @@
-"""What the stream consumer reads and writes: delete tombstones, change-history entries, live entries."""
+"""What the stream consumer reads and writes for history: delete tombstones and change-history entries."""
 
 from __future__ import annotations
 
@@ -52,26 +52,3 @@ class ChangeEntry(StoredModel):
     basis_points: int | None = None  # rollout entries: the challenger's share in hundredths of a percent
     notes: str | None = None  # a promote's or abort's notes
     rollout_ended: EndedRollout | None = None  # a rollback's: the rollout it ended
-
-
-class LiveEntry(StoredModel):
-    """Which version runtime callers of one tenant's key get, as of the flow's ``row_version``: a small
-    pointer (well under 4 KB, half a read unit), never the config, which the version's immutable
-    snapshot holds and a function instance keeps once read.
-
-    ``served`` is false for a flow that is not active (or never published): a remembered refusal, so
-    a late record of an older, active state cannot bring it back. (Entries written before pointers
-    carried the config too; it is ignored.)
-    """
-
-    tenant_id: str
-    key: str
-    flow_id: str
-    row_version: int
-    served: bool
-    version: int | None = None
-    published_at: str | None = None
-    # During a staged rollout: the challenger, and its share of subjects in basis points.
-    challenger_version: int | None = None
-    challenger_published_at: str | None = None
-    basis_points: int | None = None

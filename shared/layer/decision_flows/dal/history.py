@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from decision_flows.dal import items, keys, paging
-from decision_flows.dal.errors import call, error_code
-from decision_flows.models.changes import ChangeEntry
+from decision_flows.dal import items, key_schema, paging
+from decision_flows.dal.store_errors import call, error_code
+from decision_flows.models.history import ChangeEntry
 from decision_flows.models.page import ChangePage, Page
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 _CURSOR_KEYS = frozenset({"PK", "SK"})
 
 
-class ChangeLogRepository:
+class HistoryRepository:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
@@ -38,7 +38,7 @@ class ChangeLogRepository:
 
     def list_changes(self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None) -> Page[ChangeEntry]:
         """One Query, newest first."""
-        pk = keys.flow_pk(tenant_id, flow_id)
+        pk = key_schema.flow_pk(tenant_id, flow_id)
         query = paging.PageQuery(
             {
                 "TableName": self._table,
@@ -47,7 +47,7 @@ class ChangeLogRepository:
                 "ScanIndexForward": False,
             },
             _CURSOR_KEYS,
-            lambda start: start["PK"] == pk and start["SK"].startswith(keys.CHANGE_PREFIX),
+            lambda start: start["PK"] == pk and start["SK"].startswith(key_schema.CHANGE_PREFIX),
         )
         page = paging.query_page(self._client, query, limit, page_cursor)
         return ChangePage(items=[items.change_from_item(item) for item in page.items], next_cursor=page.next_cursor)

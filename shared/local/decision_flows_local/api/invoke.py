@@ -15,13 +15,13 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m decision_flows_local.invoke <FunctionLogicalId> <event.json>", file=sys.stderr)
+        print("usage: python -m decision_flows_local.api.invoke <FunctionLogicalId> <event.json>", file=sys.stderr)
         return 2
     function, event_path = args
     from decision_flows_local import template
-    from decision_flows_local.gateway import LambdaContext
-    from decision_flows_local.server import configure_environment
-    from decision_flows_local.store import LocalStore
+    from decision_flows_local.api.gateway import LambdaContext
+    from decision_flows_local.api.server import configure_environment
+    from decision_flows_local.dynamodb.embedded import LocalStore
 
     functions = template.resources("AWS::Serverless::Function")
     if function not in functions:

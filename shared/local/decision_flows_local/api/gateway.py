@@ -100,7 +100,7 @@ def build_event(
     return event
 
 
-def route_for(method: str, path: str) -> template.Route:
+def route_for(method: str, path: str) -> template.TemplateRoute:
     """The route API Gateway picks: the exact method and path, else ANY on the path, else $default."""
     routes = {(route.method, route.path): route for route in template.routes()}
     for wanted in ((method, path), (template.ANY_METHOD, path), (template.ANY_METHOD, template.DEFAULT_ROUTE)):

@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from decision_flows.dal import items, keys, paging, purge, writes
-from decision_flows.dal.errors import AlreadyApplied, ConditionFailure, WriteStep, call, store_unavailable
+from decision_flows.dal import items, key_schema, paging, purge, writes
+from decision_flows.dal.store_errors import AlreadyApplied, ConditionFailure, WriteStep, call, store_unavailable
 from decision_flows.domain.errors import (
     Conflict,
     DomainError,
@@ -20,7 +20,7 @@ from decision_flows.domain.errors import (
     key_taken,
     row_version_mismatch,
 )
-from decision_flows.domain.store import FlowWithVersions
+from decision_flows.domain.ports import FlowWithVersions
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import FlowPage, Page, VersionPage
 
@@ -45,7 +45,7 @@ class FlowRepository:
         response = call(
             self._client.get_item,
             TableName=self._table,
-            Key=keys.key(keys.flow_pk(tenant_id, flow_id), keys.FLOW_SK),
+            Key=key_schema.key(key_schema.flow_pk(tenant_id, flow_id), key_schema.FLOW_SK),
             ConsistentRead=True,
         )
         item = response.get("Item")
@@ -55,10 +55,12 @@ class FlowRepository:
         self, tenant_id: str, flow_id: str, version: int
     ) -> tuple[Flow | None, PublishedVersion | None]:
         """One BatchGetItem: the flow and one version's snapshot."""
-        pk = keys.flow_pk(tenant_id, flow_id)
-        found = self._batch_get([keys.key(pk, keys.FLOW_SK), keys.key(pk, keys.snapshot_sk(version))])
-        flow = found.get(keys.FLOW_SK)
-        snapshot = found.get(keys.snapshot_sk(version))
+        pk = key_schema.flow_pk(tenant_id, flow_id)
+        found = self._batch_get(
+            [key_schema.key(pk, key_schema.FLOW_SK), key_schema.key(pk, key_schema.snapshot_sk(version))]
+        )
+        flow = found.get(key_schema.FLOW_SK)
+        snapshot = found.get(key_schema.snapshot_sk(version))
         return (
             items.flow_from_item(flow) if flow else None,
             items.version_from_item(snapshot) if snapshot else None,
@@ -67,10 +69,12 @@ class FlowRepository:
     def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None:
         """One BatchGetItem of the snapshot and the versions anchor, so a deleted flow's versions are gone
         even before the stream consumer has removed their items, without reading the flow's draft."""
-        pk = keys.flow_pk(tenant_id, flow_id)
-        found = self._batch_get([keys.key(pk, keys.VERSIONS_ANCHOR_SK), keys.key(pk, keys.snapshot_sk(version))])
-        snapshot = found.get(keys.snapshot_sk(version))
-        if keys.VERSIONS_ANCHOR_SK not in found or snapshot is None:
+        pk = key_schema.flow_pk(tenant_id, flow_id)
+        found = self._batch_get(
+            [key_schema.key(pk, key_schema.VERSIONS_ANCHOR_SK), key_schema.key(pk, key_schema.snapshot_sk(version))]
+        )
+        snapshot = found.get(key_schema.snapshot_sk(version))
+        if key_schema.VERSIONS_ANCHOR_SK not in found or snapshot is None:
             return None
         return items.version_from_item(snapshot)
 
@@ -79,19 +83,19 @@ class FlowRepository:
     ) -> FlowWithVersions:
         """One BatchGetItem: the flow (or, without ``with_flow``, the small versions anchor that proves it
         exists) and the snapshots of ``versions``."""
-        pk = keys.flow_pk(tenant_id, flow_id)
-        head = keys.FLOW_SK if with_flow else keys.VERSIONS_ANCHOR_SK
-        wanted = [head, *dict.fromkeys(keys.snapshot_sk(version) for version in versions)]
-        found = self._batch_get([keys.key(pk, sort_key) for sort_key in wanted])
+        pk = key_schema.flow_pk(tenant_id, flow_id)
+        head = key_schema.FLOW_SK if with_flow else key_schema.VERSIONS_ANCHOR_SK
+        wanted = [head, *dict.fromkeys(key_schema.snapshot_sk(version) for version in versions)]
+        found = self._batch_get([key_schema.key(pk, sort_key) for sort_key in wanted])
         if head not in found:
             return FlowWithVersions(exists=False)
         return FlowWithVersions(
             exists=True,
             flow=items.flow_from_item(found[head]) if with_flow else None,
             versions={
-                version: items.version_from_item(found[keys.snapshot_sk(version)])
+                version: items.version_from_item(found[key_schema.snapshot_sk(version)])
                 for version in versions
-                if keys.snapshot_sk(version) in found
+                if key_schema.snapshot_sk(version) in found
             },
         )
 
@@ -100,7 +104,7 @@ class FlowRepository:
         response = call(
             self._client.get_item,
             TableName=self._table,
-            Key=keys.key(keys.flow_pk(tenant_id, flow_id), keys.VERSIONS_ANCHOR_SK),
+            Key=key_schema.key(key_schema.flow_pk(tenant_id, flow_id), key_schema.VERSIONS_ANCHOR_SK),
             ConsistentRead=True,
         )
         return "Item" in response
@@ -112,33 +116,33 @@ class FlowRepository:
 
         The first page starts at the versions anchor, which proves the flow exists in the same read.
         """
-        pk = keys.flow_pk(tenant_id, flow_id)
+        pk = key_schema.flow_pk(tenant_id, flow_id)
         first = page_cursor is None
         query = paging.PageQuery(
             {
                 "TableName": self._table,
                 "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-                "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.VERSIONS_PREFIX}},
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": key_schema.VERSIONS_PREFIX}},
                 "ConsistentRead": True,
             },
             _VERSION_CURSOR_KEYS,
-            lambda start: start["PK"] == pk and start["SK"].startswith(keys.VERSIONS_PREFIX),
+            lambda start: start["PK"] == pk and start["SK"].startswith(key_schema.VERSIONS_PREFIX),
             lead=1 if first else 0,
         )
         page = paging.query_page(self._client, query, limit, page_cursor)
-        if first and (not page.lead or page.lead[0]["SK"]["S"] != keys.VERSIONS_ANCHOR_SK):
+        if first and (not page.lead or page.lead[0]["SK"]["S"] != key_schema.VERSIONS_ANCHOR_SK):
             return None
         versions = [items.version_from_item(item) for item in page.items]
         return VersionPage(items=versions, next_cursor=page.next_cursor)
 
     def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
         """One Query of the list index plus one GetItem of the tenant's counters."""
-        list_pk = keys.list_pk(tenant_id)
-        flow_pk_prefix = keys.flow_pk(tenant_id, "")
-        status_prefix = keys.status_prefix(status) if status else ""
+        list_pk = key_schema.list_pk(tenant_id)
+        flow_pk_prefix = key_schema.flow_pk(tenant_id, "")
+        status_prefix = key_schema.status_prefix(status) if status else ""
         params: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": keys.LIST_INDEX,
+            "IndexName": key_schema.LIST_INDEX,
             "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": {":pk": {"S": list_pk}},
         }
@@ -152,7 +156,7 @@ class FlowRepository:
                 start["GSI1PK"] == list_pk
                 and start["GSI1SK"].startswith(status_prefix)
                 and start["PK"].startswith(flow_pk_prefix)
-                and start["SK"] == keys.FLOW_SK
+                and start["SK"] == key_schema.FLOW_SK
             ),
         )
         page = paging.query_page(self._client, query, limit, page_cursor)
@@ -164,7 +168,7 @@ class FlowRepository:
         response = call(
             self._client.get_item,
             TableName=self._table,
-            Key=keys.key(keys.tenant_pk(tenant_id), keys.COUNTERS_SK),
+            Key=key_schema.key(key_schema.tenant_pk(tenant_id), key_schema.COUNTERS_SK),
             ProjectionExpression=", ".join(writes.counter_attribute(s) for s in statuses),
             ConsistentRead=True,
         )
@@ -223,8 +227,8 @@ class FlowRepository:
         Version items are left for the stream consumer to remove in batches, so a delete costs the
         same at any history length; without the anchor they are unreachable at once.
         """
-        pk = keys.flow_pk(previous.tenant_id, previous.id)
-        anchor_key = items.to_wire({"PK": pk, "SK": keys.VERSIONS_ANCHOR_SK})
+        pk = key_schema.flow_pk(previous.tenant_id, previous.id)
+        anchor_key = items.to_wire({"PK": pk, "SK": key_schema.VERSIONS_ANCHOR_SK})
         writes.execute(
             self._client,
             self._table,
@@ -242,7 +246,7 @@ class FlowRepository:
         response = call(
             self._client.get_item,
             TableName=self._table,
-            Key=keys.key(keys.key_reservation_pk(tenant_id, key), keys.KEY_SK),
+            Key=key_schema.key(key_schema.key_reservation_pk(tenant_id, key), key_schema.KEY_SK),
             ConsistentRead=True,
         )
         owner = response.get("Item", {}).get("flowId", {}).get("S")
@@ -252,8 +256,8 @@ class FlowRepository:
         """Remove a deleted flow's remaining items (its versions), the tombstone last, so a retry after
         a failure part way finds the tombstone and the rest still there. One Query per 1 MB page of
         keys and one BatchWriteItem per 25 items."""
-        pk = keys.flow_pk(tenant_id, flow_id)
-        purge.delete_partition(self._client, self._table, pk, keep_until_last=keys.TOMBSTONE_SK)
+        pk = key_schema.flow_pk(tenant_id, flow_id)
+        purge.delete_partition(self._client, self._table, pk, keep_until_last=key_schema.TOMBSTONE_SK)
 
     # Plumbing
 
@@ -280,13 +284,13 @@ def _new_write_id() -> str:
 
 
 def _reservation(flow: Flow) -> dict[str, Any]:
-    return {"PK": keys.key_reservation_pk(flow.tenant_id, flow.key), "SK": keys.KEY_SK, "flowId": flow.id}
+    return {"PK": key_schema.key_reservation_pk(flow.tenant_id, flow.key), "SK": key_schema.KEY_SK, "flowId": flow.id}
 
 
 def _release_key(flow: Flow) -> WriteStep:
     return writes.delete_owned(
-        keys.key_reservation_pk(flow.tenant_id, flow.key),
-        keys.KEY_SK,
+        key_schema.key_reservation_pk(flow.tenant_id, flow.key),
+        key_schema.KEY_SK,
         "flowId",
         flow.id,
         lambda _: row_version_mismatch(flow.row_version),

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from decision_flows.dal import items, keys, writes
-from decision_flows.dal.errors import WriteStep, call, error_code
+from decision_flows.dal import items, key_schema, writes
+from decision_flows.dal.store_errors import WriteStep, call, error_code
 from decision_flows.domain.errors import Conflict, DomainError
-from decision_flows.models.changes import LiveEntry
+from decision_flows.models.live import LiveEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 _STALE = "STALE_LIVE_ENTRY"
 
 
-class LiveRepository:
+class LivePointerRepository:
     def __init__(self, client: DynamoDBClient, live_table: str, flows_table: str) -> None:
         self._client = client
         self._table = live_table
@@ -49,7 +49,9 @@ class LiveRepository:
                 {
                     "ConditionCheck": {
                         "TableName": self._flows_table,
-                        "Key": keys.key(keys.key_reservation_pk(entry.tenant_id, entry.key), keys.KEY_SK),
+                        "Key": key_schema.key(
+                            key_schema.key_reservation_pk(entry.tenant_id, entry.key), key_schema.KEY_SK
+                        ),
                         "ConditionExpression": "flowId = :flow",
                         "ExpressionAttributeValues": {":flow": values[":flow"]},
                     }
@@ -81,7 +83,7 @@ class LiveRepository:
 
 
 def _key(tenant_id: str, key: str) -> dict[str, dict[str, str]]:
-    return {"PK": {"S": keys.key_reservation_pk(tenant_id, key)}}
+    return {"PK": {"S": key_schema.key_reservation_pk(tenant_id, key)}}
 
 
 def _stale(_: object) -> DomainError:

@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from decision_flows.web.views.body import Timestamp
 
-log = logging.getLogger("decision_flows_local.streams")
+log = logging.getLogger("decision_flows_local.dynamodb.streams")
 # Behind by more than this, or failing, is not keeping up: many polls' worth at the 0.2 s interval.
 KEEPING_UP_SECONDS = 5.0
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 
 if TYPE_CHECKING:  # annotations only: a function that writes flows builds no history or page models
-    from decision_flows.models.changes import ChangeEntry, LiveEntry
+    from decision_flows.models.history import ChangeEntry
+    from decision_flows.models.live import LiveEntry
     from decision_flows.models.page import Page
 
 
@@ -66,13 +67,13 @@ def flow_with_key(flows: FlowStore, tenant_id: str, key: str) -> Flow | None:
     return flow if flow is not None and flow.key == key else None
 
 
-class ChangeLog(Protocol):
+class History(Protocol):
     def record(self, entry: ChangeEntry) -> None: ...
 
     def list_changes(self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None) -> Page[ChangeEntry]: ...
 
 
-class LiveCache(Protocol):
+class LivePointers(Protocol):
     def get_live(self, tenant_id: str, key: str) -> LiveEntry | None: ...
 
     def put_live(self, entry: LiveEntry) -> bool: ...

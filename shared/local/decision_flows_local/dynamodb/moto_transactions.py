@@ -112,7 +112,7 @@ def check_moto_release(what: str, where: str) -> None:
 
 def install() -> None:
     """Make the process's moto DynamoDB transactions journaled; safe to call more than once."""
-    check_moto_release("the embedded store's transactions", "decision_flows_local/moto_transactions.py")
+    check_moto_release("the embedded store's transactions", "decision_flows_local/dynamodb/moto_transactions.py")
     import moto.dynamodb.models as models
 
     with _installed:

@@ -1,12 +1,12 @@
 """``moto_server`` that refuses what DynamoDB refuses: the strict store's rules (strict_dynamodb),
 installed before it serves. Same arguments as ``moto_server``, e.g.
-``python -m decision_flows_local.strict_moto_server -p 8000``. The transaction journal of the
+``python -m decision_flows_local.dynamodb.strict_moto_server -p 8000``. The transaction journal of the
 embedded store (moto_transactions) is left out: against a server, the local tooling has only the
 DynamoDB API to rely on."""
 
 from __future__ import annotations
 
-from decision_flows_local import strict_dynamodb
+from decision_flows_local.dynamodb import strict_dynamodb
 
 
 def main(argv: list[str] | None = None) -> None:

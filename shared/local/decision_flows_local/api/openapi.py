@@ -18,14 +18,14 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
-from decision_flows.models import requests
+from decision_flows.models import commands
 from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
 from decision_flows.web.views.compare import DryRunView
 from decision_flows.web.views.flows import FlowView, HealthView
 from decision_flows.web.views.live import LiveView
 from decision_flows_local import template
-from decision_flows_local.stream_health import StreamConsumerStatus
+from decision_flows_local.dynamodb.stream_health import StreamConsumerStatus
 
 FLOWS = "/api/v1/decision-flows"
 JSON, PROBLEM = "application/json", "application/problem+json"
@@ -62,7 +62,7 @@ class Health(HealthView):
 # What the document says in place of a handler's body: make serve's health check says more.
 LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {HealthView: Health}
 # Nulls the models let through but the service refuses (400): the document says what the API accepts.
-REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {requests.UpdateFlowRequest: requests.NOT_NULLABLE_ON_UPDATE}
+REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {commands.UpdateFlowRequest: commands.NOT_NULLABLE_ON_UPDATE}
 STRING = {"type": "string"}
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Tenant-Id": {"required": True, "description": "The credential's tenant (403 otherwise)", "schema": STRING},
@@ -129,7 +129,7 @@ def declared_routes() -> dict[tuple[str, str], Declared]:
     return found
 
 
-def check(routes: list[template.Route], stated: dict[tuple[str, str], Declared]) -> None:
+def check(routes: list[template.TemplateRoute], stated: dict[tuple[str, str], Declared]) -> None:
     """The $default route is no operation (it answers 404 and 405), so no handler states it."""
     routed = {(route.method, route.path): route for route in routes if route.path != template.DEFAULT_ROUTE}
     problems = [

@@ -5,7 +5,7 @@ would send, and runs through the same Lambda handlers. One lock serialises reque
 moto DynamoDB is not atomic per request under threads, and DynamoDB is. The server's own pages, with
 no credentials: the OpenAPI document at /openapi.json and Swagger UI at /swagger (offline: the UI's
 script and style come from the copy inside aws-lambda-powertools). The stream consumer runs in
-a thread, fed the table's real stream records (see streams.py), so /history and /live work too.
+a thread, fed the table's real stream records (see dynamodb/streams.py), so /history and /live work too.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from decision_flows_local.store import LocalStore
-    from decision_flows_local.streams import StreamPoller
+    from decision_flows_local.dynamodb.embedded import LocalStore
+    from decision_flows_local.dynamodb.streams import StreamPoller
 
 LOCAL_DEFAULTS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -65,7 +65,8 @@ class LocalApi:
             template.handler(route.function)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        from decision_flows_local import gateway, template
+        from decision_flows_local import template
+        from decision_flows_local.api import gateway
 
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
         if method == "GET" and path in DOC_PAGES:
@@ -117,7 +118,7 @@ def doc_page(path: str) -> tuple[int, dict[str, str], bytes]:
     from aws_lambda_powertools.event_handler.openapi import swagger_ui
     from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
-    from decision_flows_local import openapi
+    from decision_flows_local.api import openapi
 
     assets = Path(swagger_ui.__file__).parent
     if path == "/swagger.js":
@@ -138,7 +139,7 @@ def doc_page(path: str) -> tuple[int, dict[str, str], bytes]:
 def stream_poller(lock: threading.Lock, store: LocalStore) -> StreamPoller:
     """The template's stream consumer on the flows table's stream, sharing the requests' lock."""
     from decision_flows.dal.client import dynamodb_client
-    from decision_flows_local.streams import StreamPoller
+    from decision_flows_local.dynamodb.streams import StreamPoller
 
     after_poll = store.after_stream_poll if store.embedded else None
     return StreamPoller.for_template(dynamodb_client(), lock=lock, after_poll=after_poll)
@@ -177,8 +178,8 @@ def main() -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
     configure_environment()
-    from decision_flows_local.seeding import SeedError, seed_api_keys
-    from decision_flows_local.store import LocalStore
+    from decision_flows_local.dynamodb.embedded import LocalStore
+    from decision_flows_local.fixtures.api_keys import SeedError, seed_api_keys
 
     started = time.perf_counter()
     store = LocalStore(endpoint)

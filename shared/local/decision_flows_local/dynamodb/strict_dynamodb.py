@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from decision_flows_local.moto_transactions import check_moto_release
+from decision_flows_local.dynamodb.moto_transactions import check_moto_release
 
 # moto's own figure for DynamoDB's 400 KB (it measured the real limit between 409 and 410 KB).
 MOTO_ITEM_SIZE_LIMIT = 405_000
@@ -214,7 +214,7 @@ def _patch_tokens(handler_class: Any) -> None:
 
 def install() -> None:
     """Apply DynamoDB's rules to the process's moto; safe to call more than once."""
-    check_moto_release("the strict store's rules", "decision_flows_local/strict_dynamodb.py")
+    check_moto_release("the strict store's rules", "decision_flows_local/dynamodb/strict_dynamodb.py")
     import moto.dynamodb.models as models
     from moto.dynamodb.models.dynamo_type import LimitedSizeDict
     from moto.dynamodb.responses import DynamoHandler

@@ -35,8 +35,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from decision_flows_local import template
-from decision_flows_local.gateway import LambdaContext
-from decision_flows_local.stream_health import ConsumerHealth, StreamConsumerStatus, log
+from decision_flows_local.api.gateway import LambdaContext
+from decision_flows_local.dynamodb.stream_health import ConsumerHealth, StreamConsumerStatus, log
 
 Record = dict[str, Any]
 Handler = Callable[[dict[str, Any], Any], dict[str, Any] | None]

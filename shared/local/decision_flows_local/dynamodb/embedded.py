@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from decision_flows_local import moto_transactions, strict_dynamodb, template
+from decision_flows_local import template
+from decision_flows_local.dynamodb import moto_transactions, strict_dynamodb
 
 
 class LocalStore:

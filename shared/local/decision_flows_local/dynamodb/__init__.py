@@ -1,0 +1,1 @@
+"""DynamoDB and its stream for local runs: the embedded moto store, its strictness, the stream poller."""
