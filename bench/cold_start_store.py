@@ -21,7 +21,7 @@ from bench.support import BASE, REGION, TENANT, environment, fake_aws_environmen
 from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.api.gateway import Api, Caller, build_event
-from decision_flows_local.dynamodb.embedded import drop_stream_records
+from decision_flows_local.dynamodb.embedded import drop_stream_records, install_rules
 from decision_flows_local.dynamodb.streams import StreamPoller
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +122,10 @@ def seeded_store(samples: int) -> Iterator[tuple[EventFiles, dict[str, str]]]:
     """Yield the event files and the environment of the probes (template's Globals, endpoint)."""
     from moto.server import ThreadedMotoServer
 
+    # The server runs in this process: the embedded store's transactions (a journal, not moto's copy of
+    # every table per transaction, which made seeding slower than the SDK's timeout as the tables grew)
+    # and DynamoDB's rules (a resent transaction's token is a success, not a refused condition).
+    install_rules()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
