@@ -12,7 +12,7 @@ from decision_flows.dal import writes
 from decision_flows.dal.flows import FlowRepository, _flow_changed
 from decision_flows.dal.store_errors import WriteStep
 from decision_flows.domain.errors import Conflict, NotFound, StoreUnavailable
-from decision_flows.models.flow import Flow
+from tests.support.flows import a_flow
 
 
 def client_error(code: str, **extra: Any) -> ClientError:
@@ -153,20 +153,7 @@ def test_a_transaction_in_progress_past_every_attempt_is_503_not_a_refusal() -> 
     assert client.calls == ["transact_write_items"] * writes.TRANSACTION_ATTEMPTS
 
 
-NOW = "2026-12-06T12:00:00.000Z"
-PREVIOUS = Flow(
-    id="df_1",
-    tenant_id="tenant-a",
-    key="k",
-    name="n",
-    draft_config="{}",
-    draft_hash="h",
-    row_version=7,
-    created_at=NOW,
-    updated_at=NOW,
-    created_by="alice",
-    updated_by="alice",
-)
+PREVIOUS = a_flow(tenant_id="tenant-a", row_version=7)
 
 
 @pytest.mark.parametrize(

@@ -5,37 +5,20 @@ from __future__ import annotations
 import json
 
 from decision_flows.domain.history import LISTED_CHANGES, ConfigsChanged, change_entry, changed_fields
-from decision_flows.models.flow import Flow, FlowAction, FlowStatus, VersionSummary
+from decision_flows.models.flow import FlowAction, FlowStatus, VersionSummary
 from decision_flows.models.history import ChangeEntry
 from decision_flows_local.fixtures.samples import edge_heavy_config
 from tests.support.configs import many_nodes
-
-NOW = "2026-11-22T12:00:00.000Z"
-
-
-def flow(**changes: object) -> Flow:
-    base = Flow(
-        id="df_1",
-        tenant_id="t",
-        key="k",
-        name="n",
-        draft_config='{"a":1}',
-        draft_hash="h1",
-        created_at=NOW,
-        updated_at=NOW,
-        created_by="alice",
-        updated_by="alice",
-    )
-    return base.model_copy(update=changes)
+from tests.support.flows import NOW, a_flow
 
 
 def test_a_create_is_created_by_its_author() -> None:
-    entry = change_entry("e1", None, flow())
+    entry = change_entry("e1", None, a_flow())
     assert (entry.action, entry.actor, entry.row_version, entry.changes) == (FlowAction.CREATED, "alice", 1, None)
 
 
 def test_a_rollback_names_previous_live_new_and_restored_versions() -> None:
-    live = flow(live_version=2, latest_version=2, live_config_hash="h1", status=FlowStatus.ACTIVE)
+    live = a_flow(live_version=2, latest_version=2, live_config_hash="h1", status=FlowStatus.ACTIVE)
     summary = VersionSummary(version=3, published_at=NOW, published_by="bob", restored_from=1)
     after = live.model_copy(
         update={
@@ -58,14 +41,14 @@ def test_a_rollback_names_previous_live_new_and_restored_versions() -> None:
 
 
 def test_an_overwritten_unpublished_draft_is_kept_whatever_the_action() -> None:
-    before = flow(live_version=1, live_config_hash="h0", draft_hash="h1", draft_config='{"unpublished":true}')
+    before = a_flow(live_version=1, live_config_hash="h0", draft_hash="h1", draft_config='{"unpublished":true}')
     for action in (FlowAction.UPDATED, FlowAction.PUBLISHED, FlowAction.ROLLED_BACK):
         after = before.model_copy(update={"draft_hash": "h2", "row_version": 2, "last_action": action})
         assert change_entry("e", before, after).previous_draft == '{"unpublished":true}'
 
 
 def test_changed_fields_name_contract_fields_and_config_hashes() -> None:
-    before = flow()
+    before = a_flow()
     after = before.model_copy(update={"auto_assembly": False, "draft_hash": "h2", "description": "d"})
 
     assert changed_fields(before, after) == {
@@ -83,7 +66,7 @@ V2 = (
 
 
 def test_an_edited_draft_says_what_changed_in_the_pipeline() -> None:
-    before = flow(draft_config=V1, draft_hash="h1")
+    before = a_flow(draft_config=V1, draft_hash="h1")
     after = before.model_copy(
         update={"draft_config": V2, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
     )
@@ -99,7 +82,7 @@ def test_an_edited_draft_says_what_changed_in_the_pipeline() -> None:
 
 
 def test_a_release_says_what_changed_in_what_is_live() -> None:
-    before = flow(draft_config=V2, draft_hash="h2", live_version=1, live_config_hash="h1", status=FlowStatus.ACTIVE)
+    before = a_flow(draft_config=V2, draft_hash="h2", live_version=1, live_config_hash="h1", status=FlowStatus.ACTIVE)
     after = before.model_copy(
         update={"live_version": 2, "live_config_hash": "h2", "row_version": 2, "last_action": FlowAction.PUBLISHED}
     )
@@ -117,7 +100,7 @@ def test_a_release_says_what_changed_in_what_is_live() -> None:
 def test_a_summary_too_long_for_the_entry_is_cut_and_says_so() -> None:
     # Given a 300 KB draft of 4 000 nodes replaced by another sharing none of them
     old_draft, new_draft = many_nodes("old-"), many_nodes("new-")
-    before = flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h0")
+    before = a_flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h0")
     after = before.model_copy(
         update={"draft_config": new_draft, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
     )
@@ -129,12 +112,12 @@ def test_a_summary_too_long_for_the_entry_is_cut_and_says_so() -> None:
     assert entry.config_changes["truncated"] is True
     assert 0 < len(entry.config_changes["nodes"]["added"]) < 4000
     assert entry.config_changes["nodeCount"] == {"from": 4000, "to": 4000}
-    assert "truncated" not in (change_entry("e", flow(draft_config=V1), flow(draft_config=V2)).config_changes or {})
+    assert "truncated" not in (change_entry("e", a_flow(draft_config=V1), a_flow(draft_config=V2)).config_changes or {})
 
 
 def published_draft_edited(old_draft: str, new_draft: str) -> ChangeEntry:
     """The entry of a PUT replacing ``old_draft``, which was live (so it is not kept), with ``new_draft``."""
-    before = flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h1")
+    before = a_flow(draft_config=old_draft, draft_hash="h1", live_version=1, live_config_hash="h1")
     after = before.model_copy(
         update={"draft_config": new_draft, "draft_hash": "h2", "row_version": 2, "last_action": FlowAction.UPDATED}
     )
