@@ -14,18 +14,8 @@ from decision_flows.domain.service import FlowService
 from decision_flows.models.commands import PublishRequest, RollbackRequest
 from decision_flows.models.flow import Flow
 from decision_flows_local.fixtures.samples import config_of_size, v2_config
-from tests.support.flow_service import ALICE, Clock, create, publish, update
+from tests.support.flow_service import ALICE, create, publish, update
 from tests.support.in_memory_flows import InMemoryFlowStore
-
-
-@pytest.fixture
-def store() -> InMemoryFlowStore:
-    return InMemoryFlowStore()
-
-
-@pytest.fixture
-def flows(store: InMemoryFlowStore) -> FlowService:
-    return FlowService(store, clock=Clock())
 
 
 @pytest.fixture
@@ -39,15 +29,17 @@ def code_of(call: Any) -> str:
     return caught.value.code
 
 
-def released_twice(flows: FlowService) -> Flow:
+def released_twice(service: FlowService) -> Flow:
     """v1 (propensity), v2 (scorecard) live, and a draft that moved on (method priority)."""
-    flow = publish(flows, create(flows))
-    flow = publish(flows, update(flows, flow, draftConfig=v2_config("welcome", method="scorecard")))
-    return update(flows, flow, draftConfig=v2_config("welcome", method="priority"))
+    flow = publish(service, create(service))
+    flow = publish(service, update(service, flow, draftConfig=v2_config("welcome", method="scorecard")))
+    return update(service, flow, draftConfig=v2_config("welcome", method="priority"))
 
 
-def test_the_default_diff_is_live_to_draft_and_names_the_versions(flows: FlowService, compare: CompareService) -> None:
-    flow = released_twice(flows)
+def test_the_default_diff_is_live_to_draft_and_names_the_versions(
+    service: FlowService, compare: CompareService
+) -> None:
+    flow = released_twice(service)
 
     diff = compare.diff(ALICE, flow.id, "live", "draft", with_patch=True)
 
@@ -57,8 +49,8 @@ def test_the_default_diff_is_live_to_draft_and_names_the_versions(flows: FlowSer
     assert diff.patch == [{"op": "replace", "path": "/nodes/1/config/method", "value": "priority"}]
 
 
-def test_versions_compare_with_each_other_and_with_themselves(flows: FlowService, compare: CompareService) -> None:
-    flow = released_twice(flows)
+def test_versions_compare_with_each_other_and_with_themselves(service: FlowService, compare: CompareService) -> None:
+    flow = released_twice(service)
     assert compare.diff(ALICE, flow.id, "1", "2", with_patch=False).patch is None
     same = compare.diff(ALICE, flow.id, "2", "live", with_patch=True)
     assert (same.identical, same.patch) == (True, [])
@@ -69,14 +61,14 @@ def test_versions_compare_with_each_other_and_with_themselves(flows: FlowService
     [("9", "draft", "VERSION_NOT_FOUND"), ("live", "draft", "NOT_PUBLISHED"), ("challenger", "draft", "NO_ROLLOUT")],
 )
 def test_refs_that_name_nothing_are_404(
-    flows: FlowService, compare: CompareService, old: str, new: str, code: str
+    service: FlowService, compare: CompareService, old: str, new: str, code: str
 ) -> None:
-    flow = create(flows)
+    flow = create(service)
     assert code_of(lambda: compare.diff(ALICE, flow.id, old, new, with_patch=True)) == code
 
 
-def test_another_tenants_flow_does_not_exist(flows: FlowService, compare: CompareService) -> None:
-    flow = publish(flows, create(flows))
+def test_another_tenants_flow_does_not_exist(service: FlowService, compare: CompareService) -> None:
+    flow = publish(service, create(service))
     mallory = ALICE.model_copy(update={"tenant_id": "tenant-b"})
     assert code_of(lambda: compare.diff(mallory, flow.id, "1", "1", with_patch=True)) == "FLOW_NOT_FOUND"
     assert code_of(lambda: compare.validate_draft(mallory, flow.id)) == "FLOW_NOT_FOUND"
@@ -108,15 +100,15 @@ def test_a_config_too_large_to_store_is_413_as_on_put() -> None:
 
 
 def test_a_dry_run_answers_what_publish_would_do_and_writes_nothing(
-    flows: FlowService, store: InMemoryFlowStore
+    service: FlowService, store: InMemoryFlowStore
 ) -> None:
-    flow = released_twice(flows)
+    flow = released_twice(service)
     before = copy.deepcopy((store.flows, store.versions, store.keys))
 
-    preview = flows.preview(ALICE, PublishRequest.model_validate({"id": flow.id, "dryRun": True}), None)
+    preview = service.preview(ALICE, PublishRequest.model_validate({"id": flow.id, "dryRun": True}), None)
 
     assert copy.deepcopy((store.flows, store.versions, store.keys)) == before
-    real = flows.publish(ALICE, PublishRequest(id=flow.id), None)
+    real = service.publish(ALICE, PublishRequest(id=flow.id), None)
     stamped: dict[str, Any] = {"updated_at": True, "published_versions": {"__all__": {"published_at"}}}
     assert preview.flow.model_dump(exclude=stamped) == real.model_dump(exclude=stamped)
     assert preview.flow.published_versions[-1].version == 3
@@ -124,11 +116,11 @@ def test_a_dry_run_answers_what_publish_would_do_and_writes_nothing(
     assert preview.diff.summary.scoring_method == ("scorecard", "priority")
 
 
-def test_a_dry_run_refuses_as_the_real_call(flows: FlowService) -> None:
-    flow = released_twice(flows)
+def test_a_dry_run_refuses_as_the_real_call(service: FlowService) -> None:
+    flow = released_twice(service)
     stale = PublishRequest.model_validate({"id": flow.id, "rowVersion": 1, "dryRun": True})
-    assert code_of(lambda: flows.preview(ALICE, stale, None)) == "ROW_VERSION_MISMATCH"
+    assert code_of(lambda: service.preview(ALICE, stale, None)) == "ROW_VERSION_MISMATCH"
     same = RollbackRequest.model_validate({"id": flow.id, "version": 2, "dryRun": True})
-    assert code_of(lambda: flows.preview(ALICE, same, None)) == "ALREADY_ACTIVE"
-    back = flows.preview(ALICE, RollbackRequest.model_validate({"id": flow.id, "version": 1, "dryRun": True}), None)
+    assert code_of(lambda: service.preview(ALICE, same, None)) == "ALREADY_ACTIVE"
+    back = service.preview(ALICE, RollbackRequest.model_validate({"id": flow.id, "version": 1, "dryRun": True}), None)
     assert (back.diff.new.ref, back.diff.new.version, back.flow.live_version) == ("1", 1, 3)
