@@ -164,6 +164,10 @@ class RolloutRequest(RequestBody):
     """Change the challenger's share or overrides (a list sent replaces the stored one; one left out is
     kept); ``expectedCurrentVersion`` names the champion."""
 
+    model_config = RequestBody.model_config | ConfigDict(
+        json_schema_extra={"anyOf": [{"required": [setting]} for setting in ROLLOUT_SETTINGS]}
+    )
+
     id: FlowId
     percent: Percent | None = None
     include: Subjects | None = None
