@@ -48,6 +48,12 @@ def test_at_zero_percent_only_the_included_subjects_get_the_challenger(
     assert live(viewer, "qa-1").body["version"] == 2
     assert {live(viewer, f"customer-{n}").body["role"] for n in range(50)} == {"champion"}
 
+    # And when only include changes, the consumer moves the pointer: the new list is served
+    swapped = rollout(editor, id=flow["id"], include=["qa-3"])
+    stream.deliver()
+    assert (swapped.status, swapped.body["rowVersion"]) == (200, flow["rowVersion"] + 1)
+    assert [live(viewer, s).body["role"] for s in ("qa-1", "qa-3")] == ["champion", "challenger"]
+
 
 def test_excluding_a_subject_alone_moves_it_back_to_the_champion_and_history_says_so(
     editor: Api, viewer: Api, stream: StreamPoller, dynamodb: Any
