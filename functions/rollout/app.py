@@ -1,8 +1,9 @@
 """POST /api/v1/decision-flows/rollout, /rollout/promote and /rollout/abort: steer a staged rollout.
 
-A rollout starts with POST /publish and ``rollout: {percent}`` (functions/publish). Each step here is
-one conditional write of the flow, guarded by rowVersion (body or If-Match), and safe to retry with
-an Idempotency-Key. They never change the draft, so they answer the flow without ``draftConfig``.
+A rollout starts with POST /publish and ``rollout: {percent, include?, exclude?}`` (functions/publish).
+Each step here is one conditional write of the flow, guarded by rowVersion (body or If-Match), and
+safe to retry with an Idempotency-Key. They never change the draft, so they answer the flow without
+``draftConfig``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def rollout_step(path: str, summary: str, body: type[BaseModel], metric: Metric)
     )
 
 
-CHANGE = rollout_step(ROLLOUTS, "Change the challenger's share of subjects", RolloutRequest, Metric.ROLLOUTS_CHANGED)
+CHANGE = rollout_step(
+    ROLLOUTS, "Change the challenger's share of subjects or its overrides", RolloutRequest, Metric.ROLLOUTS_CHANGED
+)
 PROMOTE = rollout_step(
     f"{ROLLOUTS}/promote", "Make the challenger live for everyone", PromoteRequest, Metric.ROLLOUTS_PROMOTED
 )

@@ -23,8 +23,11 @@ def live(api: Api, subject: str | None = None, key: str = "offers") -> HttpRespo
     return api.request("GET", "/live", query={"key": key} | ({"subject": subject} if subject else {}))
 
 
-def challenging(api: Api, stream: StreamPoller, percent: float = 10, size: int | None = None) -> dict[str, Any]:
-    """Flow "offers": v1 live (propensity), v2 (scorecard) published as the challenger at ``percent``."""
+def challenging(
+    api: Api, stream: StreamPoller, percent: float = 10, size: int | None = None, **overrides: list[str]
+) -> dict[str, Any]:
+    """Flow "offers": v1 live (propensity), v2 (scorecard) published as the challenger at ``percent``
+    (with the rollout's ``include`` and ``exclude`` when given)."""
     flow = api.create(key="offers", name="Offers", draftConfig=config_of_size(size) if size else v2_config("v1")).body
     assert api.publish(id=flow["id"]).status == 200
     second = config_of_size(size) if size else v2_config("v2", method="scorecard")
@@ -34,7 +37,7 @@ def challenging(api: Api, stream: StreamPoller, percent: float = 10, size: int |
         # where DynamoDB sizes the item the update leaves)
         assert api.update(id=flow["id"], draftConfig=v2_config("between")).status == 200
     assert api.update(id=flow["id"], draftConfig=second).status == 200
-    started = api.publish(id=flow["id"], rollout={"percent": percent})
+    started = api.publish(id=flow["id"], rollout={"percent": percent, **overrides})
     assert started.status == 200, started.body
     stream.deliver()
     body: dict[str, Any] = started.body
@@ -66,7 +69,7 @@ def test_a_rollout_needs_a_champion_and_a_valid_share(editor: Api) -> None:
     first = editor.publish(id=flow["id"], rollout={"percent": 10})
     assert (first.status, first.code) == (409, "NOT_PUBLISHED")
     too_large_for_a_float = 10**309
-    for percent in (0, 100, 12.345, "10", True, -5, float("nan"), float("inf"), too_large_for_a_float):
+    for percent in (-0.01, 100, 12.345, "10", True, -5, float("nan"), float("inf"), too_large_for_a_float, None):
         response = editor.publish(id=flow["id"], rollout={"percent": percent})
         assert (response.status, response.code) == (400, "VALIDATION_ERROR"), percent
         changed = rollout(editor, id=flow["id"], percent=percent)

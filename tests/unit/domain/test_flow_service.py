@@ -224,3 +224,66 @@ def test_steps_need_a_rollout_and_the_champion_they_name(service: FlowService) -
 def test_a_rollback_during_a_rollout_ends_it_even_to_the_champions_config(service: FlowService) -> None:
     back = rollback(service, challenged(service), 1)
     assert (back.live_version, back.rollout, back.last_action) == (3, None, FlowAction.ROLLED_BACK)
+
+
+# --- rollout overrides: include and exclude -----------------------------------------------------
+
+
+def test_a_rollout_may_start_at_zero_percent_with_its_overrides(service: FlowService) -> None:
+    flow = update(service, publish(service, create(service)), draftConfig=v2_config("two"))
+
+    started = publish(service, flow, rollout={"percent": 0, "include": ["qa-2", "qa-1", "qa-2"], "exclude": ["vip"]})
+
+    assert started.rollout is not None
+    # a list is a set: sorted, each subject once
+    assert (started.rollout.basis_points, started.rollout.include, started.rollout.exclude) == (
+        0,
+        ["qa-1", "qa-2"],
+        ["vip"],
+    )
+
+
+def test_a_subject_in_both_lists_is_refused_before_anything_is_read(service: FlowService) -> None:
+    flow = publish(service, create(service))
+    with pytest.raises(DomainError) as refusal:
+        publish(service, flow, rollout={"percent": 5, "include": ["a", "b"], "exclude": ["b"]})
+    assert (refusal.value.code, [p.field for p in refusal.value.errors]) == ("VALIDATION_ERROR", ["rollout.exclude"])
+    assert "'b'" in refusal.value.errors[0].message
+
+
+def test_a_rollout_change_replaces_the_lists_it_sends_and_keeps_the_rest(service: FlowService) -> None:
+    flow = step(service, challenged(service, 10), "share", include=["qa"], exclude=["vip"])
+
+    widened = step(service, flow, "share", percent=20)
+    emptied = step(service, widened, "share", include=[])
+
+    assert widened.rollout is not None
+    assert emptied.rollout is not None
+    assert (widened.rollout.basis_points, widened.rollout.include, widened.rollout.exclude) == (2000, ["qa"], ["vip"])
+    assert (emptied.rollout.basis_points, emptied.rollout.include, emptied.rollout.exclude) == (2000, [], ["vip"])
+
+
+def test_a_change_that_would_put_a_subject_in_both_lists_is_refused(service: FlowService) -> None:
+    flow = step(service, challenged(service), "share", include=["qa"])
+    with pytest.raises(DomainError) as refusal:
+        step(service, flow, "share", exclude=["qa"])  # include is kept, so qa would be in both
+    assert (refusal.value.code, refusal.value.errors[0].field) == ("VALIDATION_ERROR", "exclude")
+    assert service.get(ALICE, flow.id).row_version == flow.row_version
+
+
+def test_a_change_to_what_is_stored_already_writes_nothing(service: FlowService) -> None:
+    flow = step(service, challenged(service, 10), "share", include=["b", "a"])
+
+    same = step(service, flow, "share", percent=10, include=["a", "b", "a"])
+
+    assert same == flow
+    assert service.get(ALICE, flow.id).row_version == flow.row_version
+
+
+def test_override_lists_past_their_byte_budget_are_refused(service: FlowService) -> None:
+    flow = challenged(service)
+    long_subjects = [f"{n:03}" + "é" * 253 for n in range(65)]  # 509 bytes each, 33 085 together
+    with pytest.raises(DomainError) as refusal:
+        step(service, flow, "share", include=long_subjects)
+    assert (refusal.value.code, refusal.value.errors[0].field) == ("VALIDATION_ERROR", "include")
+    assert step(service, flow, "share", include=long_subjects[:64]).rollout is not None  # 32 576 bytes fit

@@ -8,7 +8,7 @@ import pytest
 
 from decision_flows.domain import flow_rules, transitions
 from decision_flows.domain.errors import DomainError
-from decision_flows.domain.transitions import FlowChanges, VersionContent
+from decision_flows.domain.transitions import FlowChanges, Share, VersionContent
 from decision_flows.models.commands import UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, Rollout
 from decision_flows.models.identity import Identity, Role
@@ -97,7 +97,7 @@ def test_a_rollout_starts_with_the_new_version_as_challenger_and_live_unchanged(
     flow = a_flow(latest_version=1, live_version=1, live_config_hash="h1", status=FlowStatus.ACTIVE)
     version = a_version(flow)
 
-    staged = transitions.rollout_started(flow, BOB, version, 1250)
+    staged = transitions.rollout_started(flow, BOB, version, Share(1250, ["qa-1"], ["vip-1"]))
 
     assert staged.rollout is not None
     assert (staged.rollout.challenger_version, staged.rollout.basis_points, staged.rollout.started_by) == (
@@ -105,6 +105,7 @@ def test_a_rollout_starts_with_the_new_version_as_challenger_and_live_unchanged(
         1250,
         "bob",
     )
+    assert (staged.rollout.include, staged.rollout.exclude) == (["qa-1"], ["vip-1"])
     assert (staged.live_version, staged.live_config_hash, staged.latest_version) == (1, "h1", 2)
     assert (staged.draft_hash, staged.last_action) == ("h-draft", FlowAction.ROLLOUT_STARTED)
 
@@ -112,10 +113,24 @@ def test_a_rollout_starts_with_the_new_version_as_challenger_and_live_unchanged(
 def test_a_rollout_change_moves_the_share_and_its_time_only() -> None:
     flow = a_flow(live_version=2, rollout=a_rollout(basis_points=1000))
 
-    changed = transitions.rollout_changed(flow, BOB, AT, 5000)
+    changed = transitions.rollout_changed(flow, BOB, AT, Share(5000))
 
     assert changed.rollout == a_rollout(basis_points=5000).model_copy(update={"updated_at": AT})
     assert changed.last_action == FlowAction.ROLLOUT_CHANGED
+
+
+def test_a_rollout_change_may_move_the_overrides_alone() -> None:
+    flow = a_flow(live_version=2, rollout=a_rollout(basis_points=1000))
+
+    changed = transitions.rollout_changed(flow, BOB, AT, Share(1000, include=["qa-1", "qa-2"]))
+
+    assert changed.rollout is not None
+    assert (changed.rollout.basis_points, changed.rollout.include, changed.rollout.exclude) == (
+        1000,
+        ["qa-1", "qa-2"],
+        [],
+    )
+    assert changed.row_version == flow.row_version + 1
 
 
 def test_promoting_makes_the_challenger_live_and_keeps_its_notes() -> None:

@@ -13,7 +13,7 @@ from decision_flows.domain.errors import (
     Unprocessable,
     row_version_mismatch,
 )
-from decision_flows.models.commands import NOT_NULLABLE_ON_UPDATE, UpdateFlowRequest
+from decision_flows.models.commands import MAX_OVERRIDE_BYTES, NOT_NULLABLE_ON_UPDATE, UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, Rollout
 
 
@@ -77,6 +77,31 @@ def check_not_live(flow: Flow, target: PublishedVersion) -> None:
         raise Conflict(
             "ALREADY_ACTIVE",
             f"The live version v{flow.live_version} already has the configuration of v{target.version}.",
+        )
+
+
+def check_overrides(include: list[str], exclude: list[str], at: str = "") -> None:
+    """A subject is in one list at most, and the lists fit beside a 300 KB draft in the flow item (and
+    keep the live pointer a small read); ``at`` prefixes the field paths (``rollout.`` on publish)."""
+    both = sorted(set(include) & set(exclude))
+    if both:
+        listed = ", ".join(repr(subject) for subject in both[:5]) + (", ..." if len(both) > 5 else "")
+        raise InvalidRequest(
+            "VALIDATION_ERROR",
+            "A subject cannot be both always and never served the challenger.",
+            [FieldProblem(f"{at}exclude", f"{len(both)} subject(s) also in include: {listed}")],
+        )
+    size = sum(len(subject.encode()) for subject in (*include, *exclude))
+    if size > MAX_OVERRIDE_BYTES:
+        raise InvalidRequest(
+            "VALIDATION_ERROR",
+            "The override lists are too large.",
+            [
+                FieldProblem(
+                    f"{at}include",
+                    f"include and exclude hold {size} bytes of subjects together; the limit is {MAX_OVERRIDE_BYTES}",
+                )
+            ],
         )
 
 

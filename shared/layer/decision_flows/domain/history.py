@@ -77,21 +77,22 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
     # whose snapshot already holds it).
     if old.has_unpublished_changes and new.draft_hash != old.draft_hash:
         fields["previous_draft"] = old.draft_config
+    beside = _bytes_of(fields.get("previous_draft"), *fields.get("include", ()), *fields.get("exclude", ()))
     if (new.last_action in RELEASES or new.last_action in ROLLOUT_STEPS) and configs is not None:
-        fields["config_changes"] = config_changes(configs.before, configs.after, fields.get("previous_draft"))
+        fields["config_changes"] = config_changes(configs.before, configs.after, beside)
     elif new.last_action == FlowAction.UPDATED and new.draft_hash != old.draft_hash:
-        fields["config_changes"] = config_changes(old.draft_config, new.draft_config, fields.get("previous_draft"))
+        fields["config_changes"] = config_changes(old.draft_config, new.draft_config, beside)
     return ChangeEntry(**fields)
 
 
-def config_changes(before: str | None, after: str | None, kept_draft: str | None) -> dict[str, Any]:
+def config_changes(before: str | None, after: str | None, beside: int = 0) -> dict[str, Any]:
     """The diff's summary from ``before`` to ``after``, each list (a changed node's paths too) cut to
-    ``LISTED_CHANGES`` items, then to what fits the entry beside ``kept_draft`` (the longest lists lose
-    their tail first); ``truncated`` says so."""
+    ``LISTED_CHANGES`` items, then to what fits the entry beside ``beside`` bytes of its other fields
+    (a kept draft, override lists; the longest lists lose their tail first); ``truncated`` says so."""
     from decision_flows.domain.config_diff import summarize  # the consumer's records only
 
     document = summarize(_parsed(before), _parsed(after)).as_document()
-    budget = ENTRY_BYTES - len((kept_draft or "").encode())
+    budget = ENTRY_BYTES - beside
     lists = [document["nodes"][k] for k in ("added", "removed", "changed")]
     lists += [document["edges"][k] for k in ("added", "removed")] + list(document["stages"].values())
     for listed in [*lists, *(node["paths"] for node in document["nodes"]["changed"])]:
@@ -103,6 +104,10 @@ def config_changes(before: str | None, after: str | None, kept_draft: str | None
         del longest[len(longest) // 2 :]
         document["truncated"] = True
     return document
+
+
+def _bytes_of(*texts: str | None) -> int:
+    return sum(len(text.encode()) for text in texts if text)
 
 
 def _parsed(config: str | None) -> dict[str, Any] | None:
@@ -120,7 +125,9 @@ def _rollout_fields(old: Flow, new: Flow) -> dict[str, Any]:
         return ended | share
     if new.last_action == FlowAction.ROLLOUT_PROMOTED:
         return {"from_version": old.live_version, "to_version": new.live_version, "notes": new.last_notes} | share
-    return {"from_version": new.live_version, "to_version": rollout.challenger_version} | share
+    # A start or a change: the overrides it left too, so a change of the lists alone shows what it did.
+    overrides = {"include": rollout.include, "exclude": rollout.exclude}
+    return {"from_version": new.live_version, "to_version": rollout.challenger_version} | share | overrides
 
 
 def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:

@@ -53,6 +53,8 @@ def live_entry(flow: Flow, flows: FlowStore) -> LiveEntry:
             "challenger_version": rollout.challenger_version,
             "challenger_published_at": challenger_published,
             "basis_points": rollout.basis_points,
+            "include": rollout.include,
+            "exclude": rollout.exclude,
         }
     )
 
@@ -85,7 +87,8 @@ class Assignment:
 
 
 def assign(entry: LiveEntry, subject: str | None) -> Assignment:
-    """The contract's sticky assignment: during a rollout, subject S gets the challenger when
+    """The contract's sticky assignment: during a rollout, subject S gets the challenger when it is in
+    ``include``; else the champion when it is in ``exclude``; else the challenger when
     sha256("<flowId>:<challengerVersion>:<S>")'s first 8 bytes, as a big-endian integer, mod 10 000 are
     below the share in basis points. Without a subject, or without a rollout: the champion."""
     if entry.version is None or entry.published_at is None:
@@ -93,6 +96,10 @@ def assign(entry: LiveEntry, subject: str | None) -> Assignment:
     champion = Assignment(entry.version, entry.published_at, "champion")
     challenger, share, published = entry.challenger_version, entry.basis_points, entry.challenger_published_at
     if subject is None or challenger is None or share is None or published is None:
+        return champion
+    if subject in entry.include:
+        return Assignment(challenger, published, "challenger")
+    if subject in entry.exclude:
         return champion
     digest = hashlib.sha256(f"{entry.flow_id}:{challenger}:{subject}".encode()).digest()
     if int.from_bytes(digest[:8], "big") % 10_000 < share:

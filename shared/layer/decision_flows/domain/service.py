@@ -20,7 +20,7 @@ from decision_flows.domain import pipeline, transitions
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
 from decision_flows.domain.ports import FlowStore, flow_with_key
-from decision_flows.domain.transitions import FlowChanges
+from decision_flows.domain.transitions import FlowChanges, Share
 from decision_flows.models.commands import (
     AbortRequest,
     CreateFlowRequest,
@@ -28,7 +28,6 @@ from decision_flows.models.commands import (
     PublishRequest,
     RollbackRequest,
     RolloutRequest,
-    RolloutShare,
     UpdateFlowRequest,
 )
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion
@@ -164,6 +163,8 @@ class FlowService:
     def _plan_publish(
         self, identity: Identity, request: PublishRequest, if_match: int | None
     ) -> tuple[Flow, Flow, PublishedVersion]:
+        if request.rollout is not None:
+            rules.check_overrides(request.rollout.include, request.rollout.exclude, at="rollout.")
         flow = self._load_for_write(identity, request.id, rules.expected_row_version(request.row_version, if_match))
         rules.check_no_rollout(flow)
         rules.check_current_version(flow, request.expected_current_version)
@@ -182,7 +183,8 @@ class FlowService:
             config=flow.draft_config,
         )
         if request.rollout is not None:
-            return flow, transitions.rollout_started(flow, identity, version, _basis_points(request.rollout)), version
+            share = Share(_basis_points(request.rollout.percent), request.rollout.include, request.rollout.exclude)
+            return flow, transitions.rollout_started(flow, identity, version, share), version
         return flow, transitions.went_live(flow, identity, version, FlowAction.PUBLISHED), version
 
     def _plan_rollback(
@@ -213,8 +215,19 @@ class FlowService:
     # Staged rollouts: each one conditional write of the flow, guarded like any other
 
     def change_rollout(self, identity: Identity, request: RolloutRequest, if_match: int | None) -> Flow:
+        """The fields sent replace the stored ones; a change to what is stored already writes nothing
+        (as PUT), so it leaves no history entry and does not move the live pointer."""
         flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
-        return self._save(flow, transitions.rollout_changed(flow, identity, self._now(), _basis_points(request)))
+        stored = Share.of(rules.running_rollout(flow))
+        share = Share(
+            stored.basis_points if request.percent is None else _basis_points(request.percent),
+            stored.include if request.include is None else request.include,
+            stored.exclude if request.exclude is None else request.exclude,
+        )
+        rules.check_overrides(share.include, share.exclude)
+        if share == stored:
+            return flow
+        return self._save(flow, transitions.rollout_changed(flow, identity, self._now(), share))
 
     def promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Flow:
         flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
@@ -273,5 +286,5 @@ def _edits(flow: Flow, request: UpdateFlowRequest, sent: set[str]) -> FlowChange
     return cast("FlowChanges", {name: value for name, value in changes.items() if getattr(flow, name) != value})
 
 
-def _basis_points(share: RolloutShare | RolloutRequest) -> int:
-    return round(share.percent * 100)
+def _basis_points(percent: float) -> int:
+    return round(percent * 100)

@@ -8,6 +8,7 @@ a transition may happen live in ``flow_rules``; these functions assume they pass
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
 from decision_flows.domain.flow_rules import running_rollout
@@ -52,6 +53,20 @@ class VersionContent(TypedDict, total=False):
     config: str | None
 
 
+@dataclass(frozen=True)
+class Share:
+    """What a rollout serves: the challenger's share of subjects in basis points, and the subjects that
+    always (``include``) or never (``exclude``) get it."""
+
+    basis_points: int
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rollout: Rollout) -> Share:
+        return cls(rollout.basis_points, rollout.include, rollout.exclude)
+
+
 def written(flow: Flow, by: Identity, at: str, action: FlowAction, **changes: Unpack[FlowChanges]) -> Flow:
     """The flow after one write: every write bumps rowVersion and stamps who, when and what; notes last
     only for the write that gave them."""
@@ -90,13 +105,15 @@ def went_live(flow: Flow, by: Identity, version: PublishedVersion, action: FlowA
     )
 
 
-def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, basis_points: int) -> Flow:
-    """``version`` is appended as the challenger served to ``basis_points`` of subjects; live stays."""
+def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, share: Share) -> Flow:
+    """``version`` is appended as the challenger served as ``share`` says; live stays."""
     at = version.published_at
     rollout = Rollout(
         challenger_version=version.version,
         challenger_config_hash=version.config_hash,
-        basis_points=basis_points,
+        basis_points=share.basis_points,
+        include=share.include,
+        exclude=share.exclude,
         started_at=at,
         started_by=by.principal,
         updated_at=at,
@@ -113,13 +130,15 @@ def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, basis_p
     )
 
 
-def rollout_changed(flow: Flow, by: Identity, at: str, basis_points: int) -> Flow:
-    """The challenger's share moves; the rollout records when."""
+def rollout_changed(flow: Flow, by: Identity, at: str, share: Share) -> Flow:
+    """The challenger's share or overrides move; the rollout records when."""
     rollout = running_rollout(flow)
     changed = Rollout(
         challenger_version=rollout.challenger_version,
         challenger_config_hash=rollout.challenger_config_hash,
-        basis_points=basis_points,
+        basis_points=share.basis_points,
+        include=share.include,
+        exclude=share.exclude,
         started_at=rollout.started_at,
         started_by=rollout.started_by,
         updated_at=at,

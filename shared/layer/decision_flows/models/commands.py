@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +23,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -38,24 +40,43 @@ Counter = Annotated[int, Strict(), Field(ge=1)]
 
 
 def _share(value: Any) -> float:
-    """A JSON number strictly between 0 and 100 with at most two decimals (not a string, not a boolean)."""
+    """A JSON number from 0 to less than 100 with at most two decimals (not a string, not a boolean)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("must be a number")
     # An int is taken exactly: JSON integers have no size limit, and one past 1e308 has no float.
     exact = Decimal(value) if isinstance(value, int) else Decimal(str(value))
-    if not 0 < exact < 100 or exact != exact.quantize(Decimal("0.01")):
-        raise ValueError("must be more than 0 and less than 100, with at most two decimals")
+    if not 0 <= exact < 100 or exact != exact.quantize(Decimal("0.01")):
+        raise ValueError("must be at least 0 and less than 100, with at most two decimals")
     return float(value)
 
 
-# A challenger's share of subjects, in percent; stored as basis points (round(percent * 100)).
+# A challenger's share of subjects, in percent; stored as basis points (round(percent * 100)). 0 serves
+# the challenger to the rollout's include list only.
 Percent = Annotated[
     float,
     PlainValidator(_share),
-    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "multipleOf": 0.01}),
+    WithJsonSchema({"type": "number", "minimum": 0, "exclusiveMaximum": 100, "multipleOf": 0.01}),
 ]
+
+MAX_OVERRIDES = 100
+# The subjects of include and exclude together, as UTF-8: 200 subjects of 160 bytes (a UUID is 36). They
+# live in the flow item beside a 300 KB draft, under DynamoDB's 400 KB, and in the live pointer every
+# runtime read gets (4 KB per read unit).
+MAX_OVERRIDE_BYTES = 32 * 1024
+# As long as GET /live's ``subject`` may be, so every subject a caller can ask about can be named.
+Subject = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=256)]
+
+
+def _distinct(subjects: list[str]) -> list[str]:
+    """A list of subjects is a set: a repeated subject counts once, and the order is the sorted one, so
+    the same set is stored, compared and answered the same way however it was sent."""
+    return sorted(set(subjects))
+
+
+# Subjects a rollout always (include) or never (exclude) serves the challenger.
+Subjects = Annotated[list[Subject], Field(max_length=MAX_OVERRIDES), AfterValidator(_distinct)]
 
 
 class RequestBody(BaseModel):
@@ -92,7 +113,11 @@ class UpdateFlowRequest(RequestBody):
 
 
 class RolloutShare(RequestBody):
+    """A staged rollout's start: the challenger's share, and the subjects it always or never gets."""
+
     percent: Percent
+    include: Subjects = Field(default_factory=list)
+    exclude: Subjects = Field(default_factory=list)
 
 
 class PublishRequest(RequestBody):
@@ -131,13 +156,37 @@ class ValidateRequest(RequestBody):
         return self
 
 
+# What POST /rollout may change; a field left out keeps its stored value.
+ROLLOUT_SETTINGS = ("percent", "include", "exclude")
+
+
 class RolloutRequest(RequestBody):
-    """Change the challenger's share; ``expectedCurrentVersion`` names the champion."""
+    """Change the challenger's share or overrides (a list sent replaces the stored one; one left out is
+    kept); ``expectedCurrentVersion`` names the champion."""
+
+    model_config = RequestBody.model_config | ConfigDict(
+        json_schema_extra={"anyOf": [{"required": [setting]} for setting in ROLLOUT_SETTINGS]}
+    )
 
     id: FlowId
-    percent: Percent
+    percent: Percent | None = None
+    include: Subjects | None = None
+    exclude: Subjects | None = None
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
+
+    @field_validator(*ROLLOUT_SETTINGS, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep its stored value")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> RolloutRequest:
+        if not self.model_fields_set & set(ROLLOUT_SETTINGS):
+            raise ValueError("send at least one of percent, include or exclude")
+        return self
 
 
 class PromoteRequest(RequestBody):

@@ -60,11 +60,15 @@ class PublishedVersion(VersionSummary):
 
 
 class Rollout(StoredModel):
-    """A staged rollout: the challenger version is served to ``basis_points`` / 10 000 of subjects."""
+    """A staged rollout: the challenger version is served to ``basis_points`` / 10 000 of subjects, always
+    to the ``include`` subjects and never to the ``exclude`` ones (sorted, distinct; absent on items
+    stored before overrides existed, so they read as empty)."""
 
     challenger_version: int
     challenger_config_hash: str
     basis_points: int  # the challenger's share in hundredths of a percent: 12.5 % is 1250
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
     started_at: str
     started_by: str
     updated_at: str

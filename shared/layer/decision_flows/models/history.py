@@ -50,5 +50,8 @@ class ChangeEntry(StoredModel):
     previous_draft: str | None = None
     config_changes: dict[str, Any] | None = None  # the diff summary of what the draft or live config became
     basis_points: int | None = None  # rollout entries: the challenger's share in hundredths of a percent
+    # rollout_started and rollout_changed entries: the overrides the step left (absent on older entries)
+    include: list[str] | None = None
+    exclude: list[str] | None = None
     notes: str | None = None  # a promote's or abort's notes
     rollout_ended: EndedRollout | None = None  # a rollback's: the rollout it ended

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from decision_flows.models.flow import StoredModel
 
 
 class LiveEntry(StoredModel):
     """Which version runtime callers of one tenant's key get, as of the flow's ``row_version``: a small
-    pointer (well under 4 KB, half a read unit), never the config, which the version's immutable
-    snapshot holds and a function instance keeps once read.
+    pointer (under 4 KB, half a read unit, unless a rollout names long override lists), never the
+    config, which the version's immutable snapshot holds and a function instance keeps once read.
 
     ``served`` is false for a flow that is not active (or never published): a remembered refusal, so
     a late record of an older, active state cannot bring it back. (Entries written before pointers
@@ -26,3 +28,6 @@ class LiveEntry(StoredModel):
     challenger_version: int | None = None
     challenger_published_at: str | None = None
     basis_points: int | None = None
+    # The rollout's overrides: subjects that always (include) or never (exclude) get the challenger.
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)

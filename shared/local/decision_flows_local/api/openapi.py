@@ -62,7 +62,10 @@ class Health(HealthView):
 # What the document says in place of a handler's body: make serve's health check says more.
 LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {HealthView: Health}
 # Nulls the models let through but the service refuses (400): the document says what the API accepts.
-REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {commands.UpdateFlowRequest: commands.NOT_NULLABLE_ON_UPDATE}
+REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {
+    commands.UpdateFlowRequest: commands.NOT_NULLABLE_ON_UPDATE,
+    commands.RolloutRequest: commands.ROLLOUT_SETTINGS,
+}
 STRING = {"type": "string"}
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Tenant-Id": {"required": True, "description": "The credential's tenant (403 otherwise)", "schema": STRING},

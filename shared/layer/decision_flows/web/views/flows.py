@@ -48,6 +48,8 @@ class VersionListItemView(VersionSummaryView):
 class RolloutView(ResponseBody):
     challenger_version: int
     percent: float
+    include: list[str]  # subjects always served the challenger (sorted, distinct; [] when none)
+    exclude: list[str]  # subjects never served it
     started_at: Timestamp
     started_by: str
     updated_at: Timestamp

@@ -29,6 +29,8 @@ class ChangeEntryView(ResponseBody):
     previous_draft: dict[str, Any] | None = left_out_when_none()
     config_changes: dict[str, Any] | None = left_out_when_none()  # the diff summary (see GET /diff)
     percent: float | None = left_out_when_none()  # rollout entries: the challenger's share
+    include: list[str] | None = left_out_when_none()  # rollout_started and rollout_changed: the overrides
+    exclude: list[str] | None = left_out_when_none()
     notes: str | None = left_out_when_none()  # a promote's or abort's notes
     rollout_ended: EndedRolloutView | None = left_out_when_none()  # a rollback during a rollout
 
