@@ -14,7 +14,6 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pydantic import ValidationError
 
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.domain.api_keys import hash_key, new_api_key
@@ -140,7 +139,7 @@ def test_a_jwks_url_without_issuer_or_audience_fails_the_cold_start(monkeypatch:
     monkeypatch.delenv("JWT_AUDIENCE", raising=False)
 
     # When Lambda initialises it, its init fails loudly (not each request, later)
-    with pytest.raises(ValidationError, match="JWT_ISSUER and JWT_AUDIENCE"):
+    with pytest.raises(ValueError, match="JWT_ISSUER and JWT_AUDIENCE"):
         template.handler_module.__wrapped__("AuthorizerFunction")
 
 
