@@ -15,8 +15,10 @@ from tests.support import iam
 READS = "LiveFunction"
 # API Gateway's default steady rate for all the HTTP APIs of an account, per Region (its quotas page).
 ACCOUNT_RATE_PER_REGION = 10_000
-# What one warm runtime read keeps an execution busy, at most: one GetItem and the code (docs/OPERATIONS.md).
+# How long one warm run keeps an execution busy, at most (docs/OPERATIONS.md): a runtime read (one or two
+# GetItems and the code) and an authorization (≈2 ms of code, at most one GetItem of a small item).
 WARM_READ_SECONDS = 0.025
+WARM_AUTHORIZATION_SECONDS = 0.010
 
 
 def stage() -> dict[str, Any]:
@@ -84,3 +86,13 @@ def test_the_runtime_reads_have_a_reservation_of_their_own_that_carries_their_ra
     # Enough executions for every read route at its rate, warm
     needed = sum(rate_of(key) for key in read_routes()) * WARM_READ_SECONDS
     assert needed <= reserved, (needed, reserved)
+
+
+def test_the_authorizer_keeps_up_with_every_route_at_its_limit_uncached() -> None:
+    # Given a flood of distinct credentials (none cached) on every route at its limit, each decision
+    # one warm authorizer run: its code and at most one GetItem of the keys table
+    functions = iam.resources_of("AWS::Lambda::Function")
+    _, reserving, _ = functions["AuthorizerFunction"]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+    needed = sum(rate_of(key) for key in route_keys() if key != "GET /api/v1/health") * WARM_AUTHORIZATION_SECONDS
+    # Then its reservation carries them (beyond it, the gateway answers uncached requests with 500)
+    assert needed <= by_default(reserving), (needed, by_default(reserving))
