@@ -15,29 +15,31 @@ from __future__ import annotations
 import os
 import time
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.client import dynamodb_client
+from decision_flows.dal.key_grants import KeyGrants
 from decision_flows.domain.authentication import AuthFailure, authenticate
 from decision_flows.domain.tokens import JwtSettings, JwtVerifier
-from decision_flows.settings import settings
+from decision_flows.environment import table_name
+from decision_flows.observability import logger
 
-logger = Logger()
-settings()  # validated at init: a missing or malformed variable fails the cold start
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# No pydantic on this path (it runs before every uncached request: docs/PERFORMANCE.md). Read at init,
+# so a missing or malformed variable fails the cold start.
+API_KEYS_TABLE = table_name("API_KEYS_TABLE_NAME")
 
 
 @cache
-def api_keys() -> ApiKeyRepository:
-    return ApiKeyRepository(dynamodb_client(), settings().api_keys_table)
+def api_keys() -> KeyGrants:
+    return KeyGrants(dynamodb_client(), API_KEYS_TABLE)
 
 
 @cache
 def jwt_verifier() -> JwtVerifier:
-    return JwtVerifier(JwtSettings.model_validate({k: v for k, v in os.environ.items() if v}))
+    return JwtVerifier(JwtSettings.from_environment(os.environ))
 
 
 # Built at init too: a JWKS without its issuer or audience fails the cold start, not every request.

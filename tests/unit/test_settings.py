@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from decision_flows.dal import client
-from decision_flows.dal.client import EndpointSettings
+from decision_flows.environment import table_name
 from decision_flows.settings import DEFAULT_REQUESTS_PER_MINUTE, Settings
 from decision_flows_local import template
 
@@ -22,13 +22,12 @@ def test_the_templates_environment_makes_valid_settings() -> None:
         "LiveTable",
     )
     assert settings.requests_per_minute == DEFAULT_REQUESTS_PER_MINUTE == 500
-    assert EndpointSettings.model_validate(environment).endpoint_url is None
+    assert client.endpoint_url(environment) is None
 
 
 @pytest.mark.parametrize(("value", "expected"), [("", None), ("http://127.0.0.1:8000", "http://127.0.0.1:8000")])
 def test_an_empty_endpoint_means_aws(value: str, expected: str | None) -> None:
-    settings = EndpointSettings.model_validate({"DYNAMODB_ENDPOINT_URL": value})
-    assert settings.endpoint_url == expected
+    assert client.endpoint_url({"DYNAMODB_ENDPOINT_URL": value}) == expected
 
 
 @pytest.mark.parametrize(
@@ -62,3 +61,19 @@ def test_a_store_that_never_answers_fails_a_call_before_any_function_times_out()
         client.READ_TIMEOUT_SECONDS,
     )
     assert config.retries == {"mode": "standard", "total_max_attempts": client.MAX_ATTEMPTS}
+
+
+@pytest.mark.parametrize("value", [None, "x", "has space", "t" * 256, "ApiKeysTable\n"])
+def test_the_authorizers_table_is_refused_as_the_settings_refuse_it(value: str | None) -> None:
+    # Given the keys table's variable missing or malformed (the authorizer reads it without pydantic)
+    environment = {**template.function_environment(), "API_KEYS_TABLE_NAME": value}
+    present = {name: text for name, text in environment.items() if text is not None}
+    # Then both readers refuse it at start
+    with pytest.raises(ValidationError):
+        Settings.model_validate(present)
+    with pytest.raises(ValueError, match="API_KEYS_TABLE_NAME must name a DynamoDB table"):
+        table_name("API_KEYS_TABLE_NAME", present)
+
+
+def test_the_authorizer_reads_the_templates_keys_table() -> None:
+    assert table_name("API_KEYS_TABLE_NAME", template.function_environment()) == "ApiKeysTable"

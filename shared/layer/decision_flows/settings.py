@@ -14,8 +14,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# DynamoDB's rule for table names.
-TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")]
+from decision_flows.environment import TABLE_NAME_CHARACTERS, TABLE_NAME_LENGTHS
+
+TableName = Annotated[
+    str,
+    Field(min_length=TABLE_NAME_LENGTHS.start, max_length=TABLE_NAME_LENGTHS.stop - 1, pattern=TABLE_NAME_CHARACTERS),
+]
 DEFAULT_REQUESTS_PER_MINUTE = 500
 
 

@@ -7,6 +7,7 @@ import hmac
 import math
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,8 @@ from decision_flows.domain.api_keys import (
     verify_api_key,
 )
 from decision_flows.models.api_key import ApiKey
-from decision_flows.models.identity import Role
+from decision_flows.models.identity import Identity, Role
+from decision_flows.models.key_grant import KeyGrant
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, 891234, tzinfo=UTC)
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
@@ -198,3 +200,63 @@ def test_verification_compares_hashes_in_constant_time(monkeypatch: pytest.Monke
     assert len(calls) == 2
     assert calls[0] == (hash_key(plaintext), key.key_hash)
     assert calls[1][1] == key.key_hash
+
+
+# what the authorizer reads: a KeyGrant, by the rules of ApiKey without pydantic
+
+VALID_RECORD = new_api_key("tenant-a", Role.EDITOR, "ci", "live", NOW)[1].model_dump(mode="json", by_alias=True)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"revokedAt": "2025-03-05T00:00:00.000Z"},
+        {"keyHash": "A" * 64},
+        {"keyHash": "a" * 65},
+        {"keyId": "key_123"},
+        {"tenantId": ""},
+        {"tenantId": "tenant a"},
+        {"tenantId": "t#1"},
+        {"tenantId": "t" * 129},
+        {"tenantId": "tenant-a\n"},
+        {"role": "superuser"},
+        {"role": "ADMIN"},
+        {"name": ""},
+        {"name": "n" * 201},
+        {"name": "two\nlines"},
+        {"prefix": "sk_test_k1"},
+        {"prefix": "sk_prod_AbCd"},
+        {"createdAt": None},
+    ],
+)
+def test_the_authorizer_refuses_exactly_the_records_the_key_model_refuses(change: dict[str, Any]) -> None:
+    # Given a stored record with one attribute changed (None: missing)
+    record = {name: value for name, value in (VALID_RECORD | change).items() if value is not None}
+    try:
+        whole: ApiKey | None = ApiKey.model_validate(record)
+    except ValidationError:
+        whole = None
+
+    # When the authorizer reads it / Then it grants what the record says, or refuses what ApiKey refuses
+    if whole is None:
+        with pytest.raises(ValueError, match="invalid or missing"):
+            KeyGrant.from_attributes(record)
+    else:
+        grant = KeyGrant.from_attributes(record)
+        assert (grant.key_hash, grant.key_id, grant.tenant_id, grant.role, grant.is_active) == (
+            whole.key_hash,
+            whole.key_id,
+            whole.tenant_id,
+            whole.role,
+            whole.is_active,
+        )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"tenant_id": "a#b"}, {"tenant_id": ""}, {"principal": ""}, {"principal": "p" * 257}, {"role": 3}],
+)
+def test_an_identity_out_of_its_rules_cannot_be_made(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(fields))):
+        replace(Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice"), **fields)

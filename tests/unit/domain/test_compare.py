@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -69,7 +70,7 @@ def test_refs_that_name_nothing_are_404(
 
 def test_another_tenants_flow_does_not_exist(service: FlowService, compare: CompareService) -> None:
     flow = publish(service, create(service))
-    mallory = ALICE.model_copy(update={"tenant_id": "tenant-b"})
+    mallory = replace(ALICE, tenant_id="tenant-b")
     assert code_of(lambda: compare.diff(mallory, flow.id, "1", "1", with_patch=True)) == "FLOW_NOT_FOUND"
     assert code_of(lambda: compare.validate_draft(mallory, flow.id)) == "FLOW_NOT_FOUND"
 

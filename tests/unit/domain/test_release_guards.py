@@ -8,6 +8,7 @@ rollout step, and a release must leave status, versions and stamps right, not on
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -224,7 +225,7 @@ def test_null_fields_of_an_update_are_each_named_by_their_json_name(service: Flo
 def test_a_later_write_stamps_its_author_and_clears_the_last_notes(service: FlowService) -> None:
     promoted = WRITES["promote"](service, {"id": ready_for(service, "promote").id, "notes": "wins"}, None)
     assert isinstance(promoted, Flow)
-    bob = ALICE.model_copy(update={"principal": "bob"})
+    bob = replace(ALICE, principal="bob")
 
     renamed = service.update(bob, UpdateFlowRequest.model_validate({"id": promoted.id, "name": "Bob's"}), None)
 

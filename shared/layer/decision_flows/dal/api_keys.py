@@ -3,7 +3,7 @@
     keyHash (PK)   keyId  tenantId  role  name  prefix  createdAt  revokedAt?
 
 The ``ByTenant`` index (``tenantId``, ``createdAt``; projects everything) lists a tenant's keys
-for the management command. The authorizer needs only ``get_by_hash``.
+for the management command. The authorizer reads keys through ``key_grants`` instead.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from decision_flows.dal.items import from_wire, to_wire
+from decision_flows.dal.key_grants import stored_key_item
 from decision_flows.dal.store_errors import call, error_code
 from decision_flows.domain.clock import timestamp
 from decision_flows.domain.errors import Conflict, NotFound
@@ -53,19 +54,10 @@ class ApiKeyRepository:
             raise
 
     def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        """One GetItem, eventually consistent.
-
-        Half the cost of a strongly consistent read, on the path of every authenticated request.
-        Staleness is bounded (typically well under a second) and harmless here: keys are created
-        by an operator long before first use, and a revocation taking effect a moment later is
-        within what revocation promises anyway (authorizer responses may be cached for longer).
-
-        A record that fails validation (written around ``put``, e.g. by hand) grants nothing: it is
-        logged and answered as no key, so the authorizer refuses it (401) rather than crash.
-        """
-        response = call(self._client.get_item, TableName=self._table, Key={"keyHash": {"S": key_hash}})
-        item = response.get("Item")
-        if not item:
+        """The whole record of the key with that hash (``key_grants.stored_key_item``: the authorizer's
+        read), None when there is none; a record that fails validation is logged and answered as none."""
+        item = stored_key_item(self._client, self._table, key_hash)
+        if item is None:
             return None
         try:
             return _from_item(item)

@@ -13,13 +13,27 @@ import hmac
 import re
 import secrets
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from decision_flows.domain.clock import timestamp
-from decision_flows.models.api_key import PREFIX_LENGTH, ApiKey
 from decision_flows.models.identity import Role
+from decision_flows.models.key_grant import PREFIX_LENGTH
+
+if TYPE_CHECKING:
+    from decision_flows.models.api_key import ApiKey
 
 Environment = Literal["live", "test"]
+
+
+class StoredKey(Protocol):
+    """A stored key as either reader sees it: the authorizer's ``KeyGrant`` or the whole ``ApiKey``."""
+
+    @property
+    def key_hash(self) -> str: ...
+
+    @property
+    def is_active(self) -> bool: ...
+
 
 SECRET_BYTES = 32
 # Generated keys carry 43 characters (256 bits); the shape admits shorter ones because a key's
@@ -51,6 +65,9 @@ def new_key_id() -> str:
 
 def new_api_key(tenant_id: str, role: Role, name: str, environment: Environment, now: datetime) -> tuple[str, ApiKey]:
     """A fresh key: the plaintext (to show once, then forget) and the record to store."""
+    # Imported here: the authorizer imports this module to verify keys and loads no pydantic.
+    from decision_flows.models.api_key import ApiKey
+
     plaintext = generate_key(environment)
     record = ApiKey(
         key_hash=hash_key(plaintext),
@@ -64,7 +81,7 @@ def new_api_key(tenant_id: str, role: Role, name: str, environment: Environment,
     return plaintext, record
 
 
-def verify_api_key(plaintext: str, stored: ApiKey | None) -> ApiKey | None:
+def verify_api_key[Key: StoredKey](plaintext: str, stored: Key | None) -> Key | None:
     """The stored key when ``plaintext`` is that key and it is not revoked; otherwise None."""
     if stored is None:
         return None

@@ -6,15 +6,14 @@ cache key, so a cached decision can never serve another tenant.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from decision_flows.domain.api_keys import hash_key, looks_like_api_key, verify_api_key
 from decision_flows.domain.errors import StoreUnavailable
-from decision_flows.models.api_key import ApiKey
 from decision_flows.models.identity import Identity
+from decision_flows.models.key_grant import KeyGrant
 
 
 class AuthFailure(StrEnum):
@@ -23,15 +22,14 @@ class AuthFailure(StrEnum):
     STORE_BUSY = "STORE_BUSY"  # the key could not be looked up: neither a yes nor a no
 
 
-class Authentication(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, slots=True)
+class Authentication:
     identity: Identity | None = None
     failure: AuthFailure | None = None
 
 
 class KeyLookup(Protocol):
-    def get_by_hash(self, key_hash: str) -> ApiKey | None:
+    def get_by_hash(self, key_hash: str) -> KeyGrant | None:
         """The stored key with that hash, None when there is none (or none valid); StoreUnavailable
         when the store did not answer."""
         ...

@@ -7,10 +7,10 @@ first bearer JWT, not at init: an authorizer that sees only API keys never loads
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from decision_flows.models.identity import Identity, Role
 
@@ -20,26 +20,38 @@ if TYPE_CHECKING:
 # Asymmetric only: a JWKS holds public keys, and HS* with a public key as the secret is a forgery.
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
 JWKS_TIMEOUT_SECONDS = 2
+# JwtSettings' field → the environment variable that sets it (template.yaml's AuthorizerFunction).
+ENVIRONMENT = {
+    "jwks_url": "JWT_JWKS_URL",
+    "jwks_json": "JWT_JWKS",
+    "issuer": "JWT_ISSUER",
+    "audience": "JWT_AUDIENCE",
+    "tenant_claim": "JWT_TENANT_CLAIM",
+    "role_claim": "JWT_ROLE_CLAIM",
+    "principal_claim": "JWT_PRINCIPAL_CLAIM",
+}
 
 
-class JwtSettings(BaseModel):
+@dataclass(frozen=True, slots=True)
+class JwtSettings:
     """Where the signing keys are and what the claims must say; from the environment."""
 
-    model_config = ConfigDict(frozen=True)
+    jwks_url: str | None = None
+    jwks_json: str | None = None
+    issuer: str | None = None
+    audience: str | None = None
+    tenant_claim: str = "tenant_id"
+    role_claim: str = "role"
+    principal_claim: str = "sub"
 
-    jwks_url: str | None = Field(default=None, validation_alias="JWT_JWKS_URL")
-    jwks_json: str | None = Field(default=None, validation_alias="JWT_JWKS")
-    issuer: str | None = Field(default=None, validation_alias="JWT_ISSUER")
-    audience: str | None = Field(default=None, validation_alias="JWT_AUDIENCE")
-    tenant_claim: str = Field(default="tenant_id", validation_alias="JWT_TENANT_CLAIM")
-    role_claim: str = Field(default="role", validation_alias="JWT_ROLE_CLAIM")
-    principal_claim: str = Field(default="sub", validation_alias="JWT_PRINCIPAL_CLAIM")
-
-    @model_validator(mode="after")
-    def _complete_or_off(self) -> JwtSettings:
+    def __post_init__(self) -> None:
         if self.enabled and not (self.issuer and self.audience):
             raise ValueError("JWT verification needs JWT_ISSUER and JWT_AUDIENCE with its JWKS")
-        return self
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> JwtSettings:
+        """Each setting from its variable; an empty variable is an unset one (the template declares them all)."""
+        return cls(**{field: environment[name] for field, name in ENVIRONMENT.items() if environment.get(name)})
 
     @property
     def enabled(self) -> bool:

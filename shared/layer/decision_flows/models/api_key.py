@@ -2,6 +2,7 @@
 
 The plaintext key exists once, when it is created (``domain.api_keys.new_api_key``); after that
 only ``prefix`` (its first 12 characters, e.g. ``sk_live_AbCd``) identifies it to a person.
+The rules are ``models.key_grant``'s, which the authorizer applies to the same items without pydantic.
 """
 
 from __future__ import annotations
@@ -11,24 +12,27 @@ from typing import Annotated, Any
 from pydantic import Field, field_serializer, field_validator
 
 from decision_flows.models.flow import StoredModel
-from decision_flows.models.identity import Role
-
-# "sk_live_" or "sk_test_" and the first 4 characters of the secret: 24 of its 256 bits, enough to
-# tell keys apart in a listing and far too few to help guess one.
-PREFIX_LENGTH = 12
+from decision_flows.models.identity import MAX_TENANT_ID_LENGTH, TENANT_ID_PATTERN, Role
+from decision_flows.models.key_grant import (
+    KEY_HASH_PATTERN,
+    KEY_ID_PATTERN,
+    MAX_NAME_LENGTH,
+    NAME_PATTERN,
+    PREFIX_LENGTH,
+    PREFIX_PATTERN,
+)
 
 # Same rule as Identity.tenant_id: the authorizer hands a key's tenant on as the caller's.
-TenantId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")]
+TenantId = Annotated[str, Field(min_length=1, max_length=MAX_TENANT_ID_LENGTH, pattern=TENANT_ID_PATTERN)]
 
 
 class ApiKey(StoredModel):
-    key_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    key_id: str = Field(pattern=r"^key_[0-9a-f]{12}$")
+    key_hash: str = Field(pattern=KEY_HASH_PATTERN)
+    key_id: str = Field(pattern=KEY_ID_PATTERN)
     tenant_id: TenantId
     role: Role
-    # Printed in listings: no control characters (newlines, terminal escapes).
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
-    prefix: str = Field(min_length=PREFIX_LENGTH, max_length=PREFIX_LENGTH, pattern=r"^sk_(live|test)_")
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=NAME_PATTERN)
+    prefix: str = Field(min_length=PREFIX_LENGTH, max_length=PREFIX_LENGTH, pattern=PREFIX_PATTERN)
     created_at: str
     revoked_at: str | None = None
 

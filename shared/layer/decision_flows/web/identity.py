@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from pydantic import ValidationError
 
 from decision_flows.domain.errors import Forbidden, InvalidRequest, Unauthenticated
 from decision_flows.models.identity import Identity, Role
@@ -27,7 +26,7 @@ def identify(event: APIGatewayProxyEventV2) -> Identity:
             role=Role.parse(str(context.get("role", ""))),
             principal=context.get("principal", ""),
         )
-    except (KeyError, ValidationError):
+    except (KeyError, ValueError):
         raise Unauthenticated("UNAUTHENTICATED", "The request carries no valid identity.") from None
     tenant_header = event.headers.get(TENANT_HEADER)
     if not tenant_header:
