@@ -104,7 +104,7 @@ format: $(VENV)/.installed  ## ruff format and fixes
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.installed  ## mypy, strict
-	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local shared/admin/decision_flows_admin functions tests bench
+	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local shared/admin/decision_flows_admin shared/client/decision_flows_client functions tests bench
 
 # Checks a template may set aside only in itself, each with its reason (Metadata: cfn-lint / checkov).
 template-check: $(TOOLS)/.installed $(SERVERLESS_RULES) $(CHECKOV) openapi-client-check  ## cfn-lint with AWS's serverless rules, sam validate (--lint), checkov; the generated client
@@ -134,11 +134,12 @@ build: $(TOOLS)/.installed $(VENV)/.installed  ## sam build, then check that the
 
 check: lint typecheck test template-check build  ## everything CI runs
 
-$(VENV)/.installed: pyproject.toml
+# The runtime client is a distribution of its own (shared/client), installed editable beside the app.
+$(VENV)/.installed: pyproject.toml shared/client/pyproject.toml
 	$(NEED_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./shared/client
 	touch $@
 
 $(TOOLS)/.installed:
