@@ -59,7 +59,8 @@ class Request:
 
 
 class FakeLiveService:
-    def __init__(self) -> None:
+    def __init__(self, api_key: str = API_KEY, tenant: str = TENANT) -> None:
+        self.api_key, self.tenant = api_key, tenant
         self.states: dict[str, dict[str, Any]] = {}
         self.script: list[Canned] = []
         self.requests: list[Request] = []
@@ -106,9 +107,9 @@ class FakeLiveService:
         self.open.wait(timeout=10)
         if scripted is not None:
             return scripted
-        if headers.get("authorization") != f"Bearer {API_KEY}":
+        if headers.get("authorization") != f"Bearer {self.api_key}":
             return problem(401, "UNAUTHORIZED")
-        if headers.get("x-tenant-id") != TENANT:
+        if headers.get("x-tenant-id") != self.tenant:
             return problem(403, "FORBIDDEN")
         state = self.states.get(key)
         if state is None:
