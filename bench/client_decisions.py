@@ -127,7 +127,9 @@ def call(base_url: str, method: str, path: str, body: dict[str, Any] | None = No
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        raise RuntimeError(f"{method} {path}: {error.code} {error.read()[:300]!r}") from error
+        with error:
+            problem = json.loads(error.read() or b"{}")
+        raise RuntimeError(f"{method} {path.split('?')[0]} answered {error.code} {problem.get('code', '')}") from error
 
 
 def state_version(base_url: str, key: str) -> tuple[int, int | None]:
@@ -204,7 +206,7 @@ def against_the_server(decisions: int, switch_rounds: int, max_age: float) -> di
         try:
             seconds_until(lambda: state_version(base_url, FLOW_KEY)[0] == 1, time.monotonic(), limit=30)
         except (RuntimeError, DecisionFlowsError) as error:
-            return {"not_measured": f"the server has no /live/state to read: {error}"}
+            return {"not_measured": f"the server has no /live/state yet: {error}"}
         return {
             "requests": requests_for_decisions(base_url, FLOW_KEY, decisions, max_age=max_age),
             "switches": switches(base_url, FLOW_KEY, flow["id"], max_age, switch_rounds),
