@@ -232,6 +232,31 @@ def test_a_bootstrap_state_answers_while_the_service_is_down(
         client.get("banners")
 
 
+def test_saved_states_make_a_bootstrap_file(
+    service: FakeLiveService, make_client: MakeClient, clock: FakeClock, tmp_path: Path
+) -> None:
+    # Given a client that has read two keys, one of them during a rollout
+    service.publish(state_answer("offers", 3, challenger=4, percent=30, include=["qa-1"]))
+    service.publish(state_answer("banners", 1))
+    client = make_client()
+    before = [client.get("offers", "qa-1"), client.get("banners")]
+
+    # When its states are saved, and a client starts from them while the service is down
+    bootstrap = tmp_path / "live-states.json"
+    bootstrap.write_text(json.dumps(client.saved_states()))
+    service.stop()
+    restarted = make_client(bootstrap=bootstrap)
+
+    # Then it answers as the first one did, stale since it started
+    after = [restarted.get("offers", "qa-1"), restarted.get("banners")]
+    assert [(d.key, d.version, d.role, d.config) for d in after] == [
+        (d.key, d.version, d.role, d.config) for d in before
+    ]
+    assert {d.stale_seconds for d in after} == {0.0}
+    clock.advance(1)
+    assert restarted.get("banners").stale_seconds == 1.0
+
+
 def test_a_key_the_service_does_not_serve_raises_not_found_once_per_max_age(
     service: FakeLiveService, make_client: MakeClient, clock: FakeClock
 ) -> None:

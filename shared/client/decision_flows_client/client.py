@@ -101,6 +101,12 @@ class LiveClient:
             return held[1](subject)
         return self._refresh_or_answer(key, subject)
 
+    def saved_states(self) -> list[dict[str, Any]]:
+        """The /live/state answers the client holds, as a bootstrap file takes them: ``json.dump`` them
+        to a file, and a client started from it answers those keys even if the service cannot be read."""
+        with self._lock:
+            return [record.state.answer for record in self._records.values() if record.state is not None]
+
     def _refresh_or_answer(self, key: str, subject: str | None) -> Decision:
         with self._lock:
             record = self._records.setdefault(key, _KeyRecord())
