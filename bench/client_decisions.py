@@ -77,9 +77,10 @@ def requests_for_decisions(
     """``decisions`` calls of one client for distinct subjects, evenly over ``spread`` seconds."""
     transport = CountingTransport()
     client = LiveClient(base_url, VIEWER_KEY, TENANT, max_age=max_age, transport=transport)
+    challengers = 0
     started = time.monotonic()
     for number in range(decisions):
-        client.get(key, f"subject-{number}")
+        challengers += client.get(key, f"subject-{number}").role == "challenger"
         ahead = started + spread * number / decisions - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
@@ -90,6 +91,7 @@ def requests_for_decisions(
         "max_age_s": max_age,
         "elapsed_s": round(elapsed, 2),
         "max_age_periods": math.ceil(elapsed / max_age),
+        "challenger_share": round(challengers / decisions, 4),
     }
 
 
@@ -102,13 +104,11 @@ def seconds_until(answered: Callable[[], bool], since: float, limit: float = 60.
     return time.monotonic() - since
 
 
-def switch_times(
-    client: LiveClient, key: str, version: int, write: Callable[[], Any], shown: Callable[[], int]
-) -> dict[str, float]:
-    """From the end of ``write`` (its 200): the seconds until ``client`` answers ``version``, and, polled
-    in parallel, until ``shown`` (the service's own view) does."""
+def switch_times(client: LiveClient, key: str, write: Callable[[], int], shown: Callable[[], int]) -> dict[str, float]:
+    """From the end of ``write`` (its 200; it returns the version it made live): the seconds until
+    ``client`` answers that version, and, polled in parallel, until ``shown`` (the service's own view) does."""
     client.get(key)  # the client holds the state from before the switch
-    write()
+    version = write()
     written = time.monotonic()
     state: list[float] = []
     poller = threading.Thread(target=lambda: state.append(seconds_until(lambda: shown() == version, written)))
@@ -155,12 +155,19 @@ def switches(base_url: str, key: str, flow_id: str, max_age: float, rounds: int)
         flow = call(base_url, "POST", "/publish", {"id": flow_id, "rollout": {"percent": 30}})
         challenger = flow["rollout"]["challengerVersion"]
         seconds_until(challenger_shown(challenger), time.monotonic())
-        for switch, version, body in (("promote", challenger, "/rollout/promote"), ("rollback", 1, "/rollback")):
+        for switch, path, body in (
+            ("promote", "/rollout/promote", {"id": flow_id}),
+            ("rollback", "/rollback", {"id": flow_id, "version": 1}),  # live: a new version, a copy of 1
+        ):
             client = LiveClient(base_url, VIEWER_KEY, TENANT, max_age=max_age)
-            payload = {"id": flow_id} if switch == "promote" else {"id": flow_id, "version": 1}
-            write = functools.partial(call, base_url, "POST", body, payload)
-            rows.append({"switch": switch, **switch_times(client, key, version, write, champion)})
+            write = functools.partial(live_version_after, base_url, path, body)
+            rows.append({"switch": switch, **switch_times(client, key, write, champion)})
     return rows
+
+
+def live_version_after(base_url: str, path: str, body: dict[str, Any]) -> int:
+    """POST ``body`` to ``path``: the flow's live version after it."""
+    return int(call(base_url, "POST", path, body)["liveVersion"])
 
 
 def _config(label: str = "bench") -> dict[str, Any]:
@@ -199,18 +206,21 @@ def local_server() -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def against_the_server(decisions: int, switch_rounds: int, max_age: float) -> dict[str, Any]:
+def against_the_server(decisions: int, spread: float, switch_rounds: int, max_age: float) -> dict[str, Any]:
+    """The requests of a client during a 30 % rollout, then the switches (see the module's docstring)."""
     with local_server() as base_url:
-        flow = call(base_url, "POST", "", {"key": FLOW_KEY, "name": "Bench offers", "draftConfig": _config()})
-        call(base_url, "POST", "/publish", {"id": flow["id"]})
+        flow_id = call(base_url, "POST", "", {"key": FLOW_KEY, "name": "Bench offers", "draftConfig": _config()})["id"]
+        call(base_url, "POST", "/publish", {"id": flow_id})
         try:
             seconds_until(lambda: state_version(base_url, FLOW_KEY)[0] == 1, time.monotonic(), limit=30)
         except (RuntimeError, DecisionFlowsError) as error:
             return {"not_measured": f"the server has no /live/state yet: {error}"}
-        return {
-            "requests": requests_for_decisions(base_url, FLOW_KEY, decisions, max_age=max_age),
-            "switches": switches(base_url, FLOW_KEY, flow["id"], max_age, switch_rounds),
-        }
+        call(base_url, "PUT", "", {"id": flow_id, "draftConfig": _config("rollout")})
+        call(base_url, "POST", "/publish", {"id": flow_id, "rollout": {"percent": 30}})
+        seconds_until(lambda: state_version(base_url, FLOW_KEY)[1] == 2, time.monotonic())
+        requests = requests_for_decisions(base_url, FLOW_KEY, decisions, max_age=max_age, spread=spread)
+        call(base_url, "POST", "/rollout/abort", {"id": flow_id})
+        return {"requests": requests, "switches": switches(base_url, FLOW_KEY, flow_id, max_age, switch_rounds)}
 
 
 def markdown(decided: dict[str, Any], served: dict[str, Any]) -> str:
@@ -246,7 +256,8 @@ def markdown(decided: dict[str, Any], served: dict[str, Any]) -> str:
         return "\n".join([*lines, f"Against the server: not measured ({served['not_measured']})."])
     counted = served["requests"]
     lines += [
-        f"Requests for {counted['decisions']:,} decisions over {counted['elapsed_s']} s at max_age "
+        f"Requests for {counted['decisions']:,} decisions of distinct subjects over {counted['elapsed_s']} s, "
+        f"during a 30 % rollout ({counted['challenger_share']:.1%} got the challenger), at max_age "
         f"{counted['max_age_s']} s: {counted['requests']} ({counted['max_age_periods']} max_age periods).",
         "",
         report.markdown_table(
@@ -270,7 +281,7 @@ def _switch_row(name: str, switches: list[dict[str, Any]]) -> list[str]:
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     decided = peers(subjects=10_000 if quick else 100_000, rounds=3 if quick else 7)
-    served = against_the_server(decisions=10_000, switch_rounds=1 if quick else 3, max_age=1.0 if quick else 2.0)
+    served = against_the_server(10_000, spread=2.0 if quick else 10.0, switch_rounds=1 if quick else 3, max_age=2.0)
     report.finish("client_decisions", {"decisions": decided, "server": served}, markdown(decided, served), quick)
     return 0
 

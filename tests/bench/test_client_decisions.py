@@ -48,18 +48,20 @@ def test_requests_are_counted_against_the_max_age_periods_they_span(service: Fak
     assert counted["requests"] == len(service.requests_for("offers"))
     assert 1 <= counted["requests"] <= counted["max_age_periods"] + 1
     assert counted["max_age_periods"] >= 6
+    assert 0.2 < counted["challenger_share"] < 0.4  # the fake's 30 % rollout, decided by the client
 
 
 def test_a_switch_is_timed_until_the_client_answers_the_new_version(service: FakeLiveService) -> None:
     client = LiveClient(service.base_url, client_decisions.VIEWER_KEY, client_decisions.TENANT, max_age=0.05)
 
-    def promote() -> None:
+    def promote() -> int:
         service.publish(state_answer("offers", 4))
+        return 4
 
     def shown() -> int:
         return int(service.states["offers"]["champion"]["version"])
 
-    times = client_decisions.switch_times(client, "offers", 4, promote, shown)
+    times = client_decisions.switch_times(client, "offers", promote, shown)
 
     assert set(times) == {"client_s", "state_s"}
     assert client.get("offers").version == 4
@@ -87,7 +89,14 @@ def test_the_table_gives_the_ratio_to_the_rule_and_the_server_figures() -> None:
         ],
     }
     served = {
-        "requests": {"decisions": 10_000, "requests": 3, "max_age_s": 2.0, "elapsed_s": 4.1, "max_age_periods": 3},
+        "requests": {
+            "decisions": 10_000,
+            "requests": 3,
+            "max_age_s": 2.0,
+            "elapsed_s": 4.1,
+            "max_age_periods": 3,
+            "challenger_share": 0.3,
+        },
         "switches": [
             {"switch": "promote", "client_s": 2.5, "state_s": 0.5},
             {"switch": "rollback", "client_s": 1.5, "state_s": 0.25},
@@ -98,5 +107,6 @@ def test_the_table_gives_the_ratio_to_the_rule_and_the_server_figures() -> None:
 
     assert "| decision-flows-client LiveClient.get | 500,000 | 0.50x | 30.0% |" in text
     assert "The client: 500,000/s, 0.50x the rule alone, 2.0x the fastest peer (goals" in text
-    assert "10,000 decisions over 4.1 s at max_age 2.0 s: 3 (3 max_age periods)" in text
+    assert "10,000 decisions of distinct subjects over 4.1 s" in text
+    assert "(30.0% got the challenger), at max_age 2.0 s: 3 (3 max_age periods)" in text
     assert "| promote | 2.50 / 2.50 | 0.50 / 0.50 |" in text
