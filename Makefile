@@ -26,7 +26,7 @@ SERVERLESS_RULES := $(TOOLS)/.serverless-rules-installed
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help serve invoke test unit integration mutation reliability bench bench-cold-start bench-dynamodb-cost bench-diff browser lint format typecheck template-check openapi-client-check build check clean
+.PHONY: help serve invoke test unit integration mutation reliability bench bench-cold-start bench-dynamodb-cost bench-diff bench-client browser lint format typecheck template-check openapi-client-check build check clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -85,6 +85,21 @@ bench-diff: $(VENV)/.installed  ## /diff and the stream consumer's per-record co
 	$(BIN)/python -m bench.diff_cost
 	$(BIN)/python -m bench.report
 
+# The peers' SDKs (bench/peers-requirements.txt, pinned) in a venv of their own beside this repository's
+# client: their dependencies are not the application's.
+PEERS := .venv-peers
+
+bench-client: $(VENV)/.installed $(PEERS)/.installed  ## decisions/s of the runtime client vs the peers' SDKs on one core; its requests and switch times against the local server
+	$(BIN)/python -m bench.client_decisions
+	$(BIN)/python -m bench.report
+
+$(PEERS)/.installed: bench/peers-requirements.txt shared/client/pyproject.toml
+	$(NEED_PYTHON)
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --upgrade pip
+	$(PEERS)/bin/pip install --quiet -r bench/peers-requirements.txt -e ./shared/client
+	touch $@
+
 # The Swagger UI test loads /swagger in a headless browser: Debian's chromium (apt-get, as root),
 # installed once. `make test` installs nothing system-wide: without it, that one test is skipped
 # (and fails under CI=true, whose .ci/run installs it first).
@@ -104,7 +119,7 @@ format: $(VENV)/.installed  ## ruff format and fixes
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.installed  ## mypy, strict
-	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local shared/admin/decision_flows_admin functions tests bench
+	$(BIN)/mypy shared/layer/decision_flows shared/local/decision_flows_local shared/admin/decision_flows_admin shared/client/decision_flows_client functions tests bench
 
 # Checks a template may set aside only in itself, each with its reason (Metadata: cfn-lint / checkov).
 template-check: $(TOOLS)/.installed $(SERVERLESS_RULES) $(CHECKOV) openapi-client-check  ## cfn-lint with AWS's serverless rules, sam validate (--lint), checkov; the generated client
@@ -134,11 +149,12 @@ build: $(TOOLS)/.installed $(VENV)/.installed  ## sam build, then check that the
 
 check: lint typecheck test template-check build  ## everything CI runs
 
-$(VENV)/.installed: pyproject.toml
+# The runtime client is a distribution of its own (shared/client), installed editable beside the app.
+$(VENV)/.installed: pyproject.toml shared/client/pyproject.toml
 	$(NEED_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./shared/client
 	touch $@
 
 $(TOOLS)/.installed:
@@ -160,4 +176,4 @@ $(CHECKOV):
 	$(TOOLS)/checkov/bin/pip install --quiet checkov==3.3.30
 
 clean:  ## remove the virtual environments and build output
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
