@@ -81,3 +81,11 @@ def test_a_since_between_milliseconds_starts_at_the_next_one() -> None:
 
     assert key_schema.feed_lower_bound(between) == "2026-12-06T09:00:00.002Z"
     assert key_schema.feed_lower_bound(between.replace(microsecond=2000)) == "2026-12-06T09:00:00.002Z"
+
+
+@pytest.mark.parametrize(
+    ("pk", "theirs"),
+    [("T#tenant-a#F#df_1", True), ("T#tenant-a", True), ("T#tenant-ab#F#df_1", False), ("T#tenant-b#F#df_1", False)],
+)
+def test_a_cursors_table_key_must_be_the_tenants_own(pk: str, theirs: bool) -> None:
+    assert key_schema.of_tenant(pk, "tenant-a") is theirs

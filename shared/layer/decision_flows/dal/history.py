@@ -61,7 +61,7 @@ class HistoryRepository:
         """The tenant's entries across its flows, newest first: one Query of the feed index, at or after
         ``since``. A cursor must be of this tenant's feed and within ``since`` (DynamoDB refuses a start
         key outside the key condition)."""
-        feed_pk, tenant_prefix = key_schema.feed_pk(tenant_id), key_schema.tenant_pk(tenant_id) + "#"
+        feed_pk = key_schema.feed_pk(tenant_id)
         condition, values = "FeedPK = :pk", {":pk": {"S": feed_pk}}
         lower_bound = None if since is None else key_schema.feed_lower_bound(since)
         if lower_bound is not None:
@@ -71,7 +71,7 @@ class HistoryRepository:
         def in_scope(start: dict[str, str]) -> bool:
             return (
                 start["FeedPK"] == feed_pk
-                and start["PK"].startswith(tenant_prefix)
+                and key_schema.of_tenant(start["PK"], tenant_id)  # the entry's own key, whatever it is keyed by
                 and (lower_bound is None or start["FeedSK"] >= lower_bound)
             )
 

@@ -85,6 +85,12 @@ def feed_lower_bound(since: datetime) -> str:
     return feed_instant(since + timedelta(microseconds=-since.microsecond % 1000))
 
 
+def of_tenant(pk: str, tenant_id: str) -> bool:
+    """Whether a partition key is one of the tenant's items (every key starts with the tenant)."""
+    own = tenant_pk(tenant_id)
+    return pk == own or pk.startswith(own + "#")
+
+
 def list_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#FLOWS"
 
