@@ -30,7 +30,14 @@ REPEATS = 3
 # The goal: these cost the same at the longest history as at BASE versions.
 GOAL_RATIO, BASE = 1.05, 100
 FIGURES = ("round_trips", "bytes", "read_units", "write_units")
-GOAL_ROUTES = ("GET flow", "GET version (v1)", "GET version (latest)", "POST publish", "POST rollback")
+GOAL_ROUTES = (
+    "GET flow",
+    "GET version (v1)",
+    "GET version (latest)",
+    "POST publish",
+    "POST rollback",
+    "GET feed (page of 25)",
+)
 LIST_FLOWS = 5  # a list page holds them all; each has the cell's history
 
 
@@ -115,6 +122,7 @@ def measure_cell(history: int, size: int, repeats: int) -> dict[str, Any]:
         run("GET versions (page of 100)", partial(api.get, "/versions", id=subject))
         run("GET list (page of 5)", partial(api.get, limit=str(LIST_FLOWS)))
         run("GET history (page of 25)", partial(api.history, subject))
+        run("GET feed (page of 25)", partial(api.get, "/history"))  # every flow's entries: 5 x the history
         run("GET live (miss, new instance)", new_instance(partial(api.live, "flow-0")))  # nothing stream-fed
         etag = api.live("flow-0").headers["etag"]  # the pointer is there now, and the version in memory
         run("GET live (new instance)", new_instance(partial(api.live, "flow-0")))

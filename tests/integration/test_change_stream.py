@@ -142,9 +142,10 @@ class TestRedelivery:
         # When the same batch comes again
         assert consume(records) == {"batchItemFailures": []}
 
-        # Then history is exactly as it was
+        # Then history is exactly as it was, and so is the tenant feed (each entry once)
         assert history(admin, flow["id"]) == first
         assert len(first) == 3
+        assert admin.get("/history").body["data"] == first
 
     def test_a_failing_record_is_reported_alone_and_the_others_are_processed(
         self, admin: Api, stream: StreamPoller, monkeypatch: pytest.MonkeyPatch

@@ -120,6 +120,7 @@ SEEDS: dict[str, Callable[[FlowService], None]] = {
     "rollout-promote": seed_rollout,
     "rollout-abort": seed_rollout,
     "history": seed_history,
+    "history-feed": seed_history,
 }
 
 
@@ -211,6 +212,13 @@ def check_history(event: dict[str, Any], result: Result) -> None:
     assert {entry["actor"] for entry in result.body["data"]} == {SEEDER.principal}
 
 
+def check_history_feed(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert {entry["flowId"] for entry in result.body["data"]} == {FLOW_ID}
+    assert [entry["action"] for entry in result.body["data"]] == ["published", "updated", "published", "created"]
+    assert result.body["pagination"]["limit"] == int(event["queryStringParameters"]["limit"])
+
+
 def check_live(event: dict[str, Any], result: Result) -> None:
     assert result.status == 200
     assert (result.body["key"], result.body["flowId"]) == (event["queryStringParameters"]["key"], FLOW_ID)
@@ -268,6 +276,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "get-version": check_get_version,
     "rollback": check_rollback,
     "history": check_history,
+    "history-feed": check_history_feed,
     "live": check_live,
     "diff": check_diff,
     "validate": check_validate,

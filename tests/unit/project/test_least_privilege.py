@@ -50,6 +50,7 @@ def test_a_grant_nothing_uses_is_reported_with_its_policy() -> None:
     calls = [
         Access("HistoryFunction", "dynamodb:UpdateItem", iam.table_arn("RateLimitTable")),
         Access("HistoryFunction", "dynamodb:Query", iam.table_arn("ChangesTable")),
+        Access("HistoryFunction", "dynamodb:Query", f"{iam.table_arn('ChangesTable')}/index/ByTenantTime"),
     ]
 
     # Then that grant is the history function's only unused one

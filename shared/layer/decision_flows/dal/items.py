@@ -109,9 +109,12 @@ def tombstone_from_item(item: Item) -> FlowTombstone:
 
 
 def change_attributes(entry: ChangeEntry) -> dict[str, Any]:
+    """Every history entry, whatever its action, carries the feed index's keys: it is in the tenant feed."""
     return {
         "PK": key_schema.flow_pk(entry.tenant_id, entry.flow_id),
         "SK": key_schema.change_sk(entry.row_version),
+        "FeedPK": key_schema.feed_pk(entry.tenant_id),
+        "FeedSK": key_schema.feed_sk(entry.at, entry.event_id),
         **entry.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
 

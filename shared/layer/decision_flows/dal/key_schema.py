@@ -15,11 +15,14 @@ Summaries and snapshots are separate items so that listing versions never reads 
 
 The change-history table keys a flow's entries ``PK = T#<t>#F#<flowId>``, ``SK = RV#<rowVersion:010d>``
 (one entry per write, in write order), and the live table keys entries by ``PK = T#<t>#KEY#<key>``.
+Every history entry also carries ``FeedPK = T#<t>#FEED`` and ``FeedSK = <at, UTC, ms>#<eventId>``,
+the keys of the sparse index ``ByTenantTime``: the tenant feed, across flows, in time order (the stream
+record's eventId breaks ties and makes the key unique).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from decision_flows.models.flow import FlowStatus
 
@@ -31,6 +34,7 @@ TOMBSTONE_SK = "TOMBSTONE"
 CHANGE_PREFIX = "RV#"
 COUNTERS_SK = "COUNTERS"
 LIST_INDEX = "ByStatus"
+FEED_INDEX = "ByTenantTime"
 
 STATUS_RANK = {FlowStatus.ACTIVE: 1, FlowStatus.DRAFT: 2, FlowStatus.PAUSED: 3, FlowStatus.ARCHIVED: 4}
 _MAX_EPOCH_MS = 10**13 - 1
@@ -58,6 +62,33 @@ def key_reservation_pk(tenant_id: str, key: str) -> str:
 
 def tenant_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}"
+
+
+def feed_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#FEED"
+
+
+def feed_instant(moment: datetime) -> str:
+    """An instant as the feed's sort key spells it: UTC to the millisecond (cut, not rounded), fixed
+    width, so that string order is time order. Without an offset it is UTC already."""
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def feed_sk(at: str, event_id: str) -> str:
+    return f"{feed_instant(datetime.fromisoformat(at))}#{event_id}"
+
+
+def feed_lower_bound(since: datetime) -> str:
+    """The least feed sort key of an entry at or after ``since``: entries are stamped to the millisecond,
+    so a ``since`` between two milliseconds starts at the later one."""
+    return feed_instant(since + timedelta(microseconds=-since.microsecond % 1000))
+
+
+def of_tenant(pk: str, tenant_id: str) -> bool:
+    """Whether a partition key is one of the tenant's items (every key starts with the tenant)."""
+    own = tenant_pk(tenant_id)
+    return pk == own or pk.startswith(own + "#")
 
 
 def list_pk(tenant_id: str) -> str:

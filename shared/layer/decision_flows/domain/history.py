@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain.errors import flow_not_found
 from decision_flows.domain.ports import FlowStore, History
@@ -15,6 +15,9 @@ from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # Fields whose before/after an `updated` or `status_changed` entry lists (stored names -> contract names).
 TRACKED_FIELDS = {
@@ -164,3 +167,8 @@ class HistoryService:
         if not page.items and cursor is None and not self._flows.flow_exists(identity.tenant_id, flow_id):
             raise flow_not_found(flow_id)
         return page
+
+    def feed(self, identity: Identity, since: datetime | None, limit: int, cursor: str | None) -> Page[ChangeEntry]:
+        """The tenant feed: every entry of every flow of the caller's tenant, deleted flows' included,
+        newest first, at or after ``since``. One read of at most a page, however long the history."""
+        return self._history.list_feed(identity.tenant_id, since, limit, cursor)

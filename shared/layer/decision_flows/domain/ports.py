@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 
 if TYPE_CHECKING:  # annotations only: a function that writes flows builds no history or page models
+    from datetime import datetime
+
     from decision_flows.models.history import ChangeEntry
     from decision_flows.models.live import LiveEntry
     from decision_flows.models.page import Page
@@ -71,6 +73,10 @@ class History(Protocol):
     def record(self, entry: ChangeEntry) -> None: ...
 
     def list_changes(self, tenant_id: str, flow_id: str, limit: int, page_cursor: str | None) -> Page[ChangeEntry]: ...
+
+    def list_feed(
+        self, tenant_id: str, since: datetime | None, limit: int, page_cursor: str | None
+    ) -> Page[ChangeEntry]: ...
 
 
 class LivePointers(Protocol):

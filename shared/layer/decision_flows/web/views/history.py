@@ -53,3 +53,10 @@ class HistoryView(ResponseBody):
     flow_id: str
     data: list[ChangeEntryView]
     pagination: PaginationView
+
+
+class FeedView(ResponseBody):
+    """The tenant feed: entries of all the tenant's flows (each names its ``flowId``), newest first."""
+
+    data: list[ChangeEntryView]
+    pagination: PaginationView
