@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from decision_flows.models.role import Role
 
-class Role(IntEnum):
-    """Ordered so that a higher role includes every right of a lower one."""
-
-    VIEWER = 1
-    EDITOR = 2
-    ADMIN = 3
-
-    @classmethod
-    def parse(cls, name: str) -> Role:
-        """Exactly "viewer", "editor" or "admin" (KeyError otherwise): no case or Unicode folding,
-        under which "adm\u0131n" (a dotless i) would upper-case to ADMIN."""
-        return {role.name.lower(): role for role in cls}[name]
+__all__ = ["Identity", "Role"]
 
 
 class Identity(BaseModel):
