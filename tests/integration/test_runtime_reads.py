@@ -218,30 +218,35 @@ class TestRuntimeBudget:
         rollback = admin.rollback(id=flow["id"], version=1)
         assert rollback.status == 200, rollback.body
 
-    def test_a_runtime_read_writes_nothing_on_a_hit_a_miss_or_a_refusal(
+    def test_a_runtime_read_writes_nothing_but_the_one_pointer_a_miss_keeps(
         self,
         admin: Api,
         viewer: Api,
         stream: StreamPoller,
-        dynamodb: Any,
         pinned_second: list[float],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        # Given a key with its pointer, one whose pointer the consumer has not written, and a budget of 4
+        # Given a key with its pointer, one whose pointer the consumer has not written, and a budget of 7
         rolling_out(admin, stream)
         cold = admin.create(key="cold", name="Cold", draftConfig=v2_config("c")).body
         assert admin.publish(id=cold["id"]).status == 200
-        limits(monkeypatch, per_minute=500, runtime_per_second=4)
+        limits(monkeypatch, per_minute=500, runtime_per_second=7)
         operations: list[str] = []
         dynamodb_client().meta.events.register(  # the handlers' client, made again by the reset above
             "before-call.dynamodb", lambda model, **_: operations.append(model.name)
         )
 
-        # When they are read: a hit, a miss, a state, an unknown key and one over the budget
-        statuses = [live(viewer).status, live(viewer, "cold").status, state(viewer).status, live(viewer, "x").status]
-        statuses.append(live(viewer).status)
+        # When the missing pointer is read, it is rebuilt and kept: one write, once for the key
+        assert live(viewer, "cold").status == 200
+        assert WRITES.intersection(operations) == {"TransactWriteItems"}
+        operations.clear()
 
-        # Then no call of any table was a write, the rate limit's included
-        assert statuses == [200, 200, 200, 404, 429]
+        # And then: hits, a 304, a state, the kept key, an unknown key, and one over the budget
+        etag = live(viewer).headers["etag"]
+        statuses = [live(viewer, **{"If-None-Match": etag}).status, state(viewer).status]
+        statuses += [live(viewer, "cold").status, live(viewer, "x").status, live(viewer).status, live(viewer).status]
+
+        # Then none of them wrote to any table, the rate limit's included
+        assert statuses == [304, 200, 200, 404, 200, 429]
         assert "GetItem" in operations
         assert not WRITES.intersection(operations), operations

@@ -66,10 +66,13 @@ def runtime_budget() -> RuntimeBudget | None:
     return RuntimeBudget(per_second) if per_second else None
 
 
-def rebuilt_pointer(tenant_id: str, key: str) -> LivePointer | None:
-    """A pointer the consumer has not written, from the flow (the flow service's models, loaded here)."""
+def rebuilt_pointer(tenant_id: str, key: str) -> tuple[LivePointer, dict[int, str]] | None:
+    """A pointer the consumer has not written, from the flow, and kept (the flow service's models, loaded here)."""
     from decision_flows import wiring
     from decision_flows.dal import items
 
-    entry = wiring.live_service().rebuild(tenant_id, key)
-    return pointer_from_item(items.to_wire(items.live_attributes(entry))) if entry is not None else None
+    rebuilt = wiring.live_service().rebuild(tenant_id, key)
+    if rebuilt is None:
+        return None
+    entry, configs = rebuilt
+    return pointer_from_item(items.to_wire(items.live_attributes(entry))), configs

@@ -72,7 +72,7 @@ def history_service() -> HistoryService:
 def live_service() -> LiveService:
     from decision_flows.domain.live import LiveService
 
-    return LiveService(flow_repository())
+    return LiveService(live_pointers(), flow_repository())
 
 
 @built_once

@@ -2,15 +2,16 @@
 consumer.
 
 A live entry is a small pointer cached from the source of truth (the flow). The consumer refreshes
-it on every change that moves it; a runtime read that misses rebuilds it from the truth (and leaves
-the writing to the consumer: domain.runtime_reads serves it). Writes are guarded by the flow's
-rowVersion and by the flow still owning the key, so duplicated or reordered stream records never
-move an entry backwards.
+it on every change that moves it; a runtime read that misses rebuilds it from the truth and keeps it
+(domain.runtime_reads serves it). Writes are guarded by the flow's rowVersion and by the flow still
+owning the key, so duplicated or reordered stream records never move an entry backwards: nor do
+they after a miss has written a newer state than the consumer has reached, which is why a miss
+writes (once per key) rather than serving the newer state and leaving the consumer to walk it back.
 """
 
 from __future__ import annotations
 
-from decision_flows.domain.ports import FlowStore, flow_with_key
+from decision_flows.domain.ports import FlowStore, LivePointers, flow_with_key
 from decision_flows.models.flow import Flow, FlowStatus
 from decision_flows.models.live import LiveEntry
 
@@ -65,11 +66,25 @@ def _published_at(flow: Flow, version: int, flows: FlowStore) -> str | None:
 
 
 class LiveService:
-    def __init__(self, flows: FlowStore) -> None:
+    def __init__(self, pointers: LivePointers, flows: FlowStore) -> None:
+        self._pointers = pointers
         self._flows = flows
 
-    def rebuild(self, tenant_id: str, key: str) -> LiveEntry | None:
-        """The entry the flow holding ``key`` calls for, from the flow itself (two or three reads), for
-        a key whose entry the consumer has not written yet; None when no flow holds the key."""
+    def rebuild(self, tenant_id: str, key: str) -> tuple[LiveEntry, dict[int, str]] | None:
+        """The entry of a key the consumer has not written yet, from the flow that holds it, kept in the
+        live table, with the configs of the versions it serves; None when no flow holds the key
+        (unknown keys are not remembered: a caller could fill the table with them)."""
         flow = flow_with_key(self._flows, tenant_id, key)
-        return live_entry(flow, self._flows) if flow is not None else None
+        if flow is None:
+            return None
+        entry = live_entry(flow, self._flows)
+        served = [entry.version, entry.challenger_version] if entry.served else []
+        configs: dict[int, str] = {}
+        # Read before the pointer is written: a store that fails, or a flow deleted meanwhile, leaves no trace.
+        for version in (number for number in served if number is not None):
+            snapshot = self._flows.get_version(tenant_id, flow.id, version)
+            if snapshot is None or snapshot.config is None:
+                return None
+            configs[version] = snapshot.config
+        self._pointers.put_live(entry)
+        return entry, configs

@@ -2,9 +2,10 @@
 and the versions' configs, with the standard library only (no pydantic: this path's cold start).
 
 A request costs one small read, the key's pointer; configs, immutable per version, are read once per
-instance and kept in memory. A pointer the stream consumer has not written yet is rebuilt from the
-flow by ``rebuild``, which loads the flow service's models on first use; it writes nothing (a
-runtime read makes no DynamoDB write), so the consumer stays the pointers' only writer.
+instance and kept in memory. It writes nothing, but for the rare miss: a pointer the stream consumer
+has not written yet is rebuilt from the flow and kept by ``rebuild`` (domain.live, which loads the
+flow service's models on first use), once per key, so that the consumer's older records cannot walk
+what callers saw backwards.
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ class PointerReader(Protocol):
     def get_config(self, tenant_id: str, flow_id: str, version: int) -> str | None: ...
 
 
-# A missing pointer rebuilt from the flow: (tenant, key) -> pointer, None when no flow has the key.
-Rebuild = Callable[[str, str], LivePointer | None]
+# A missing pointer rebuilt from the flow and kept: (tenant, key) -> the pointer and the configs of the
+# versions it serves (read before it was kept), None when no flow has the key.
+Rebuild = Callable[[str, str], tuple[LivePointer, dict[int, str]] | None]
 
 
 def not_served(key: str) -> NotFound:
@@ -111,7 +113,11 @@ class RuntimeReads:
 
     def pointer(self, tenant_id: str, key: str) -> LivePointer:
         """The served pointer of ``key``: one small read (a miss rebuilds it from the flow)."""
-        pointer = self._reader.get_pointer(tenant_id, key) or self._rebuild(tenant_id, key)
+        pointer = self._reader.get_pointer(tenant_id, key)
+        if pointer is None and (rebuilt := self._rebuild(tenant_id, key)) is not None:
+            pointer, configs = rebuilt
+            for version, config in configs.items():
+                self._configs.put((tenant_id, pointer.flow_id, version), config)
         if pointer is None or pointer.champion is None:
             raise not_served(key)
         return pointer
