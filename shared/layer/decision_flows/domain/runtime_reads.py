@@ -20,7 +20,7 @@ from decision_flows.domain.assignment import Split, gets_challenger
 from decision_flows.domain.byte_cache import ByteBoundedCache
 from decision_flows.domain.errors import NotFound
 
-Role = Literal["champion", "challenger"]
+ServedRole = Literal["champion", "challenger"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ class Served:
     """The version a subject gets, and in which role."""
 
     ref: PublishedRef
-    role: Role
+    role: ServedRole
 
 
 class PointerReader(Protocol):

@@ -18,7 +18,14 @@ from typing import Any
 from decision_flows.domain.byte_cache import ByteBoundedCache
 from decision_flows.domain.errors import DomainError, FieldProblem, InvalidRequest, RateLimited
 from decision_flows.domain.runtime_budget import RuntimeBudget
-from decision_flows.domain.runtime_reads import LivePointer, RuntimeReads, assign, live_etag, state_etag
+from decision_flows.domain.runtime_reads import (
+    LivePointer,
+    RuntimeReads,
+    assign,
+    live_etag,
+    not_served,
+    state_etag,
+)
 from decision_flows.models.role import Role
 from decision_flows.observability import Metric, count, count_refusal, count_served
 from decision_flows.web.caller import Caller, caller_of, lower_cased, require_role
@@ -101,7 +108,8 @@ def _state(pointer: LivePointer, headers: Mapping[str, str], reads: RuntimeReads
     cached = ("state", pointer.tenant_id, pointer.key, etag)
     body = bodies.get(cached)
     if body is None:
-        assert pointer.champion is not None  # a served pointer (RuntimeReads.pointer)
+        if pointer.champion is None:  # RuntimeReads.pointer answers served pointers only
+            raise not_served(pointer.key)
         challenger = reads.config(pointer, pointer.challenger.version) if pointer.challenger else None
         body = state_body(pointer, reads.config(pointer, pointer.champion.version), challenger)
         bodies.put(cached, body)
