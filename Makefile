@@ -26,7 +26,7 @@ SERVERLESS_RULES := $(TOOLS)/.serverless-rules-installed
 CHROMIUM := /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help serve invoke test unit integration mutation reliability bench bench-cold-start bench-dynamodb-cost bench-diff bench-client browser lint format typecheck template-check openapi-client-check build check clean
+.PHONY: help serve invoke test unit integration mutation reliability bench bench-cold-start bench-dynamodb-cost bench-diff bench-client bench-live-reads browser lint format typecheck template-check openapi-client-check build check clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -71,6 +71,7 @@ bench: build  ## every benchmark: figures in bench/results/ (not committed), doc
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.dynamodb_cost
 	$(BIN)/python -m bench.diff_cost
+	$(BIN)/python -m bench.live_reads
 	$(BIN)/python -m bench.report
 
 bench-cold-start: build  ## cold start of each function vs `import boto3; boto3.client("dynamodb")`, Lambda-like env
@@ -83,6 +84,10 @@ bench-dynamodb-cost: $(VENV)/.installed  ## DynamoDB calls, bytes and units per 
 
 bench-diff: $(VENV)/.installed  ## /diff and the stream consumer's per-record cost at 1 000 to 8 000 edges
 	$(BIN)/python -m bench.diff_cost
+	$(BIN)/python -m bench.report
+
+bench-live-reads: $(VENV)/.installed  ## warm /live and /live/state of a 2 KB and a 300 KB config (seconds)
+	$(BIN)/python -m bench.live_reads
 	$(BIN)/python -m bench.report
 
 # The peers' SDKs (bench/peers-requirements.txt, pinned) in a venv of their own beside this repository's

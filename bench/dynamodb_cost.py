@@ -74,12 +74,13 @@ def flow_with_history(client: Any, api: Api, key: str, history: int, size: int) 
 
 
 def new_instance(send: Any) -> Any:
-    """``send`` as a fresh function instance meets it: no version configs in memory."""
+    """``send`` as a fresh function instance meets it: no version configs or answers in memory."""
 
     def fresh() -> Any:
-        from decision_flows import wiring  # validates the settings on import: only inside the bench's environment
+        from decision_flows import runtime_wiring
 
-        wiring.live_service.cache_clear()
+        runtime_wiring.runtime_reads.cache_clear()
+        runtime_wiring.response_bodies.cache_clear()
         return send()
 
     return fresh
@@ -263,8 +264,8 @@ def runtime_markdown(found: dict[str, Any]) -> str:
     return (
         "**Runtime reads** (GET /live; read units DynamoDB would charge by its size rules; the ceiling is "
         f"{PARTITION_READ_UNITS} read units per second of the partition that holds a key's pointer, before "
-        "adaptive capacity; every request also writes the tenant's rate-limit item, 1 write unit)\n\n"
-        + report.markdown_table(header, rows)
+        "adaptive capacity; runtime reads write nothing, not even the rate limit's item: their budget is counted "
+        "in memory)\n\n" + report.markdown_table(header, rows)
     )
 
 

@@ -20,7 +20,7 @@ RESULTS = ROOT / "bench" / "results"
 PAGE = ROOT / "docs" / "PERFORMANCE.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 # The order of the page's tables; a benchmark that has not run yet is left out.
-SECTIONS = ("cold_start", "dynamodb_cost", "diff_cost", "client_decisions")
+SECTIONS = ("cold_start", "dynamodb_cost", "diff_cost", "live_reads", "client_decisions")
 
 
 def machine() -> dict[str, Any]:

@@ -1,16 +1,15 @@
 """The client assigns subjects exactly as the server does: against the contract's formula written out
-plainly, and against the service's own function (decision_flows.domain.live.assign), for thousands
+plainly, and against the service's own function (decision_flows.domain.assignment), for thousands
 of subjects and shares, overrides included."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from typing import Any
 
 import pytest
 
-from decision_flows.models.live import LiveEntry
+from decision_flows.domain.assignment import Split, gets_challenger
 from decision_flows_client import LiveState
 from tests.client.fake_service import state_answer
 
@@ -36,46 +35,21 @@ def test_the_client_assigns_by_the_contracts_formula(percent: float) -> None:
 
 
 def service_roles(answer: dict[str, Any], subjects: list[str]) -> list[str]:
-    """The service's own assignment of ``subjects``: domain.assignment.gets_challenger, the stdlib
-    function that server and client share (the live-path branch), overrides included; before that
-    lands, domain.live.assign (the same hash rule, no overrides). Resolved at run time, so that this
-    test holds on either side of the merge (the lead drops the fallback once both are in)."""
+    """The service's own assignment of ``subjects`` (what /live applies), overrides included."""
     challenger = answer["challenger"]
-    try:
-        assignment: Any = importlib.import_module("decision_flows.domain.assignment")
-    except ModuleNotFoundError:
-        assert challenger["include"] == challenger["exclude"] == [], "domain.live.assign has no overrides"
-        return [assign_by_live_entry(answer, subject) for subject in subjects]
-    split = assignment.Split(
+    split = Split(
         answer["flowId"],
         challenger["version"],
         round(challenger["percent"] * 100),
         frozenset(challenger["include"]),
         frozenset(challenger["exclude"]),
     )
-    return ["challenger" if assignment.gets_challenger(split, subject) else "champion" for subject in subjects]
-
-
-def assign_by_live_entry(answer: dict[str, Any], subject: str) -> str:
-    live: Any = importlib.import_module("decision_flows.domain.live")
-    entry = LiveEntry(
-        tenant_id="tenant-a",
-        key=answer["key"],
-        flow_id=answer["flowId"],
-        row_version=9,
-        served=True,
-        version=answer["champion"]["version"],
-        published_at=answer["champion"]["publishedAt"],
-        challenger_version=answer["challenger"]["version"],
-        challenger_published_at=answer["challenger"]["publishedAt"],
-        basis_points=round(answer["challenger"]["percent"] * 100),
-    )
-    return str(live.assign(entry, subject).role)
+    return ["challenger" if gets_challenger(split, subject) else "champion" for subject in subjects]
 
 
 @pytest.mark.parametrize("percent", PERCENTS)
 def test_the_client_assigns_as_the_services_own_function(percent: float) -> None:
-    answer = state_answer("offers", 3, challenger=4, percent=percent)
+    answer = state_answer("offers", 3, challenger=4, percent=percent, include=SUBJECTS[:20], exclude=SUBJECTS[20:40])
     state = LiveState.from_answer(answer)
 
     assert [state.decide(subject).role for subject in SUBJECTS] == service_roles(answer, SUBJECTS)

@@ -121,6 +121,7 @@ SEEDS: dict[str, Callable[[FlowService], None]] = {
     "rollout-abort": seed_rollout,
     "history": seed_history,
     "history-feed": seed_history,
+    "live-state": seed_rollout,
 }
 
 
@@ -225,6 +226,14 @@ def check_live(event: dict[str, Any], result: Result) -> None:
     assert (result.body["version"], result.body["config"]) == (1, V1_CONFIG)
 
 
+def check_live_state(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["key"], result.body["flowId"]) == (event["queryStringParameters"]["key"], FLOW_ID)
+    assert (result.body["champion"]["version"], result.body["champion"]["config"]) == (1, V1_CONFIG)
+    challenger = result.body["challenger"]
+    assert (challenger["version"], challenger["config"], challenger["percent"]) == (2, V2_CONFIG, 10)
+
+
 def check_diff(event: dict[str, Any], result: Result) -> None:
     assert result.status == 200
     assert (result.body["from"], result.body["to"]) == ({"ref": "1", "version": 1}, {"ref": "2", "version": 2})
@@ -278,6 +287,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "history": check_history,
     "history-feed": check_history_feed,
     "live": check_live,
+    "live-state": check_live_state,
     "diff": check_diff,
     "validate": check_validate,
     "rollout": check_rollout,

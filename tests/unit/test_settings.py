@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from decision_flows import runtime_wiring
 from decision_flows.dal import client
 from decision_flows.environment import table_name
 from decision_flows.settings import DEFAULT_REQUESTS_PER_MINUTE, Settings
@@ -77,3 +78,27 @@ def test_the_authorizers_table_is_refused_as_the_settings_refuse_it(value: str |
 
 def test_the_authorizer_reads_the_templates_keys_table() -> None:
     assert table_name("API_KEYS_TABLE_NAME", template.function_environment()) == "ApiKeysTable"
+
+
+TABLES = {"TABLE_NAME": "FlowsTable", "LIVE_TABLE_NAME": "LiveTable"}
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 1000), ("", 1000), ("0", 0), ("25", 25)])
+def test_the_runtime_budget_defaults_to_1000_a_second_and_zero_turns_it_off(value: str | None, expected: int) -> None:
+    environment = TABLES | ({} if value is None else {runtime_wiring.RUNTIME_LIMIT_VARIABLE: value})
+    assert runtime_wiring.read_settings(environment).reads_per_second == expected
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"RUNTIME_RATE_LIMIT_PER_SECOND": "-1"},
+        {"RUNTIME_RATE_LIMIT_PER_SECOND": "lots"},
+        {"RUNTIME_RATE_LIMIT_PER_SECOND": "1.5"},
+        {"LIVE_TABLE_NAME": "x"},
+        {"TABLE_NAME": "has space"},
+    ],
+)
+def test_the_runtime_paths_malformed_variables_fail_its_cold_start(change: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match=next(iter(change))):
+        runtime_wiring.read_settings(TABLES | change)

@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
@@ -74,3 +75,11 @@ def publish_metrics(handler: Handler) -> Handler:
             metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, flushing keeps them
 
     return invoke
+
+
+def instrumented(handler: Handler) -> Handler:
+    """An API function's ``lambda_handler``: logs carry the request's correlation id, and the
+    invocation's metrics are written at its end."""
+    return publish_metrics(
+        logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)(handler)
+    )

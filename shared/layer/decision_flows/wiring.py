@@ -8,14 +8,13 @@ history, live, compare and stream functions do not load the write rules, pipelin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import _lru_cache_wrapper, cache
 from typing import TYPE_CHECKING
 
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.flows import FlowRepository
 from decision_flows.dal.rate_limit import RateLimitRepository
 from decision_flows.dal.store_errors import unavailable
+from decision_flows.once import built_once, forget_all
 from decision_flows.settings import settings
 
 # Validated at import: Lambda's init phase fails on a missing or malformed variable.
@@ -34,16 +33,6 @@ if TYPE_CHECKING:
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
     from decision_flows.domain.service import FlowService
-
-# Every builder below, and those of other modules (web.idempotency's runner), so that reset() forgets them all.
-_BUILT: list[_lru_cache_wrapper[object]] = []
-
-
-def built_once[T](build: Callable[[], T]) -> _lru_cache_wrapper[T]:
-    """Build on first call, then answer the same object until ``reset()``."""
-    cached = cache(build)
-    _BUILT.append(cached)
-    return cached
 
 
 @built_once
@@ -134,7 +123,6 @@ def store_refusal(error: Exception) -> StoreUnavailable | None:
 
 def reset() -> None:
     """Forget every cached client and setting (tests and the local server switch stores)."""
-    for built in _BUILT:
-        built.cache_clear()
+    forget_all()
     dynamodb_client.cache_clear()
     settings.cache_clear()

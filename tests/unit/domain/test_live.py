@@ -1,15 +1,18 @@
-"""Runtime reads: the ETag a poll names, and the configs an instance keeps within its budget."""
+"""Runtime reads: the ETag a poll names, the contract's assignment, and what an instance keeps within
+its byte budget."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 
-from decision_flows.domain.live import ConfigCache, assign
-from decision_flows.models.live import LiveEntry
+from decision_flows.domain.byte_cache import ByteBoundedCache
+from decision_flows.domain.runtime_reads import LivePointer, PublishedRef, assign
 from decision_flows.web.inputs import matches
 
+Configs = ByteBoundedCache[tuple[str, str, int]]
 ETAG = '"df_1:3"'
 
 
@@ -31,7 +34,7 @@ def test_if_none_match_names_the_served_version(header: str | None, matched: boo
 
 
 def test_the_least_recently_read_configs_go_first_when_the_budget_is_spent() -> None:
-    cache = ConfigCache(max_bytes=10)
+    cache: Configs = ByteBoundedCache(max_bytes=10)
     cache.put(("t", "f", 1), "aaaa")
     cache.put(("t", "f", 2), "bbbb")
     assert cache.get(("t", "f", 1)) == "aaaa"  # read: now the most recent
@@ -45,7 +48,7 @@ def test_the_least_recently_read_configs_go_first_when_the_budget_is_spent() -> 
 
 
 def test_the_budget_counts_bytes_not_characters() -> None:
-    cache = ConfigCache(max_bytes=8)
+    cache: Configs = ByteBoundedCache(max_bytes=8)
     cache.put(("t", "f", 1), "\U0001f600")  # one character, four bytes
     cache.put(("t", "f", 2), "\U0001f600")
     cache.put(("t", "f", 3), "\U0001f600")  # twelve bytes: the first goes
@@ -53,23 +56,21 @@ def test_the_budget_counts_bytes_not_characters() -> None:
 
 
 def test_versions_of_other_tenants_and_flows_are_kept_apart() -> None:
-    cache = ConfigCache()
+    cache: Configs = ByteBoundedCache()
     cache.put(("t1", "f", 1), "one")
     assert (cache.get(("t2", "f", 1)), cache.get(("t1", "g", 1))) == (None, None)
 
 
-def entry_with_rollout(basis_points: int) -> LiveEntry:
-    return LiveEntry(
+def entry_with_rollout(basis_points: int, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> LivePointer:
+    return LivePointer(
         tenant_id="t",
         key="offers",
         flow_id="df_abc",
-        row_version=4,
-        served=True,
-        version=1,
-        published_at="2026-11-28T00:00:00.000Z",
-        challenger_version=2,
-        challenger_published_at="2026-11-28T01:00:00.000Z",
+        champion=PublishedRef(1, "2026-11-28T00:00:00.000Z"),
+        challenger=PublishedRef(2, "2026-11-28T01:00:00.000Z"),
         basis_points=basis_points,
+        include=include,
+        exclude=exclude,
     )
 
 
@@ -86,7 +87,7 @@ def test_assignment_is_the_contracts_formula_for_thousands_of_subjects(percent: 
         subject = f"customer-{n}"
         assigned = assign(entry, subject)
         expected = contract_assignment(subject, percent)
-        assert (assigned.version, assigned.role) == ((2, "challenger") if expected else (1, "champion")), subject
+        assert (assigned.ref.version, assigned.role) == ((2, "challenger") if expected else (1, "champion")), subject
 
 
 @pytest.mark.parametrize("percent", [1, 10, 33.33, 50, 90])
@@ -98,8 +99,8 @@ def test_the_challengers_share_of_100_000_subjects_is_within_half_a_point(percen
 
 def test_without_a_subject_or_a_rollout_everyone_gets_the_champion() -> None:
     assert assign(entry_with_rollout(9999), None).role == "champion"
-    plain = entry_with_rollout(5000).model_copy(update={"challenger_version": None, "basis_points": None})
-    assert {assign(plain, f"s{n}").version for n in range(100)} == {1}
+    plain = replace(entry_with_rollout(5000), challenger=None)
+    assert {assign(plain, f"s{n}").ref.version for n in range(100)} == {1}
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def test_if_none_match_finds_the_tag_anywhere_in_a_list(header: str) -> None:
 
 def test_after_evictions_the_budget_still_counts_every_kept_config() -> None:
     # Given a budget of 10 bytes filled, then spilt twice
-    cache = ConfigCache(max_bytes=10)
+    cache: Configs = ByteBoundedCache(max_bytes=10)
     for number, config in enumerate(["aaaa", "bbbb", "cc", "dddd", "eeee"]):
         cache.put(("t", "f", number), config)
 
@@ -125,6 +126,43 @@ def test_after_evictions_the_budget_still_counts_every_kept_config() -> None:
 
 
 def test_a_config_that_fills_the_budget_exactly_is_kept() -> None:
-    cache = ConfigCache(max_bytes=4)
+    cache: Configs = ByteBoundedCache(max_bytes=4)
     cache.put(("t", "f", 1), "abcd")
     assert cache.get(("t", "f", 1)) == "abcd"
+
+
+def contract_reading(pointer: LivePointer, subject: str) -> str:
+    """The contract's "Overrides" paragraph read plainly: challenger if S is in include; else champion
+    if in exclude; else the hash rule of Staged rollout."""
+    if subject in pointer.include:
+        return "challenger"
+    if subject in pointer.exclude:
+        return "champion"
+    return "challenger" if contract_assignment(subject, pointer.basis_points / 100) else "champion"
+
+
+@pytest.mark.parametrize("percent", [0, 0.01, 30, 99.99])
+def test_assignment_with_overrides_is_the_contracts_for_thousands_of_subjects(percent: float) -> None:
+    # Given overrides that name subjects on both sides of the hash rule, one of them in both lists
+    subjects = [f"customer-{n}" for n in range(4000)]
+    include = (*subjects[::97], "qa-1")
+    exclude = tuple(subjects[::89])  # customer-0 is in both: include wins
+    pointer = entry_with_rollout(round(percent * 100), include, exclude)
+
+    # Then every subject gets what the contract's order says
+    for subject in [*subjects, "qa-1"]:
+        assert assign(pointer, subject).role == contract_reading(pointer, subject), subject
+
+
+def test_at_zero_percent_only_the_included_subjects_get_the_challenger() -> None:
+    pointer = entry_with_rollout(0, include=("qa-1", "qa-2"))
+    challengers = {
+        s for s in ["qa-1", "qa-2", *(f"c{n}" for n in range(2000))] if assign(pointer, s).role == "challenger"
+    }
+    assert challengers == {"qa-1", "qa-2"}
+
+
+def test_an_excluded_subject_keeps_the_champion_even_where_the_hash_would_pick_the_challenger() -> None:
+    hashed_in = next(f"c{n}" for n in range(1000) if contract_assignment(f"c{n}", 50))
+    assert assign(entry_with_rollout(5000), hashed_in).role == "challenger"
+    assert assign(entry_with_rollout(5000, exclude=(hashed_in,)), hashed_in).role == "champion"

@@ -6,13 +6,13 @@ trips it costs; the domain composes them within the per-route budgets of docs/AR
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import items, key_schema, paging, purge, writes
-from decision_flows.dal.store_errors import AlreadyApplied, ConditionFailure, WriteStep, call, store_unavailable
+from decision_flows.dal.batch import batch_get
+from decision_flows.dal.store_errors import AlreadyApplied, ConditionFailure, WriteStep, call
 from decision_flows.domain.errors import (
     Conflict,
     DomainError,
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 Item = dict[str, Any]
-BATCH_GET_ATTEMPTS = 5
 _LIST_CURSOR_KEYS = frozenset({"PK", "SK", "GSI1PK", "GSI1SK"})
 _VERSION_CURSOR_KEYS = frozenset({"PK", "SK"})
 
@@ -262,18 +261,7 @@ class FlowRepository:
     # Plumbing
 
     def _batch_get(self, wanted: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
-        """Items by sort key; retries what DynamoDB left unprocessed (rare, under throttling)."""
-        found: dict[str, Item] = {}
-        request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
-        for attempt in range(BATCH_GET_ATTEMPTS):
-            response = call(self._client.batch_get_item, RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[item["SK"]["S"]] = item
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-            time.sleep(0.02 * 2**attempt)
-        raise store_unavailable()
+        return batch_get(self._client, self._table, wanted)
 
 
 def _new_write_id() -> str:

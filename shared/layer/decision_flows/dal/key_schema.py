@@ -23,8 +23,10 @@ record's eventId breaks ties and makes the key unique).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from decision_flows.models.flow import FlowStatus
+if TYPE_CHECKING:  # the runtime read path builds keys without loading the flow models (pydantic)
+    from decision_flows.models.flow import FlowStatus
 
 FLOW_SK = "FLOW"
 VERSIONS_PREFIX = "VER#"
@@ -36,7 +38,8 @@ COUNTERS_SK = "COUNTERS"
 LIST_INDEX = "ByStatus"
 FEED_INDEX = "ByTenantTime"
 
-STATUS_RANK = {FlowStatus.ACTIVE: 1, FlowStatus.DRAFT: 2, FlowStatus.PAUSED: 3, FlowStatus.ARCHIVED: 4}
+# By FlowStatus value (a StrEnum: its members look these up).
+STATUS_RANK = {"active": 1, "draft": 2, "paused": 3, "archived": 4}
 _MAX_EPOCH_MS = 10**13 - 1
 
 

@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import IntEnum
+
+from decision_flows.models.role import Role
 
 # Tenant ids become part of DynamoDB keys, so "#" (the key separator) may never appear in one.
 TENANT_ID_PATTERN = r"^[A-Za-z0-9._-]+$"
 MAX_TENANT_ID_LENGTH = 128
 MAX_PRINCIPAL_LENGTH = 256
 
-
-class Role(IntEnum):
-    """Ordered so that a higher role includes every right of a lower one."""
-
-    VIEWER = 1
-    EDITOR = 2
-    ADMIN = 3
-
-    @classmethod
-    def parse(cls, name: str) -> Role:
-        """Exactly "viewer", "editor" or "admin" (KeyError otherwise): no case or Unicode folding,
-        under which "adm\u0131n" (a dotless i) would upper-case to ADMIN."""
-        return {role.name.lower(): role for role in cls}[name]
+__all__ = ["Identity", "Role", "is_tenant_id"]
 
 
 def is_tenant_id(value: object) -> bool:

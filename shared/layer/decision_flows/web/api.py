@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.logging import correlation_paths
 
-from decision_flows.observability import Handler, logger, publish_metrics
+from decision_flows.observability import Handler, instrumented
 from decision_flows.web import problems
 
 __all__ = ["entrypoint", "new_resolver"]
@@ -20,12 +19,9 @@ def new_resolver() -> APIGatewayHttpResolver:
 
 
 def entrypoint(app: APIGatewayHttpResolver) -> Handler:
-    """The function's ``lambda_handler``: ``app`` resolves the event, logs carry the request's
-    correlation id, and the invocation's metrics are written at its end."""
+    """The function's ``lambda_handler``: ``app`` resolves the event (observability.instrumented)."""
 
-    @publish_metrics
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return lambda_handler
+    return instrumented(lambda_handler)

@@ -27,8 +27,9 @@ from decision_flows.domain import pipeline
 from decision_flows.domain.errors import Conflict, StoreUnavailable, Unprocessable
 from decision_flows.models.identity import Identity
 from decision_flows.observability import Metric, count, logger
+from decision_flows.once import built_once
 from decision_flows.web import inputs
-from decision_flows.wiring import built_once, idempotency_store, replay_configs, store_refusal
+from decision_flows.wiring import idempotency_store, replay_configs, store_refusal
 
 RESPONSES_KEPT_SECONDS = 24 * 3600
 

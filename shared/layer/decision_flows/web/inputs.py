@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel, ValidationError
 
 from decision_flows.domain.errors import FieldProblem, InvalidRequest, PayloadTooLarge
+from decision_flows.web.etags import matches as matches  # the management routes' name for it
 from decision_flows.web.problems import UnsupportedMediaType
 
 # Room for a config at its 300 KB limit plus the body's other fields and JSON escaping.
@@ -101,11 +102,3 @@ def if_match(event: APIGatewayProxyEventV2) -> int | None:
     if not (tag.isascii() and tag.isdigit() and len(tag) <= 18) or int(tag) < 1:
         raise InvalidRequest("INVALID_IF_MATCH", 'If-Match must be an ETag of this API, such as "3".')
     return int(tag)
-
-
-def matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names ``etag`` (RFC 9110: a list, weak tags compare too, ``*``)."""
-    if not if_none_match:
-        return False
-    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in tags or etag in tags

@@ -8,6 +8,7 @@ handler modules that template.yaml names. Adding a route is its handler plus its
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict, Unpack
@@ -140,5 +141,8 @@ class Route:
 
 
 def declared(module: object) -> list[Route]:
-    """The routes a handler module states, in the order it states them."""
+    """The routes a handler module states, in the order it states them; a handler that keeps them
+    out of its init names the module that states them instead (``ROUTES_DECLARED_IN``)."""
+    if isinstance(elsewhere := getattr(module, "ROUTES_DECLARED_IN", None), str):
+        module = importlib.import_module(elsewhere)
     return [value for value in vars(module).values() if isinstance(value, Route)]

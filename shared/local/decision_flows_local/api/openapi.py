@@ -23,7 +23,7 @@ from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
 from decision_flows.web.views.compare import DryRunView
 from decision_flows.web.views.flows import FlowView, HealthView
-from decision_flows.web.views.live import LiveView
+from decision_flows.web.views.live import LiveStateView, LiveView
 from decision_flows_local import template
 from decision_flows_local.dynamodb.stream_health import StreamConsumerStatus
 
@@ -67,6 +67,8 @@ REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {
     commands.RolloutRequest: commands.ROLLOUT_SETTINGS,
 }
 STRING = {"type": "string"}
+# Runtime reads may be kept by a cache, which must ask again (If-None-Match) before using them.
+NO_CACHE = {"description": "no-cache", "schema": STRING}
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Tenant-Id": {"required": True, "description": "The credential's tenant (403 otherwise)", "schema": STRING},
     "If-Match": {"description": 'The flow\'s ETag, e.g. "3": write only at that rowVersion (409)', "schema": STRING},
@@ -271,9 +273,13 @@ def _success(status: int, models: tuple[type[BaseModel], ...], refs: dict[Any, A
         if status == HTTPStatus.CREATED:
             headers["Location"] = {"description": "The new flow's URL", "schema": STRING}
         return response | {"headers": headers}
+    if LiveStateView in models:
+        state = {"description": 'The whole live state, e.g. "df_…:3:4:2500:1f0c…" (docs/API.md)', "schema": STRING}
+        return response | {"headers": {"ETag": state, "Cache-Control": NO_CACHE}}
     if LiveView in models or status == HTTPStatus.NOT_MODIFIED:
-        served = {"description": 'The flow and version served, e.g. "df_…:3"', "schema": STRING}
-        return response | {"headers": {"ETag": served}}
+        what = "The ETag the request named, still current" if status == HTTPStatus.NOT_MODIFIED else None
+        served = {"description": what or 'The flow and version served, e.g. "df_…:3"', "schema": STRING}
+        return response | {"headers": {"ETag": served, "Cache-Control": NO_CACHE}}
     return response
 
 
