@@ -36,18 +36,21 @@ def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
         ("POST", "/rollout"): {"id": flow_id, "percent": 10},
         ("POST", "/rollout/promote"): {"id": flow_id},
         ("POST", "/rollout/abort"): {"id": flow_id},
+        ("PUT", "/policy"): {"approvals": {"required": 4}},
     }
     if suffix == "/diff":
         return api.request(method, suffix, query={"id": flow_id, "from": "1", "to": "draft"})
     if suffix == "/live":
         return api.request(method, suffix, query={"key": "alice"})
+    if suffix == "/policy" and method == "GET":
+        return api.request(method, suffix)
     if method == "GET" or method == "DELETE":
         return api.request(method, suffix, query={"id": flow_id, **({"version": "1"} if suffix else {})})
     return api.request(method, suffix, body=bodies[(method, suffix)])
 
 
 def test_the_routes_are_all_covered() -> None:
-    assert len(FLOW_ROUTES) == 14
+    assert len(FLOW_ROUTES) == 16
 
 
 @pytest.mark.parametrize("path", ["/publish", "/rollback"])
@@ -77,6 +80,10 @@ def test_another_tenant_gets_404_or_its_own_data_never_ours(
     elif (method, path) == ("GET", Api.BASE):
         assert (response.status, response.code) == (404, "FLOW_NOT_FOUND")
         assert other_tenant.get().body["data"] == []
+    elif path.endswith("/policy"):
+        # The policy is the caller's own tenant's, never another's
+        assert response.status == 200, response.body
+        assert admin.request("GET", "/policy").body["rowVersion"] == 0
     else:
         assert response.status == 404, response.body
     assert alices_flow["id"] not in str(response.body) or response.status == 404

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from decision_flows.dal.history import HistoryRepository
     from decision_flows.dal.live_pointers import LivePointerRepository
+    from decision_flows.dal.policies import PolicyRepository
     from decision_flows.dal.probe import StoreProbe
     from decision_flows.dal.replay_configs import ReplayConfigs
     from decision_flows.domain.change_feed import ChangeFeed
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from decision_flows.domain.errors import StoreUnavailable
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
+    from decision_flows.domain.policy import PolicyService
     from decision_flows.domain.service import FlowService
 
 # Every builder below, and those of other modules (web.idempotency's runner), so that reset() forgets them all.
@@ -55,7 +57,21 @@ def flow_repository() -> FlowRepository:
 def flow_service() -> FlowService:
     from decision_flows.domain.service import FlowService
 
-    return FlowService(flow_repository())
+    return FlowService(flow_repository(), policy_repository())
+
+
+@built_once
+def policy_repository() -> PolicyRepository:
+    from decision_flows.dal.policies import PolicyRepository
+
+    return PolicyRepository(dynamodb_client(), settings().flows_table)
+
+
+@built_once
+def policy_service() -> PolicyService:
+    from decision_flows.domain.policy import PolicyService
+
+    return PolicyService(policy_repository())
 
 
 @built_once

@@ -11,6 +11,7 @@ from decision_flows.dal import key_schema
 from decision_flows.models.flow import Flow, PublishedVersion
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.live import LiveEntry
+from decision_flows.models.policy import Policy
 
 Item = dict[str, Any]
 
@@ -132,3 +133,18 @@ def live_attributes(entry: LiveEntry) -> dict[str, Any]:
 
 def live_from_item(item: Item) -> LiveEntry:
     return LiveEntry.model_validate(from_wire(item))
+
+
+def policy_attributes(policy: Policy) -> dict[str, Any]:
+    return {
+        "PK": key_schema.tenant_pk(policy.tenant_id),
+        "SK": key_schema.POLICY_SK,
+        **policy.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+
+
+def policy_from_item(item: Item) -> Policy:
+    attributes = from_wire(item)
+    attributes.pop("PK", None)
+    attributes.pop("SK", None)
+    return Policy.model_validate(attributes)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from decision_flows.domain.history import ConfigsChanged, change_entry, deletion_entry
+from decision_flows.domain.history import ConfigsChanged, change_entry, deletion_entry, policy_entry
 from decision_flows.domain.live import live_entry, version_config
 from decision_flows.domain.ports import FlowStore, History, LivePointers
 from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import FlowTombstone
+from decision_flows.models.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,14 @@ class FlowDeleted:
     tombstone: FlowTombstone
 
 
-Change = FlowWritten | FlowDeleted
+@dataclass(frozen=True)
+class PolicyWritten:
+    event_id: str
+    old: Policy | None
+    new: Policy
+
+
+Change = FlowWritten | FlowDeleted | PolicyWritten
 
 
 class SnapshotGone(LookupError):
@@ -46,6 +54,8 @@ class ChangeFeed:
     def apply(self, change: Change) -> None:
         if isinstance(change, FlowDeleted):
             self._deleted(change)
+        elif isinstance(change, PolicyWritten):
+            self._history.record(policy_entry(change.event_id, change.old, change.new))
         else:
             self._written(change)
 

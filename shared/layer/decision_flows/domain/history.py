@@ -15,6 +15,7 @@ from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
+from decision_flows.models.policy import POLICY_HISTORY_ID, Policy
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -143,6 +144,25 @@ def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:
         at=tombstone.deleted_at,
         row_version=tombstone.row_version,
         from_version=tombstone.live_version,
+    )
+
+
+def policy_entry(event_id: str, old: Policy | None, new: Policy) -> ChangeEntry:
+    """A change of the tenant's policy, in the tenant feed under the flow id ``policy``; ``changes``
+    compares it with the defaults when it is the first one stored."""
+    before = (old or Policy(tenant_id=new.tenant_id)).settings()
+    after = new.settings()
+    assert new.updated_by is not None, "a stored policy says who stored it"
+    assert new.updated_at is not None, "and when"
+    return ChangeEntry(
+        event_id=event_id,
+        flow_id=POLICY_HISTORY_ID,
+        tenant_id=new.tenant_id,
+        action=FlowAction.POLICY_CHANGED,
+        actor=new.updated_by,
+        at=new.updated_at,
+        row_version=new.row_version,
+        changes={name: {"from": before[name], "to": after[name]} for name in after if before[name] != after[name]},
     )
 
 

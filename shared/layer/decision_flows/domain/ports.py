@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only: a function that writes flows builds no hi
     from decision_flows.models.history import ChangeEntry
     from decision_flows.models.live import LiveEntry
     from decision_flows.models.page import Page
+    from decision_flows.models.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,9 @@ class LivePointers(Protocol):
     def put_live(self, entry: LiveEntry) -> bool: ...
 
     def release_live(self, tenant_id: str, key: str, flow_id: str, row_version: int) -> None: ...
+
+
+class PolicyStore(Protocol):
+    def get_policy(self, tenant_id: str) -> Policy: ...
+
+    def save_policy(self, previous: Policy, new: Policy) -> None: ...

@@ -19,7 +19,8 @@ from decision_flows.domain import flow_rules as rules
 from decision_flows.domain import pipeline, transitions
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
-from decision_flows.domain.ports import FlowStore, flow_with_key
+from decision_flows.domain.policy import approval_required
+from decision_flows.domain.ports import FlowStore, PolicyStore, flow_with_key
 from decision_flows.domain.transitions import FlowChanges, Share
 from decision_flows.models.commands import (
     AbortRequest,
@@ -55,10 +56,13 @@ class FlowService:
     def __init__(
         self,
         store: FlowStore,
+        policies: PolicyStore | None = None,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_flow_id,
     ) -> None:
+        """Without ``policies``, every tenant has the default policy: no call needs review."""
         self._store = store
+        self._policies = policies
         self._clock = clock
         self._new_id = new_id
 
@@ -126,19 +130,24 @@ class FlowService:
         if not changes:
             return flow
         rules.check_can_become(flow, changes.get("status"))
+        if "status" in changes or "key" in changes:
+            self._check_unreviewed(identity, flow, "a change of an active flow's status or key")
         return self._save(flow, transitions.edited(flow, identity, self._now(), changes))
 
     def delete(self, identity: Identity, flow_id: str, if_match: int | None) -> None:
         flow = self._load_for_write(identity, flow_id, if_match)
+        self._check_unreviewed(identity, flow, "deleting an active flow")
         self._store.delete_flow(flow, identity.principal, self._now())
 
     def publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Flow:
         flow, released, version = self._plan_publish(identity, request, if_match)
+        self._check_unreviewed(identity, flow, "POST /publish")
         self._store.publish_version(flow, released, version)
         return released
 
     def rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Flow:
         flow, released, version = self._plan_rollback(identity, request, if_match)
+        self._check_unreviewed(identity, flow, "POST /rollback")
         self._store.publish_version(flow, released, version)
         return released
 
@@ -227,14 +236,17 @@ class FlowService:
         rules.check_overrides(share.include, share.exclude)
         if share == stored:
             return flow
+        self._check_unreviewed(identity, flow, "POST /rollout")
         return self._save(flow, transitions.rollout_changed(flow, identity, self._now(), share))
 
     def promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Flow:
         flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
+        self._check_unreviewed(identity, flow, "POST /rollout/promote")
         return self._save(flow, transitions.promoted(flow, identity, self._now(), request.notes))
 
     def abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Flow:
         flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
+        self._check_unreviewed(identity, flow, "POST /rollout/abort")
         return self._save(flow, transitions.aborted(flow, identity, self._now(), request.notes))
 
     def _load_rollout(
@@ -248,6 +260,13 @@ class FlowService:
         return flow
 
     # Helpers
+
+    def _check_unreviewed(self, identity: Identity, flow: Flow, call: str) -> None:
+        """409 APPROVAL_REQUIRED for a direct call that would change what an active flow serves, when the
+        tenant's policy asks for review: one GetItem, made only for such calls, after every other check
+        (so the refusal is the one the call would otherwise succeed with)."""
+        if self._policies is not None and flow.status == FlowStatus.ACTIVE:
+            approval_required(self._policies.get_policy(identity.tenant_id), call)
 
     def _now(self) -> str:
         """The write's one timestamp (a release shares it with the version it publishes)."""

@@ -36,6 +36,13 @@ class FlowAction(StrEnum):
     ROLLOUT_CHANGED = "rollout_changed"
     ROLLOUT_PROMOTED = "rollout_promoted"
     ROLLOUT_ABORTED = "rollout_aborted"
+    # History entries that are not a flow's own write: the tenant's policy, and change requests.
+    POLICY_CHANGED = "policy_changed"
+    CHANGE_REQUESTED = "change_requested"
+    CHANGE_APPROVED = "change_approved"
+    CHANGE_REJECTED = "change_rejected"
+    CHANGE_CANCELLED = "change_cancelled"
+    CHANGE_BLOCKED = "change_blocked"
 
 
 class StoredModel(BaseModel):
