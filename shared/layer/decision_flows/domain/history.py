@@ -67,6 +67,8 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
     }
     if old is None:
         return ChangeEntry(**fields)
+    if new.last_change is not None:
+        fields.update(new.last_change.model_dump())
     if new.last_action in RELEASES:
         fields["from_version"] = old.live_version
         fields["to_version"] = new.live_version

@@ -85,6 +85,14 @@ class Rollout(StoredModel):
         return self.basis_points / 100
 
 
+class AppliedChange(StoredModel):
+    """On the flow written by an applied change request, for that write's history entry."""
+
+    change_id: str
+    author: str
+    approved_by: list[str]
+
+
 class Flow(StoredModel):
     """A flow as stored. ``draft_config`` is None when read from the list index (never projected)."""
 
@@ -109,6 +117,7 @@ class Flow(StoredModel):
     last_action: FlowAction = FlowAction.CREATED
     rollout: Rollout | None = None  # while a challenger is served to a share of subjects
     last_notes: str | None = None  # the notes of the last promote or abort, for its history entry
+    last_change: AppliedChange | None = None  # the change request the last write applied, if one did
 
     @property
     def has_unpublished_changes(self) -> bool:
