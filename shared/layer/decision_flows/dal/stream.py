@@ -2,7 +2,7 @@
 
 Only two kinds of record mean something to the consumer: a write of a flow item (INSERT or MODIFY,
 with both images) and the INSERT of a delete's tombstone, and
-a write of the tenant's policy. The rest (version items, key
+a write of the tenant's policy or of a change request. The rest (version items, key
 reservations, counters, the flow item's own REMOVE, whose tombstone tells more) are skipped; the
 event source mapping's filter keeps most of them from reaching the function at all.
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from decision_flows.dal import items, key_schema
-from decision_flows.domain.change_feed import Change, FlowDeleted, FlowWritten, PolicyWritten
+from decision_flows.dal.changes import change_from_item
+from decision_flows.domain.change_feed import Change, ChangeRequestWritten, FlowDeleted, FlowWritten, PolicyWritten
 
 
 def change_of(record: dict[str, Any]) -> Change | None:
@@ -34,5 +35,12 @@ def change_of(record: dict[str, Any]) -> Change | None:
             event_id=record["eventID"],
             old=items.policy_from_item(old) if old else None,
             new=items.policy_from_item(data["NewImage"]),
+        )
+    if sort_key.startswith(key_schema.CHANGE_REQUEST_PREFIX) and event_name in ("INSERT", "MODIFY"):
+        old = data.get("OldImage")
+        return ChangeRequestWritten(
+            event_id=record["eventID"],
+            old=change_from_item(old) if old else None,
+            new=change_from_item(data["NewImage"]),
         )
     return None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain.errors import flow_not_found
 from decision_flows.domain.ports import FlowStore, History
+from decision_flows.models.change import ChangeRequest, ChangeState
 from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
@@ -165,6 +166,24 @@ def policy_entry(event_id: str, old: Policy | None, new: Policy) -> ChangeEntry:
         at=new.updated_at,
         row_version=new.row_version,
         changes={name: {"from": before[name], "to": after[name]} for name in after if before[name] != after[name]},
+    )
+
+
+def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | None:
+    """A change request's event (requested, approved, …), under the request's own id: none for its
+    application, whose entry is the flow's own write (it names the request)."""
+    if change.state == ChangeState.APPLIED:
+        return None
+    return ChangeEntry(
+        event_id=event_id,
+        flow_id=change.flow_id,
+        tenant_id=change.tenant_id,
+        action=change.last_event,
+        actor=change.last_actor,
+        at=change.updated_at,
+        row_version=change.row_version,
+        change_id=change.change_id,
+        comment=change.last_comment,
     )
 
 

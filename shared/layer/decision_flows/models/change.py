@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -43,6 +44,16 @@ class ChangeState(StrEnum):
 OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)
 
 
+@dataclass(frozen=True)
+class ChangeListing:
+    """Which of a flow's requests to list: those in ``state`` (any when None) as of ``now``."""
+
+    tenant_id: str
+    flow_id: str
+    state: ChangeState | None
+    now: str
+
+
 class Review(StoredModel):
     by: str
     at: str
@@ -67,7 +78,7 @@ class ChangeRequest(StoredModel):
     tenant_id: str
     flow_id: str
     action: ChangeAction
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: str  # canonical JSON: the body of the direct call (its numbers may be decimals)
     title: str | None = None
     description: str | None = None
     state: ChangeState
@@ -77,7 +88,7 @@ class ChangeRequest(StoredModel):
     base: ChangeBase
     content_hash: str
     config: str | None = None  # a publish's or rollback's config, canonical JSON: what goes live
-    diff_summary: dict[str, Any] | None = None
+    diff_summary: str | None = None  # JSON: the dry run's diff summary
     required: int
     approvals: list[Review] = Field(default_factory=list)
     rejections: list[Review] = Field(default_factory=list)

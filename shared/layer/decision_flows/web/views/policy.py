@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
 from decision_flows.models.policy import Policy
-from decision_flows.web.views.body import ResponseBody
-
-# null until a policy is stored; a date-time otherwise.
-UpdatedAt = Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
+from decision_flows.web.views.body import NullableTimestamp, ResponseBody
 
 
 class ApprovalsView(ResponseBody):
@@ -28,7 +21,7 @@ class PolicyView(ResponseBody):
     approvals: ApprovalsView
     emergency: EmergencyView
     row_version: int
-    updated_at: UpdatedAt
+    updated_at: NullableTimestamp
     updated_by: str | None
 
     @classmethod
