@@ -3,8 +3,12 @@ approves, the change applies once at its base; stale bases, expiry, self-approva
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
+from decision_flows import wiring
 from decision_flows_local.api.gateway import Api, Caller, HttpResponse
 from decision_flows_local.dynamodb.streams import StreamPoller
 from decision_flows_local.fixtures.samples import v2_config
@@ -188,3 +192,47 @@ def test_another_tenant_sees_none_of_our_requests(admin: Api, editor: Api, other
         response = review(other_tenant, verb, change, **bodies.get(verb, {}))
         assert (response.status, response.code) == (404, "CHANGE_NOT_FOUND"), verb
     assert request_change(other_tenant, flow["id"], "publish").status == 404
+
+
+def test_a_request_expires_seven_days_after_it_was_made(
+    admin: Api, editor: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a pending and an approved request
+    flow = live_flow(admin)
+    put_policy(admin, 1)
+    pending = request_change(editor, flow["id"], "publish").body
+    approved = request_change(editor, flow["id"], "update", status="paused").body
+    approve(reviewer(editor), approved)
+
+    # When the service's clock reaches their expiresAt
+    made = datetime.fromisoformat(pending["createdAt"])
+    monkeypatch.setattr(wiring.change_service(), "_clock", lambda: made + timedelta(days=7, seconds=1))
+
+    # Then both read expired, are listed as such, and neither is approved nor applied any more
+    read = editor.request("GET", "/changes", query={"id": pending["changeId"]}).body
+    assert (read["state"], read["expiresAt"] < (made + timedelta(days=7, seconds=1)).isoformat()) == ("expired", True)
+    expired = editor.get("/changes", flowId=flow["id"], state="expired").body["data"]
+    assert {c["changeId"] for c in expired} == {pending["changeId"], approved["changeId"]}
+    assert editor.get("/changes", flowId=flow["id"], state="pending").body["data"] == []
+    assert approve(reviewer(editor), pending).code == "CHANGE_NOT_PENDING"
+    assert review(editor, "apply", approved).code == "CHANGE_NOT_PENDING"
+
+
+def test_deleting_a_flow_cancels_its_open_requests(admin: Api, editor: Api, stream: StreamPoller) -> None:
+    # Given an open request of a draft flow (deleting it needs no review)
+    draft = admin.create(key="draft", name="Draft", draftConfig=v2_config("d")).body
+    put_policy(admin, 1)
+    change = request_change(editor, draft["id"], "update", name="Renamed").body
+
+    # When the flow is deleted and the consumer has followed
+    assert admin.delete(draft["id"]).status == 204
+    stream.deliver()
+
+    # Then the request is cancelled, kept, and its cancellation is in the feed
+    read = editor.request("GET", "/changes", query={"id": change["changeId"]}).body
+    assert read["state"] == "cancelled"
+    feed = admin.get("/history").body["data"]
+    assert [e["action"] for e in feed if e.get("changeId") == change["changeId"]] == [
+        "change_cancelled",
+        "change_requested",
+    ]

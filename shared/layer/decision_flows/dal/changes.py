@@ -163,10 +163,13 @@ def _update_step(previous: ChangeRequest, new: ChangeRequest) -> WriteStep:
         if not old:
             return change_not_found(previous.change_id)
         stored = change_from_item(old)
+        now = f"it is {stored.state.value} at rowVersion {stored.row_version}"
+        if stored.state != previous.state:
+            return Conflict(
+                "CHANGE_NOT_PENDING", f"Change request {previous.change_id!r} changed since it was read: {now}."
+            )
         return Conflict(
-            "CHANGE_NOT_PENDING" if stored.state != previous.state else "ROW_VERSION_MISMATCH",
-            f"Change request {previous.change_id!r} changed since it was read (it is {stored.state.value} "
-            f"at rowVersion {stored.row_version}).",
+            "ROW_VERSION_MISMATCH", f"Change request {previous.change_id!r} changed since it was read: {now}."
         )
 
     key = {"PK": after["PK"], "SK": after["SK"]}
