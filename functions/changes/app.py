@@ -126,7 +126,10 @@ def apply() -> Response[str]:
 
     def applied() -> Response[str]:
         change, flow = change_service().apply(identity, request.change_id)
-        view = AppliedView(change=ChangeView.of(change, change_service().now()), flow=FlowView.of(flow))
+        # Without draftConfig (as a rollout step answers): the flow's draft is not what an apply is about.
+        view = AppliedView(
+            change=ChangeView.of(change, change_service().now()), flow=FlowView.of(flow, with_config=False)
+        )
         return json_response(200, view, {"ETag": etag(flow)})
 
     return APPLY.once(app, identity, request, applied)

@@ -24,8 +24,10 @@ def request_change(api: Api, flow_id: str, action: str, **params: Any) -> HttpRe
     return api.request("POST", "/changes", body={"flowId": flow_id, "action": action, "params": params})
 
 
-def review(api: Api, verb: str, change: dict[str, Any], **body: Any) -> HttpResponse:
-    return api.request("POST", f"/changes/{verb}", body={"changeId": change["changeId"], **body})
+def review(
+    api: Api, verb: str, change: dict[str, Any], headers: dict[str, str] | None = None, **body: Any
+) -> HttpResponse:
+    return api.request("POST", f"/changes/{verb}", body={"changeId": change["changeId"], **body}, headers=headers or {})
 
 
 def approve(api: Api, change: dict[str, Any]) -> HttpResponse:
@@ -236,3 +238,35 @@ def test_deleting_a_flow_cancels_its_open_requests(admin: Api, editor: Api, stre
         "change_cancelled",
         "change_requested",
     ]
+
+
+def test_a_retried_post_with_its_idempotency_key_gets_the_first_answer(admin: Api, editor: Api) -> None:
+    flow = live_flow(admin)
+    put_policy(admin, 1)
+    key = {"Idempotency-Key": "request-q3-publish"}
+    body = {"flowId": flow["id"], "action": "publish", "params": {"notes": "Q3"}}
+
+    first = editor.request("POST", "/changes", body=body, headers=key)
+    again = editor.request("POST", "/changes", body=body, headers=key)
+
+    assert (first.status, again.status) == (201, 201)
+    assert again.body["changeId"] == first.body["changeId"]
+    assert len(editor.get("/changes", flowId=flow["id"]).body["data"]) == 1
+    # A refused call frees its key: the same key may be used once the refusal is fixed
+    refused = review(editor, "apply", first.body, headers={"Idempotency-Key": "apply-1"})
+    assert refused.code == "CHANGE_NOT_PENDING"
+    approve(reviewer(editor), first.body)
+    assert review(editor, "apply", first.body, headers={"Idempotency-Key": "apply-1"}).status == 200
+
+
+def test_a_delete_request_deletes_the_flow_when_applied(admin: Api, editor: Api) -> None:
+    flow = live_flow(admin)
+    put_policy(admin, 1)
+    change = request_change(editor, flow["id"], "delete").body
+    approve(reviewer(editor), change)
+
+    applied = review(editor, "apply", change)
+
+    assert applied.status == 200, applied.body
+    assert admin.get(id=flow["id"]).status == 404
+    assert editor.request("GET", "/changes", query={"id": change["changeId"]}).body["state"] == "applied"
