@@ -113,20 +113,27 @@ def counted_approvals(change: ChangeRequest, policy: Policy) -> list[str]:
     return [a.by for a in change.approvals if policy.allow_self_approval or a.by != change.author]
 
 
+def new_change_id(made_at: datetime, flow_id: str) -> str:
+    """``cr_<creation time, ms, 12 hex><8 random hex>_<flowId>`` (models.change.ChangeId)."""
+    return f"cr_{int(made_at.timestamp() * 1000):012x}{secrets.token_hex(4)}_{flow_id}"
+
+
 class ChangeService:
-    def __init__(
+    def __init__(  # noqa: PLR0913 (the ports it composes, and the two things tests fix: clock and ids)
         self,
         flows: FlowService,
         flow_store: FlowStore,
         changes: ChangeStore,
         policies: PolicyStore,
         clock: Callable[[], datetime] = utc_now,
+        new_id: Callable[[datetime, str], str] = new_change_id,
     ) -> None:
         self._flows = flows
         self._flow_store = flow_store
         self._changes = changes
         self._policies = policies
         self._clock = clock
+        self._new_id = new_id
 
     # Reads
 
@@ -159,7 +166,7 @@ class ChangeService:
         moment = self._clock()
         now = timestamp(moment)
         change = ChangeRequest(
-            change_id=f"cr_{int(moment.timestamp() * 1000):012x}{secrets.token_hex(4)}_{body.flow_id}",
+            change_id=self._new_id(moment, body.flow_id),
             tenant_id=identity.tenant_id,
             flow_id=body.flow_id,
             action=body.action,
