@@ -3,6 +3,9 @@ a request applies at most once, whoever races, and never over a state that moved
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -11,13 +14,38 @@ from botocore.client import BaseClient
 from decision_flows_local.api.gateway import Api, Caller
 from tests.integration.test_change_requests import approve, request_change, review, reviewer
 from tests.integration.test_policy_routes import live_flow, put_policy
-from tests.reliability.test_interleaved_races import Interleaving
+from tests.reliability.test_interleaved_races import GATE_SECONDS, READS, Interleaving, _reads_flows
 
 APPLIERS = 5
+# An apply reads the request, the tenant's policy, then the flow: holding each applier after its third
+# read makes all of them decide on the same request and flow before any writes.
+READS_OF_AN_APPLY = 3
 
 
-def interleaving_of(racers: int, monkeypatch: pytest.MonkeyPatch) -> Interleaving:
-    interleaving = Interleaving(racers=racers)
+@dataclass
+class AfterReads(Interleaving):
+    """Interleaving's gate, after a racer's ``reads``-th read of the flows table instead of its first."""
+
+    reads: int = 1
+    counted: dict[int, int] = field(default_factory=dict)
+
+    def around(self, send: Callable[..., Any]) -> Callable[..., Any]:
+        def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            with self.lock:
+                result = send(client, operation, params)
+            me = threading.get_ident()
+            if me in self.racing and me not in self.held and operation in READS and _reads_flows(params):
+                self.counted[me] = self.counted.get(me, 0) + 1
+                if self.counted[me] == self.reads:
+                    self.held.add(me)
+                    self.arrived.wait(GATE_SECONDS)
+            return result
+
+        return call
+
+
+def interleaving_of(racers: int, monkeypatch: pytest.MonkeyPatch, reads: int = 1) -> Interleaving:
+    interleaving = AfterReads(racers=racers, reads=reads)
     send = BaseClient._make_api_call  # type: ignore[attr-defined]
     monkeypatch.setattr(BaseClient, "_make_api_call", interleaving.around(send))
     return interleaving
@@ -28,27 +56,34 @@ def admin(dynamodb: Any) -> Api:
     return Api(Caller("tenant-a", "admin", "ci-pipeline"))
 
 
-def approved_publish(admin: Api) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A live flow (v2) of a tenant that requires one approval, and an approved request to publish v3."""
+def approved_publish(admin: Api, action: str = "publish", **params: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A live flow (v2) of a tenant that requires one approval, and an approved request (to publish v3)."""
     flow = live_flow(admin)
     put_policy(admin, 1)
-    change = request_change(admin, flow["id"], "publish").body
+    change = request_change(admin, flow["id"], action, **params).body
     assert approve(reviewer(admin), change).body["state"] == "approved"
     return flow, change
 
 
-def test_five_concurrent_applies_apply_once(admin: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given an approved request, read by five appliers before any of them writes
-    flow, change = approved_publish(admin)
-    interleaved = interleaving_of(APPLIERS, monkeypatch)
+@pytest.mark.parametrize(
+    ("action", "params"),
+    [("publish", {}), ("update", {"status": "paused"})],  # the release's version items are guarded too
+)
+def test_five_concurrent_applies_apply_once(
+    admin: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch, action: str, params: dict[str, Any]
+) -> None:
+    # Given an approved request, which five appliers read with its policy and flow before any writes
+    flow, change = approved_publish(admin, action, **params)
+    before = admin.get(id=flow["id"]).body["rowVersion"]
+    interleaved = interleaving_of(APPLIERS, monkeypatch, reads=READS_OF_AN_APPLY)
 
     # When all five apply it at once
     replies = interleaved.race(*[lambda: review(admin, "apply", change) for _ in range(APPLIERS)])
 
-    # Then one is 200, the other four 409, and one version was published
+    # Then one is 200, the other four 409, and the flow was written once
     statuses = sorted(reply.status for reply in replies)
     assert statuses == [200] + [409] * (APPLIERS - 1), [(r.status, r.body) for r in replies]
-    assert admin.get(id=flow["id"]).body["latestVersion"] == 3
+    assert admin.get(id=flow["id"]).body["rowVersion"] == before + 1
     assert admin.request("GET", "/changes", query={"id": change["changeId"]}).body["state"] == "applied"
 
 
