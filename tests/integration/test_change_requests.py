@@ -270,3 +270,12 @@ def test_a_delete_request_deletes_the_flow_when_applied(admin: Api, editor: Api)
     assert applied.status == 200, applied.body
     assert admin.get(id=flow["id"]).status == 404
     assert editor.request("GET", "/changes", query={"id": change["changeId"]}).body["state"] == "applied"
+
+
+def test_a_policy_that_allows_self_approval_counts_the_authors_own(admin: Api, editor: Api) -> None:
+    flow = live_flow(admin)
+    put_policy(admin, 1, approvals={"required": 1, "allowSelfApproval": True})
+    change = request_change(editor, flow["id"], "publish").body
+
+    assert approve(editor, change).body["state"] == "approved"
+    assert review(editor, "apply", change).status == 200
