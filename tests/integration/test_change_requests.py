@@ -11,7 +11,7 @@ import pytest
 from decision_flows import wiring
 from decision_flows_local.api.gateway import Api, Caller, HttpResponse
 from decision_flows_local.dynamodb.streams import StreamPoller
-from decision_flows_local.fixtures.samples import v2_config
+from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.integration.test_policy_routes import live_flow, put_policy
 from tests.support.tenants import TENANT_A
 
@@ -279,3 +279,21 @@ def test_a_policy_that_allows_self_approval_counts_the_authors_own(admin: Api, e
 
     assert approve(editor, change).body["state"] == "approved"
     assert review(editor, "apply", change).status == 200
+
+
+def test_a_publish_request_holds_a_draft_at_the_size_limit(admin: Api, editor: Api) -> None:
+    # Given a live flow whose draft is now about 300 KB
+    flow = live_flow(admin)
+    large = config_of_size(300 * 1024 - 200)
+    assert admin.update(id=flow["id"], draftConfig=v2_config("small")).status == 200
+    assert admin.update(id=flow["id"], draftConfig=large).status == 200
+    put_policy(admin, 1)
+
+    # When it is requested, approved and applied
+    change = request_change(editor, flow["id"], "publish").body
+    approve(reviewer(editor), change)
+    applied = review(editor, "apply", change)
+
+    # Then the request held the whole config, and published it
+    assert applied.status == 200, applied.body
+    assert admin.get("/versions", id=flow["id"], version="3").body["configSnapshot"] == large

@@ -59,6 +59,8 @@ DIRECT_BODIES: dict[ChangeAction, type[BaseModel]] = {
 }
 # Not part of what a request freezes: the flow it names is its own field, and it is applied at its base.
 NOT_PARAMS = ("id", "rowVersion", "dryRun")
+# Room in a request's item for what it gathers later: title, description, up to five reviews' comments.
+REVIEW_BYTES = 16 * 1024
 
 
 def role_for(action: ChangeAction) -> Role:
@@ -180,7 +182,7 @@ class ChangeService:
             base=base_of(plan.previous),
             content_hash="sha256:" + hashlib.sha256(_canonical(content).encode()).hexdigest(),
             config=config,
-            diff_summary=self._diff_summary(plan),
+            diff_summary=self._diff_summary(plan, params),
             required=policy.required,
             last_actor=identity.principal,
             updated_at=now,
@@ -319,8 +321,9 @@ class ChangeService:
             return flows.plan_update(identity, direct, None)
         return flows.plan_delete(identity, flow_id, None)
 
-    def _diff_summary(self, plan: Plan) -> str | None:
-        """A release's dry-run diff summary: what is live now against what the release makes live."""
+    def _diff_summary(self, plan: Plan, params: str) -> str | None:
+        """A release's dry-run diff summary: what is live now against what the release makes live, cut
+        (``truncated``) to what fits the request's item beside its config and params."""
         if plan.version is None or plan.version.config is None:
             return None
         from decision_flows.domain.history import config_changes
@@ -332,7 +335,8 @@ class ChangeService:
             if flow.live_version is None
             else version_config(self._flow_store, flow, flow.live_version, flow.live_config_hash)
         )
-        return json.dumps(config_changes(live, plan.version.config))
+        beside = len(plan.version.config.encode()) + len(params.encode()) + REVIEW_BYTES
+        return json.dumps(config_changes(live, plan.version.config, beside))
 
     def _block(self, change: ChangeRequest, identity: Identity, detail: str) -> NoReturn:
         """The request can never apply (its base moved): blocked for good, then 409 CHANGE_STALE."""
