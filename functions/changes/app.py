@@ -5,8 +5,9 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
-from decision_flows.models.change import ApproveRequest, ChangeIdRequest, ChangeRequest, NewChangeRequest, RejectRequest
+from decision_flows.models.change import ChangeRequest
 from decision_flows.models.identity import Role
+from decision_flows.models.review_commands import ApproveRequest, ChangeIdRequest, NewChangeRequest, RejectRequest
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.change_queries import ChangeIdQuery, ChangeListQuery
 from decision_flows.web.responses import etag, json_response

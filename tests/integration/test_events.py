@@ -24,10 +24,10 @@ from decision_flows.dal.flows import FlowRepository
 from decision_flows.dal.policies import PolicyRepository
 from decision_flows.domain.changes import ChangeService
 from decision_flows.domain.service import FlowService
-from decision_flows.models.change import NewChangeRequest
 from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.policy import Policy
+from decision_flows.models.review_commands import NewChangeRequest
 from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.api.gateway import LambdaContext, route_for

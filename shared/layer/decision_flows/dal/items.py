@@ -11,7 +11,6 @@ from decision_flows.dal import key_schema
 from decision_flows.models.flow import Flow, FlowAction, PublishedVersion
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.live import LiveEntry
-from decision_flows.models.policy import Policy
 
 Item = dict[str, Any]
 
@@ -144,18 +143,3 @@ def live_attributes(entry: LiveEntry) -> dict[str, Any]:
 
 def live_from_item(item: Item) -> LiveEntry:
     return LiveEntry.model_validate(from_wire(item))
-
-
-def policy_attributes(policy: Policy) -> dict[str, Any]:
-    return {
-        "PK": key_schema.tenant_pk(policy.tenant_id),
-        "SK": key_schema.POLICY_SK,
-        **policy.model_dump(mode="json", by_alias=True, exclude_none=True),
-    }
-
-
-def policy_from_item(item: Item) -> Policy:
-    attributes = from_wire(item)
-    attributes.pop("PK", None)
-    attributes.pop("SK", None)
-    return Policy.model_validate(attributes)

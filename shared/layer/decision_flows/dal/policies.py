@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import items, key_schema, writes
 from decision_flows.dal.store_errors import WriteStep, call
@@ -27,7 +27,7 @@ class PolicyRepository:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return items.policy_from_item(item) if item else Policy(tenant_id=tenant_id)
+        return policy_from_item(item) if item else Policy(tenant_id=tenant_id)
 
     def save_policy(self, previous: Policy, new: Policy) -> None:
         """One conditional PutItem, at the rowVersion read (none stored: the item must not exist)."""
@@ -44,5 +44,20 @@ class PolicyRepository:
             stored = items.from_wire(old).get("rowVersion") if old else None
             return row_version_mismatch(previous.row_version, int(stored) if stored is not None else 0)
 
-        step = WriteStep({"Put": {"Item": items.to_wire(items.policy_attributes(new)), **guard}}, refused)
+        step = WriteStep({"Put": {"Item": items.to_wire(policy_attributes(new)), **guard}}, refused)
         writes.execute(self._client, self._table, [step])
+
+
+def policy_attributes(policy: Policy) -> dict[str, Any]:
+    return {
+        "PK": key_schema.tenant_pk(policy.tenant_id),
+        "SK": key_schema.POLICY_SK,
+        **policy.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+
+
+def policy_from_item(item: items.Item) -> Policy:
+    attributes = items.from_wire(item)
+    attributes.pop("PK", None)
+    attributes.pop("SK", None)
+    return Policy.model_validate(attributes)

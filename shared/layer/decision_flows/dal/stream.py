@@ -13,6 +13,7 @@ from typing import Any
 
 from decision_flows.dal import items, key_schema
 from decision_flows.dal.changes import change_from_item
+from decision_flows.dal.policies import policy_from_item
 from decision_flows.domain.change_feed import Change, ChangeRequestWritten, FlowDeleted, FlowWritten, PolicyWritten
 
 
@@ -33,8 +34,8 @@ def change_of(record: dict[str, Any]) -> Change | None:
         old = data.get("OldImage")
         return PolicyWritten(
             event_id=record["eventID"],
-            old=items.policy_from_item(old) if old else None,
-            new=items.policy_from_item(data["NewImage"]),
+            old=policy_from_item(old) if old else None,
+            new=policy_from_item(data["NewImage"]),
         )
     if sort_key.startswith(key_schema.CHANGE_REQUEST_PREFIX) and event_name in ("INSERT", "MODIFY"):
         old = data.get("OldImage")

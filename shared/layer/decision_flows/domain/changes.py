@@ -24,15 +24,12 @@ from decision_flows.domain.ports import ChangeStore, FlowStore, PolicyStore
 from decision_flows.domain.service import FlowService, Plan
 from decision_flows.models.change import (
     EXPIRES_AFTER_DAYS,
-    ApproveRequest,
     Blocked,
     ChangeAction,
     ChangeBase,
     ChangeListing,
     ChangeRequest,
     ChangeState,
-    NewChangeRequest,
-    RejectRequest,
     Review,
 )
 from decision_flows.models.commands import (
@@ -47,6 +44,7 @@ from decision_flows.models.flow import AppliedChange, Flow, FlowAction
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
 from decision_flows.models.policy import Policy
+from decision_flows.models.review_commands import ApproveRequest, NewChangeRequest, RejectRequest
 
 # The body each action's direct call takes (delete takes none).
 DIRECT_BODIES: dict[ChangeAction, type[BaseModel]] = {

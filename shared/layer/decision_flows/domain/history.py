@@ -11,15 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain.errors import flow_not_found
 from decision_flows.domain.ports import FlowStore, History
-from decision_flows.models.change import ChangeRequest, ChangeState
 from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
-from decision_flows.models.policy import POLICY_HISTORY_ID, Policy
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from decision_flows.models.change import ChangeRequest
+    from decision_flows.models.policy import Policy
 
 # Fields whose before/after an `updated` or `status_changed` entry lists (stored names -> contract names).
 TRACKED_FIELDS = {
@@ -153,6 +154,8 @@ def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:
 def policy_entry(event_id: str, old: Policy | None, new: Policy) -> ChangeEntry:
     """A change of the tenant's policy, in the tenant feed under the flow id ``policy``; ``changes``
     compares it with the defaults when it is the first one stored."""
+    from decision_flows.models.policy import POLICY_HISTORY_ID, Policy  # the consumer's records only
+
     before = (old or Policy(tenant_id=new.tenant_id)).settings()
     after = new.settings()
     assert new.updated_by is not None, "a stored policy says who stored it"
@@ -172,6 +175,8 @@ def policy_entry(event_id: str, old: Policy | None, new: Policy) -> ChangeEntry:
 def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | None:
     """A change request's event (requested, approved, …), under the request's own id: none for its
     application, whose entry is the flow's own write (it names the request)."""
+    from decision_flows.models.change import ChangeState  # the consumer's records only
+
     if change.state == ChangeState.APPLIED:
         return None
     return ChangeEntry(

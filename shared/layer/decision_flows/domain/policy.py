@@ -15,7 +15,8 @@ from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import Conflict, row_version_mismatch
 from decision_flows.domain.ports import PolicyStore
 from decision_flows.models.identity import Identity
-from decision_flows.models.policy import Policy, PolicyRequest
+from decision_flows.models.policy import Policy
+from decision_flows.models.review_commands import PolicyRequest
 
 
 class PolicyService:

@@ -8,17 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import Field, Strict, StringConstraints
 
-from decision_flows.models.commands import Description, Notes, RequestBody
 from decision_flows.models.flow import FlowAction, StoredModel
-from decision_flows.models.identifiers import FlowId
 
 # cr_<12 hex of the creation time in ms><8 random hex>_<flowId>: the flow names the item's partition
 # (a request is an item beside its flow), the time orders a flow's requests newest first.
 ChangeId = Annotated[
     str, Strict(), StringConstraints(min_length=25, max_length=88, pattern=r"^cr_[0-9a-f]{20}_[A-Za-z0-9_-]{1,64}$")
 ]
-ContentHash = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=80)]
-Title = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=200)]
 EXPIRES_AFTER_DAYS = 7
 
 
@@ -107,26 +103,3 @@ class ChangeRequest(StoredModel):
     def state_at(self, now: str) -> ChangeState:
         """The state as a reader sees it at ``now``: an open request past its expiresAt is expired."""
         return ChangeState.EXPIRED if self.state in OPEN_STATES and now >= self.expires_at else self.state
-
-
-class NewChangeRequest(RequestBody):
-    flow_id: FlowId
-    action: ChangeAction
-    params: dict[str, Any] = Field(default_factory=dict)
-    title: Title | None = None
-    description: Description | None = None
-
-
-class ApproveRequest(RequestBody):
-    change_id: ChangeId
-    content_hash: ContentHash
-    comment: Notes | None = None
-
-
-class RejectRequest(RequestBody):
-    change_id: ChangeId
-    comment: Notes
-
-
-class ChangeIdRequest(RequestBody):
-    change_id: ChangeId

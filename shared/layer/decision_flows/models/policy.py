@@ -3,11 +3,6 @@ emergency path is open. A tenant that never stored one has the defaults (``row_v
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field, Strict, StrictBool
-
-from decision_flows.models.commands import Counter, RequestBody
 from decision_flows.models.flow import StoredModel
 
 MAX_REQUIRED_APPROVALS = 5
@@ -31,20 +26,3 @@ class Policy(StoredModel):
             "approvals.allowSelfApproval": self.allow_self_approval,
             "emergency.enabled": self.emergency_enabled,
         }
-
-
-class ApprovalSettings(RequestBody):
-    required: Annotated[int, Strict(), Field(ge=0, le=MAX_REQUIRED_APPROVALS)]
-    allow_self_approval: StrictBool = False
-
-
-class EmergencySettings(RequestBody):
-    enabled: StrictBool = True
-
-
-class PolicyRequest(RequestBody):
-    """PUT /policy replaces the whole policy; ``rowVersion`` (or If-Match) guards it."""
-
-    approvals: ApprovalSettings
-    emergency: EmergencySettings = Field(default_factory=EmergencySettings)
-    row_version: Counter | None = None
