@@ -102,7 +102,16 @@ def write_events(events: EventFiles, samples: int, api: Api, stream: StreamPolle
         events.add("CompareFunction", i, api_event("GET", "/diff", {"id": shared["id"], "from": "1", "to": "2"}))
         events.add("AuthorizerFunction", i, authorizer_event(plaintext))
         events.add("NotFoundFunction", i, api_event("PATCH", ""))
-        own = {name: published_twice(api, f"bench-{name.lower()}-{i}") for name in ("drafts", "publish", "rollback")}
+        events.add("PolicyFunction", i, api_event("GET", "/policy"))
+        own = {
+            name: published_twice(api, f"bench-{name.lower()}-{i}")
+            for name in ("drafts", "publish", "rollback", "changes")
+        }
+        events.add(
+            "ChangesFunction",
+            i,
+            api_event("POST", "/changes", body={"flowId": own["changes"]["id"], "action": "publish", "params": {}}),
+        )
         events.add("DraftsFunction", i, api_event("PUT", "", body={"id": own["drafts"]["id"], "name": f"Renamed {i}"}))
         events.add("PublishFunction", i, api_event("POST", "/publish", body={"id": own["publish"]["id"]}))
         events.add(

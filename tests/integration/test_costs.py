@@ -37,10 +37,11 @@ ROUTE_BUDGETS: dict[str, int] = {
     "get one version": 1,
     "list flows": 2,
     "create": 1,
-    "update": 2,
-    "publish": 2,
-    "rollback": 3,
-    "delete": 2,
+    # + 1 GetItem of the tenant's review policy for a change of what an active flow serves
+    "update": 3,
+    "publish": 3,
+    "rollback": 4,
+    "delete": 3,
 }
 
 

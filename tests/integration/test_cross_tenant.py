@@ -22,10 +22,15 @@ def alices_flow(admin: Api, stream: StreamPoller) -> dict[str, Any]:
     admin.publish(id=flow["id"])
     stream.deliver()  # so that Alice's flow has a change history and a live entry to leak
     assert admin.request("GET", "/live", query={"key": "alice"}).status == 200
+    change = admin.request(
+        "POST", "/changes", body={"flowId": flow["id"], "action": "rollback", "params": {"version": 1}}
+    )
+    assert change.status == 201, change.body
+    flow["changeId"] = change.body["changeId"]  # Alice's change request, approved at once (no review asked)
     return flow
 
 
-def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
+def attempt(api: Api, method: str, path: str, flow_id: str, change_id: str) -> HttpResponse:
     suffix = path.removeprefix(Api.BASE)
     bodies = {
         ("POST", ""): {"key": "alice", "name": "Bob's"},
@@ -36,18 +41,28 @@ def attempt(api: Api, method: str, path: str, flow_id: str) -> HttpResponse:
         ("POST", "/rollout"): {"id": flow_id, "percent": 10},
         ("POST", "/rollout/promote"): {"id": flow_id},
         ("POST", "/rollout/abort"): {"id": flow_id},
+        ("PUT", "/policy"): {"approvals": {"required": 4}},
+        ("POST", "/changes"): {"flowId": flow_id, "action": "publish"},
+        ("POST", "/changes/approve"): {"changeId": change_id, "contentHash": "sha256:any"},
+        ("POST", "/changes/reject"): {"changeId": change_id, "comment": "no"},
+        ("POST", "/changes/cancel"): {"changeId": change_id},
+        ("POST", "/changes/apply"): {"changeId": change_id},
     }
+    if (method, suffix) == ("GET", "/changes"):
+        return api.request(method, suffix, query={"id": change_id})
     if suffix == "/diff":
         return api.request(method, suffix, query={"id": flow_id, "from": "1", "to": "draft"})
     if suffix in ("/live", "/live/state"):
         return api.request(method, suffix, query={"key": "alice"})
+    if suffix == "/policy" and method == "GET":
+        return api.request(method, suffix)
     if method == "GET" or method == "DELETE":
         return api.request(method, suffix, query={"id": flow_id, **({"version": "1"} if suffix else {})})
     return api.request(method, suffix, body=bodies[(method, suffix)])
 
 
 def test_the_routes_are_all_covered() -> None:
-    assert len(FLOW_ROUTES) == 15
+    assert len(FLOW_ROUTES) == 23
 
 
 @pytest.mark.parametrize("path", ["/publish", "/rollback"])
@@ -68,7 +83,7 @@ def test_another_tenant_gets_404_or_its_own_data_never_ours(
 ) -> None:
     before = admin.get(id=alices_flow["id"]).body
 
-    response = attempt(other_tenant, method, path, alices_flow["id"])
+    response = attempt(other_tenant, method, path, alices_flow["id"], alices_flow["changeId"])
 
     if (method, path) == ("POST", Api.BASE):
         # Creating with the same key is Bob's own flow in his own tenant
@@ -77,7 +92,13 @@ def test_another_tenant_gets_404_or_its_own_data_never_ours(
     elif (method, path) == ("GET", Api.BASE):
         assert (response.status, response.code) == (404, "FLOW_NOT_FOUND")
         assert other_tenant.get().body["data"] == []
+    elif path.endswith("/policy"):
+        # The policy is the caller's own tenant's, never another's
+        assert response.status == 200, response.body
+        assert admin.request("GET", "/policy").body["rowVersion"] == 0
     else:
         assert response.status == 404, response.body
     assert alices_flow["id"] not in str(response.body) or response.status == 404
     assert admin.get(id=alices_flow["id"]).body == before
+    change = admin.request("GET", "/changes", query={"id": alices_flow["changeId"]}).body
+    assert (change["state"], change["rowVersion"]) == ("approved", 1)

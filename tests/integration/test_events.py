@@ -18,11 +18,16 @@ from urllib.parse import urlencode
 import jsonpatch
 import pytest
 
+from decision_flows.dal.changes import ChangeRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.flows import FlowRepository
+from decision_flows.dal.policies import PolicyRepository
+from decision_flows.domain.changes import ChangeService
 from decision_flows.domain.service import FlowService
 from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.policy import Policy
+from decision_flows.models.review_commands import NewChangeRequest
 from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.api.gateway import LambdaContext, route_for
@@ -112,7 +117,40 @@ def seed_history(flows: FlowService) -> None:
     StreamPoller.for_template(dynamodb_client()).deliver()
 
 
+CHANGE_ID = "cr_019a0000000000000001_df_example0000000000000001"
+REQUESTER = Identity(tenant_id=TENANT, role=Role.EDITOR, principal=PRINCIPAL)
+
+
+def seed_publishable(flows: FlowService) -> None:
+    """Version 1 live, and the draft edited since (publishable as version 2)."""
+    seed_published(flows)
+    flows.update(SEEDER, UpdateFlowRequest.model_validate({"id": FLOW_ID, "draftConfig": V2_CONFIG}), None)
+
+
+def seed_change(flows: FlowService, author: Identity, required: int) -> None:
+    """A request to publish the edited draft, with the events' fixed id, under a policy of ``required``."""
+    seed_publishable(flows)
+    policies = PolicyRepository(dynamodb_client(), settings().flows_table)
+    if required:
+        policies.save_policy(Policy(tenant_id=TENANT), Policy(tenant_id=TENANT, required=required, row_version=1))
+    changes = ChangeService(
+        flows,
+        repository(),
+        ChangeRepository(dynamodb_client(), settings().flows_table),
+        policies,
+        new_id=lambda *_: CHANGE_ID,
+    )
+    body = {"flowId": FLOW_ID, "action": "publish", "params": {"notes": "Q3 scoring"}}
+    changes.create(author, NewChangeRequest.model_validate(body))
+
+
 SEEDS: dict[str, Callable[[FlowService], None]] = {
+    "request-change": seed_publishable,
+    "get-change": lambda flows: seed_change(flows, SEEDER, required=1),
+    "approve-change": lambda flows: seed_change(flows, SEEDER, required=1),
+    "reject-change": lambda flows: seed_change(flows, SEEDER, required=1),
+    "cancel-change": lambda flows: seed_change(flows, REQUESTER, required=1),
+    "apply-change": lambda flows: seed_change(flows, SEEDER, required=0),
     "publish": seed_draft,
     "rollback": seed_two_versions,
     "diff": seed_two_versions,
@@ -271,6 +309,52 @@ def check_not_found(event: dict[str, Any], result: Result) -> None:
     assert result.headers["allow"] == "GET, POST, PUT, DELETE"
 
 
+def check_get_policy(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["approvals"] == {"required": 0, "allowSelfApproval": False}
+    assert (result.body["emergency"], result.body["rowVersion"]) == ({"enabled": True}, 0)
+
+
+def check_put_policy(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["approvals"] == request_body(event)["approvals"]
+    assert (result.body["rowVersion"], result.body["updatedBy"]) == (1, PRINCIPAL)
+
+
+def check_request_change(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 201
+    assert (result.body["flowId"], result.body["action"], result.body["author"]) == (FLOW_ID, "publish", PRINCIPAL)
+    assert result.body["state"] == "approved"  # the tenant requires no review
+    assert result.body["base"] == {"liveVersion": 1, "challengerVersion": None, "percent": None}
+
+
+def check_get_change(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["changeId"], result.body["state"]) == (CHANGE_ID, "pending")
+
+
+def check_approve_change(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["state"] == "approved"
+    assert [review["by"] for review in result.body["approvals"]] == [PRINCIPAL]
+
+
+def check_reject_change(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["state"], result.body["rejections"][0]["by"]) == ("rejected", PRINCIPAL)
+
+
+def check_cancel_change(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert result.body["state"] == "cancelled"
+
+
+def check_apply_change(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["change"]["state"], result.body["change"]["result"]) == ("applied", {"version": 2})
+    assert result.body["flow"]["liveVersion"] == 2
+
+
 # Events whose point is a refusal: what no route takes.
 REFUSALS = frozenset({"not-found"})
 CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
@@ -294,6 +378,14 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "rollout-promote": check_rollout_promote,
     "rollout-abort": check_rollout_abort,
     "not-found": check_not_found,
+    "get-policy": check_get_policy,
+    "put-policy": check_put_policy,
+    "request-change": check_request_change,
+    "get-change": check_get_change,
+    "approve-change": check_approve_change,
+    "reject-change": check_reject_change,
+    "cancel-change": check_cancel_change,
+    "apply-change": check_apply_change,
 }
 
 

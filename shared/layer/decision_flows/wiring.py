@@ -23,15 +23,19 @@ settings()
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from decision_flows.dal.changes import ChangeRepository
     from decision_flows.dal.history import HistoryRepository
     from decision_flows.dal.live_pointers import LivePointerRepository
+    from decision_flows.dal.policies import PolicyRepository
     from decision_flows.dal.probe import StoreProbe
     from decision_flows.dal.replay_configs import ReplayConfigs
     from decision_flows.domain.change_feed import ChangeFeed
+    from decision_flows.domain.changes import ChangeService
     from decision_flows.domain.compare import CompareService
     from decision_flows.domain.errors import StoreUnavailable
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
+    from decision_flows.domain.policy import PolicyService
     from decision_flows.domain.service import FlowService
 
 
@@ -44,7 +48,35 @@ def flow_repository() -> FlowRepository:
 def flow_service() -> FlowService:
     from decision_flows.domain.service import FlowService
 
-    return FlowService(flow_repository())
+    return FlowService(flow_repository(), policy_repository())
+
+
+@built_once
+def policy_repository() -> PolicyRepository:
+    from decision_flows.dal.policies import PolicyRepository
+
+    return PolicyRepository(dynamodb_client(), settings().flows_table)
+
+
+@built_once
+def change_repository() -> ChangeRepository:
+    from decision_flows.dal.changes import ChangeRepository
+
+    return ChangeRepository(dynamodb_client(), settings().flows_table)
+
+
+@built_once
+def change_service() -> ChangeService:
+    from decision_flows.domain.changes import ChangeService
+
+    return ChangeService(flow_service(), flow_repository(), change_repository(), policy_repository())
+
+
+@built_once
+def policy_service() -> PolicyService:
+    from decision_flows.domain.policy import PolicyService
+
+    return PolicyService(policy_repository())
 
 
 @built_once
@@ -86,7 +118,7 @@ def compare_service() -> CompareService:
 def change_feed() -> ChangeFeed:
     from decision_flows.domain.change_feed import ChangeFeed
 
-    return ChangeFeed(history_repository(), live_pointers(), flow_repository())
+    return ChangeFeed(history_repository(), live_pointers(), flow_repository(), change_repository())
 
 
 @built_once

@@ -191,33 +191,12 @@ class FlowRepository:
 
     def save_flow(self, previous: Flow, new: Flow) -> None:
         """One conditional write of the changed attributes; a transaction when the key or status moves."""
-        write_id = _new_write_id()
-        steps = [writes.update_flow(previous, new, _flow_changed(previous, write_id), write_id)]
-        if new.key != previous.key:
-            steps.append(_release_key(previous))
-            steps.append(writes.put_new(_reservation(new), lambda _: key_taken(new.key)))
-        if change := writes.status_change(previous.status, new.status):
-            steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps)
+        writes.execute(self._client, self._table, save_steps(previous, new))
 
     def publish_version(self, previous: Flow, new: Flow, version: PublishedVersion) -> None:
         """One transaction: the flow moves to the new version, whose summary and snapshot are written
         once and never again (attribute_not_exists)."""
-        write_id = _new_write_id()
-        steps = [
-            writes.update_flow(previous, new, _flow_changed(previous, write_id), write_id),
-            writes.put_new(
-                items.version_summary_attributes(new.tenant_id, new.id, version),
-                lambda _: row_version_mismatch(previous.row_version),
-            ),
-            writes.put_new(
-                items.snapshot_attributes(new.tenant_id, new.id, version),
-                lambda _: row_version_mismatch(previous.row_version),
-            ),
-        ]
-        if change := writes.status_change(previous.status, new.status):
-            steps.append(writes.count_statuses(new.tenant_id, change, _never))
-        writes.execute(self._client, self._table, steps)
+        writes.execute(self._client, self._table, publish_steps(previous, new, version))
 
     def delete_flow(self, previous: Flow, deleted_by: str, deleted_at: str) -> None:
         """One transaction: the flow, its key reservation and its versions anchor go; the counter drops;
@@ -226,19 +205,7 @@ class FlowRepository:
         Version items are left for the stream consumer to remove in batches, so a delete costs the
         same at any history length; without the anchor they are unreachable at once.
         """
-        pk = key_schema.flow_pk(previous.tenant_id, previous.id)
-        anchor_key = items.to_wire({"PK": pk, "SK": key_schema.VERSIONS_ANCHOR_SK})
-        writes.execute(
-            self._client,
-            self._table,
-            [
-                writes.delete_flow(previous, _flow_changed(previous)),
-                _release_key(previous),
-                WriteStep({"Delete": {"Key": anchor_key}}, _never),
-                writes.count_statuses(previous.tenant_id, {previous.status: -1}, _never),
-                writes.put_new(items.tombstone_attributes(previous, deleted_at, deleted_by), _never),
-            ],
-        )
+        writes.execute(self._client, self._table, delete_steps(previous, deleted_by, deleted_at))
 
     def key_owner(self, tenant_id: str, key: str) -> str | None:
         """One GetItem of the key's reservation: the id of the flow that has the key."""
@@ -256,12 +223,60 @@ class FlowRepository:
         a failure part way finds the tombstone and the rest still there. One Query per 1 MB page of
         keys and one BatchWriteItem per 25 items."""
         pk = key_schema.flow_pk(tenant_id, flow_id)
-        purge.delete_partition(self._client, self._table, pk, keep_until_last=key_schema.TOMBSTONE_SK)
+        # Change requests stay: the record of what was asked, reviewed and applied outlives the flow.
+        purge.delete_partition(
+            self._client,
+            self._table,
+            pk,
+            keep_until_last=key_schema.TOMBSTONE_SK,
+            keep_prefix=key_schema.CHANGE_REQUEST_PREFIX,
+        )
 
     # Plumbing
 
     def _batch_get(self, wanted: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
         return batch_get(self._client, self._table, wanted)
+
+
+def save_steps(previous: Flow, new: Flow) -> list[WriteStep]:
+    write_id = _new_write_id()
+    steps = [writes.update_flow(previous, new, _flow_changed(previous, write_id), write_id)]
+    if new.key != previous.key:
+        steps.append(_release_key(previous))
+        steps.append(writes.put_new(_reservation(new), lambda _: key_taken(new.key)))
+    if change := writes.status_change(previous.status, new.status):
+        steps.append(writes.count_statuses(new.tenant_id, change, _never))
+    return steps
+
+
+def publish_steps(previous: Flow, new: Flow, version: PublishedVersion) -> list[WriteStep]:
+    write_id = _new_write_id()
+    steps = [
+        writes.update_flow(previous, new, _flow_changed(previous, write_id), write_id),
+        writes.put_new(
+            items.version_summary_attributes(new.tenant_id, new.id, version),
+            lambda _: row_version_mismatch(previous.row_version),
+        ),
+        writes.put_new(
+            items.snapshot_attributes(new.tenant_id, new.id, version),
+            lambda _: row_version_mismatch(previous.row_version),
+        ),
+    ]
+    if change := writes.status_change(previous.status, new.status):
+        steps.append(writes.count_statuses(new.tenant_id, change, _never))
+    return steps
+
+
+def delete_steps(previous: Flow, deleted_by: str, deleted_at: str) -> list[WriteStep]:
+    pk = key_schema.flow_pk(previous.tenant_id, previous.id)
+    anchor_key = items.to_wire({"PK": pk, "SK": key_schema.VERSIONS_ANCHOR_SK})
+    return [
+        writes.delete_flow(previous, _flow_changed(previous)),
+        _release_key(previous),
+        WriteStep({"Delete": {"Key": anchor_key}}, _never),
+        writes.count_statuses(previous.tenant_id, {previous.status: -1}, _never),
+        writes.put_new(items.tombstone_attributes(previous, deleted_at, deleted_by), _never),
+    ]
 
 
 def _new_write_id() -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from decision_flows.dal import key_schema
-from decision_flows.models.flow import Flow, PublishedVersion
+from decision_flows.models.flow import Flow, FlowAction, PublishedVersion
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.live import LiveEntry
 
@@ -18,6 +18,15 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 ANCHOR_ENTITY = "VersionsAnchor"
+REQUEST_EVENTS = frozenset(
+    {
+        FlowAction.CHANGE_REQUESTED,
+        FlowAction.CHANGE_APPROVED,
+        FlowAction.CHANGE_REJECTED,
+        FlowAction.CHANGE_CANCELLED,
+        FlowAction.CHANGE_BLOCKED,
+    }
+)
 # The flow item's id of the write that left it (a uuid4 per write): not part of the Flow model, so
 # no response, list item or history entry shows it; the list index does not project it.
 WRITE_ID = "writeId"
@@ -109,9 +118,11 @@ def tombstone_from_item(item: Item) -> FlowTombstone:
 
 
 def change_attributes(entry: ChangeEntry) -> dict[str, Any]:
-    """Every history entry, whatever its action, carries the feed index's keys: it is in the tenant feed."""
+    """Every history entry, whatever its action, carries the feed index's keys: it is in the tenant feed.
+    A change request's own entries are keyed by the request (their rowVersions are the request's)."""
+    keyed_by = entry.change_id if entry.action in REQUEST_EVENTS and entry.change_id else entry.flow_id
     return {
-        "PK": key_schema.flow_pk(entry.tenant_id, entry.flow_id),
+        "PK": key_schema.flow_pk(entry.tenant_id, keyed_by),
         "SK": key_schema.change_sk(entry.row_version),
         "FeedPK": key_schema.feed_pk(entry.tenant_id),
         "FeedSK": key_schema.feed_sk(entry.at, entry.event_id),

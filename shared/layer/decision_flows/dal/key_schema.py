@@ -8,6 +8,8 @@
     T#<t>#F#<flowId>        TOMBSTONE           who deleted the flow; the consumer removes the rest
     T#<t>#KEY#<key>         KEY                 key reservation: makes `key` unique per tenant
     T#<t>                   COUNTERS            flow counts per status, for pagination.total
+    T#<t>                   POLICY              the tenant's review policy (absent: the defaults)
+    T#<t>#F#<flowId>        CR#<changeId>       a change request of the flow (a publish's holds its config)
 
 The list index ``ByStatus`` keys flows by ``GSI1PK = T#<t>#FLOWS`` and
 ``GSI1SK = <status rank>#<inverted updatedAt ms>#<flowId>``: status order first, newest first.
@@ -35,6 +37,8 @@ KEY_SK = "KEY"
 TOMBSTONE_SK = "TOMBSTONE"
 CHANGE_PREFIX = "RV#"
 COUNTERS_SK = "COUNTERS"
+POLICY_SK = "POLICY"
+CHANGE_REQUEST_PREFIX = "CR#"
 LIST_INDEX = "ByStatus"
 FEED_INDEX = "ByTenantTime"
 
@@ -57,6 +61,10 @@ def snapshot_sk(version: int) -> str:
 
 def change_sk(row_version: int) -> str:
     return f"{CHANGE_PREFIX}{row_version:010d}"
+
+
+def change_request_sk(change_id: str) -> str:
+    return f"{CHANGE_REQUEST_PREFIX}{change_id}"
 
 
 def key_reservation_pk(tenant_id: str, key: str) -> str:

@@ -14,8 +14,11 @@ BATCH_WRITE_LIMIT = 25
 BATCH_WRITE_ATTEMPTS = 6
 
 
-def delete_partition(client: DynamoDBClient, table: str, pk: str, keep_until_last: str) -> None:
-    """Delete every item of partition ``pk``; the item with sort key ``keep_until_last`` goes last."""
+def delete_partition(
+    client: DynamoDBClient, table: str, pk: str, keep_until_last: str, keep_prefix: str | None = None
+) -> None:
+    """Delete every item of partition ``pk`` but those whose sort key starts with ``keep_prefix``; the
+    item with sort key ``keep_until_last`` goes last."""
     params: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "PK = :pk",
@@ -24,7 +27,11 @@ def delete_partition(client: DynamoDBClient, table: str, pk: str, keep_until_las
     }
     while True:
         response = call(client.query, **params)
-        doomed = [item for item in response.get("Items", []) if item["SK"]["S"] != keep_until_last]
+        doomed = [
+            item
+            for item in response.get("Items", [])
+            if item["SK"]["S"] != keep_until_last and not (keep_prefix and item["SK"]["S"].startswith(keep_prefix))
+        ]
         for start in range(0, len(doomed), BATCH_WRITE_LIMIT):
             _batch_delete(client, table, doomed[start : start + BATCH_WRITE_LIMIT])
         if "LastEvaluatedKey" not in response:

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from decision_flows.domain.history import ConfigsChanged, change_entry, deletion_entry
+from decision_flows.domain.history import (
+    ConfigsChanged,
+    change_entry,
+    change_request_entry,
+    deletion_entry,
+    policy_entry,
+)
 from decision_flows.domain.live import live_entry, version_config
-from decision_flows.domain.ports import FlowStore, History, LivePointers
+from decision_flows.domain.ports import ChangeStore, FlowStore, History, LivePointers
+from decision_flows.models.change import ChangeRequest
 from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import FlowTombstone
+from decision_flows.models.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,21 @@ class FlowDeleted:
     tombstone: FlowTombstone
 
 
-Change = FlowWritten | FlowDeleted
+@dataclass(frozen=True)
+class PolicyWritten:
+    event_id: str
+    old: Policy | None
+    new: Policy
+
+
+@dataclass(frozen=True)
+class ChangeRequestWritten:
+    event_id: str
+    old: ChangeRequest | None
+    new: ChangeRequest
+
+
+Change = FlowWritten | FlowDeleted | PolicyWritten | ChangeRequestWritten
 
 
 class SnapshotGone(LookupError):
@@ -38,14 +60,24 @@ class SnapshotGone(LookupError):
 
 
 class ChangeFeed:
-    def __init__(self, history: History, pointers: LivePointers, flows: FlowStore) -> None:
+    def __init__(
+        self, history: History, pointers: LivePointers, flows: FlowStore, changes: ChangeStore | None = None
+    ) -> None:
+        """Without ``changes``, deleting a flow leaves its open change requests as they are."""
         self._history = history
         self._pointers = pointers
         self._flows = flows
+        self._changes = changes
 
     def apply(self, change: Change) -> None:
         if isinstance(change, FlowDeleted):
             self._deleted(change)
+        elif isinstance(change, PolicyWritten):
+            self._history.record(policy_entry(change.event_id, change.old, change.new))
+        elif isinstance(change, ChangeRequestWritten):
+            entry = change_request_entry(change.event_id, change.new)
+            if entry is not None:
+                self._history.record(entry)
         else:
             self._written(change)
 
@@ -95,6 +127,10 @@ class ChangeFeed:
         tombstone = change.tombstone
         self._history.record(deletion_entry(change.event_id, tombstone))
         self._pointers.release_live(tombstone.tenant_id, tombstone.key, tombstone.flow_id, tombstone.row_version)
+        if self._changes is not None:
+            self._changes.cancel_open_changes(
+                tombstone.tenant_id, tombstone.flow_id, tombstone.deleted_by, tombstone.deleted_at
+            )
         self._flows.purge_deleted_flow(tombstone.tenant_id, tombstone.flow_id)
 
 

@@ -19,6 +19,9 @@ from decision_flows.models.page import Page
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from decision_flows.models.change import ChangeRequest
+    from decision_flows.models.policy import Policy
+
 # Fields whose before/after an `updated` or `status_changed` entry lists (stored names -> contract names).
 TRACKED_FIELDS = {
     "key": "key",
@@ -66,6 +69,8 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
     }
     if old is None:
         return ChangeEntry(**fields)
+    if new.last_change is not None:
+        fields.update(new.last_change.model_dump())
     if new.last_action in RELEASES:
         fields["from_version"] = old.live_version
         fields["to_version"] = new.live_version
@@ -143,6 +148,47 @@ def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:
         at=tombstone.deleted_at,
         row_version=tombstone.row_version,
         from_version=tombstone.live_version,
+    )
+
+
+def policy_entry(event_id: str, old: Policy | None, new: Policy) -> ChangeEntry:
+    """A change of the tenant's policy, in the tenant feed under the flow id ``policy``; ``changes``
+    compares it with the defaults when it is the first one stored."""
+    from decision_flows.models.policy import POLICY_HISTORY_ID, Policy  # the consumer's records only
+
+    before = (old or Policy(tenant_id=new.tenant_id)).settings()
+    after = new.settings()
+    assert new.updated_by is not None, "a stored policy says who stored it"
+    assert new.updated_at is not None, "and when"
+    return ChangeEntry(
+        event_id=event_id,
+        flow_id=POLICY_HISTORY_ID,
+        tenant_id=new.tenant_id,
+        action=FlowAction.POLICY_CHANGED,
+        actor=new.updated_by,
+        at=new.updated_at,
+        row_version=new.row_version,
+        changes={name: {"from": before[name], "to": after[name]} for name in after if before[name] != after[name]},
+    )
+
+
+def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | None:
+    """A change request's event (requested, approved, …), under the request's own id: none for its
+    application, whose entry is the flow's own write (it names the request)."""
+    from decision_flows.models.change import ChangeState  # the consumer's records only
+
+    if change.state == ChangeState.APPLIED:
+        return None
+    return ChangeEntry(
+        event_id=event_id,
+        flow_id=change.flow_id,
+        tenant_id=change.tenant_id,
+        action=change.last_event,
+        actor=change.last_actor,
+        at=change.updated_at,
+        row_version=change.row_version,
+        change_id=change.change_id,
+        comment=change.last_comment,
     )
 
 

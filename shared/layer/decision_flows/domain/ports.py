@@ -11,9 +11,12 @@ from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 if TYPE_CHECKING:  # annotations only: a function that writes flows builds no history or page models
     from datetime import datetime
 
+    from decision_flows.domain.service import Plan
+    from decision_flows.models.change import ChangeListing, ChangeRequest
     from decision_flows.models.history import ChangeEntry
     from decision_flows.models.live import LiveEntry
     from decision_flows.models.page import Page
+    from decision_flows.models.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,23 @@ class LivePointers(Protocol):
     def put_live(self, entry: LiveEntry) -> bool: ...
 
     def release_live(self, tenant_id: str, key: str, flow_id: str, row_version: int) -> None: ...
+
+
+class PolicyStore(Protocol):
+    def get_policy(self, tenant_id: str) -> Policy: ...
+
+    def save_policy(self, previous: Policy, new: Policy) -> None: ...
+
+
+class ChangeStore(Protocol):
+    def get_change(self, tenant_id: str, change_id: str) -> ChangeRequest | None: ...
+
+    def create_change(self, change: ChangeRequest) -> None: ...
+
+    def save_change(self, previous: ChangeRequest, new: ChangeRequest) -> None: ...
+
+    def apply_change(self, plan: Plan, previous: ChangeRequest, new: ChangeRequest) -> None: ...
+
+    def list_changes(self, listing: ChangeListing, limit: int, cursor: str | None) -> Page[ChangeRequest]: ...
+
+    def cancel_open_changes(self, tenant_id: str, flow_id: str, cancelled_by: str, at: str) -> None: ...

@@ -19,7 +19,8 @@ from decision_flows.domain import flow_rules as rules
 from decision_flows.domain import pipeline, transitions
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
-from decision_flows.domain.ports import FlowStore, flow_with_key
+from decision_flows.domain.policy import approval_required
+from decision_flows.domain.ports import FlowStore, PolicyStore, flow_with_key
 from decision_flows.domain.transitions import FlowChanges, Share
 from decision_flows.models.commands import (
     AbortRequest,
@@ -47,6 +48,18 @@ class Preview:
     warnings: list[pipeline.ConfigProblem]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A write, computed and checked, not yet made: the flow read, the flow to write (None: deleted) and,
+    for a release, the version it appends."""
+
+    previous: Flow
+    new: Flow | None
+    version: PublishedVersion | None = None
+    by: str = ""
+    at: str = ""
+
+
 def new_flow_id() -> str:
     return f"df_{secrets.token_hex(12)}"
 
@@ -55,10 +68,13 @@ class FlowService:
     def __init__(
         self,
         store: FlowStore,
+        policies: PolicyStore | None = None,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_flow_id,
     ) -> None:
+        """Without ``policies``, every tenant has the default policy: no call needs review."""
         self._store = store
+        self._policies = policies
         self._clock = clock
         self._new_id = new_id
 
@@ -118,29 +134,62 @@ class FlowService:
         return flow
 
     def update(self, identity: Identity, request: UpdateFlowRequest, if_match: int | None) -> Flow:
-        """Applies whichever fields were sent, so its changes are gathered by name (``_edits``)."""
+        plan = self.plan_update(identity, request, if_match)
+        if plan.new is plan.previous:
+            return plan.previous
+        if plan.new is not None and (plan.new.status, plan.new.key) != (plan.previous.status, plan.previous.key):
+            self._check_unreviewed(identity, plan.previous, "a change of an active flow's status or key")
+        return self.write(plan)
+
+    def plan_update(self, identity: Identity, request: UpdateFlowRequest, if_match: int | None) -> Plan:
+        """Applies whichever fields were sent, so its changes are gathered by name (``_edits``); none that
+        differ plan no write (``new is previous``)."""
         sent = request.model_fields_set - {"id", "row_version"}
         rules.check_no_nulls(request, sent)
         flow = self._load_for_write(identity, request.id, rules.expected_row_version(request.row_version, if_match))
         changes = _edits(flow, request, sent)
         if not changes:
-            return flow
+            return Plan(flow, flow)
         rules.check_can_become(flow, changes.get("status"))
-        return self._save(flow, transitions.edited(flow, identity, self._now(), changes))
+        return Plan(flow, transitions.edited(flow, identity, self._now(), changes))
 
     def delete(self, identity: Identity, flow_id: str, if_match: int | None) -> None:
-        flow = self._load_for_write(identity, flow_id, if_match)
-        self._store.delete_flow(flow, identity.principal, self._now())
+        plan = self.plan_delete(identity, flow_id, if_match)
+        self._check_unreviewed(identity, plan.previous, "deleting an active flow")
+        self.write(plan)
+
+    def plan_delete(self, identity: Identity, flow_id: str, if_match: int | None) -> Plan:
+        return Plan(self._load_for_write(identity, flow_id, if_match), None, by=identity.principal, at=self._now())
 
     def publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Flow:
-        flow, released, version = self._plan_publish(identity, request, if_match)
-        self._store.publish_version(flow, released, version)
-        return released
+        plan = self.plan_publish(identity, request, if_match)
+        self._check_unreviewed(identity, plan.previous, "POST /publish")
+        return self.write(plan)
+
+    def plan_publish(
+        self, identity: Identity, request: PublishRequest, if_match: int | None, config: str | None = None
+    ) -> Plan:
+        """``config``: a change request's captured draft, published in place of the draft as it is now."""
+        return Plan(*self._plan_publish(identity, request, if_match, config))
 
     def rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Flow:
-        flow, released, version = self._plan_rollback(identity, request, if_match)
-        self._store.publish_version(flow, released, version)
-        return released
+        plan = self.plan_rollback(identity, request, if_match)
+        self._check_unreviewed(identity, plan.previous, "POST /rollback")
+        return self.write(plan)
+
+    def plan_rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Plan:
+        return Plan(*self._plan_rollback(identity, request, if_match))
+
+    def write(self, plan: Plan) -> Flow:
+        """Make a planned write: one conditional write or transaction at the rowVersion read."""
+        if plan.new is None:
+            self._store.delete_flow(plan.previous, plan.by, plan.at)
+            return plan.previous
+        if plan.version is not None:
+            self._store.publish_version(plan.previous, plan.new, plan.version)
+        else:
+            self._store.save_flow(plan.previous, plan.new)
+        return plan.new
 
     def preview(self, identity: Identity, request: PublishRequest | RollbackRequest, if_match: int | None) -> Preview:
         """What publish or rollback would do, refused exactly as they would be (the same planning), with
@@ -161,7 +210,7 @@ class FlowService:
         return Preview(released, diff, lint.warnings(config))
 
     def _plan_publish(
-        self, identity: Identity, request: PublishRequest, if_match: int | None
+        self, identity: Identity, request: PublishRequest, if_match: int | None, config: str | None = None
     ) -> tuple[Flow, Flow, PublishedVersion]:
         if request.rollout is not None:
             rules.check_overrides(request.rollout.include, request.rollout.exclude, at="rollout.")
@@ -170,7 +219,8 @@ class FlowService:
         rules.check_current_version(flow, request.expected_current_version)
         rules.check_can_stage(flow, request.rollout is not None)
         assert flow.draft_config is not None, "a flow read by id carries its draft"
-        facts = pipeline.validate_config(json.loads(flow.draft_config))
+        released = flow.draft_config if config is None else config
+        facts = pipeline.validate_config(json.loads(released))
         pipeline.require_scoring_method(facts)
         version = transitions.next_version(
             flow,
@@ -179,8 +229,8 @@ class FlowService:
             notes=request.notes,
             node_count=facts.node_count,
             scoring_method=facts.scoring_method,
-            config_hash=flow.draft_hash,
-            config=flow.draft_config,
+            config_hash=flow.draft_hash if config is None else pipeline.config_hash(released),
+            config=released,
         )
         if request.rollout is not None:
             share = Share(_basis_points(request.rollout.percent), request.rollout.include, request.rollout.exclude)
@@ -217,6 +267,13 @@ class FlowService:
     def change_rollout(self, identity: Identity, request: RolloutRequest, if_match: int | None) -> Flow:
         """The fields sent replace the stored ones; a change to what is stored already writes nothing
         (as PUT), so it leaves no history entry and does not move the live pointer."""
+        plan = self.plan_rollout(identity, request, if_match)
+        if plan.new is plan.previous:
+            return plan.previous
+        self._check_unreviewed(identity, plan.previous, "POST /rollout")
+        return self.write(plan)
+
+    def plan_rollout(self, identity: Identity, request: RolloutRequest, if_match: int | None) -> Plan:
         flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
         stored = Share.of(rules.running_rollout(flow))
         share = Share(
@@ -226,16 +283,26 @@ class FlowService:
         )
         rules.check_overrides(share.include, share.exclude)
         if share == stored:
-            return flow
-        return self._save(flow, transitions.rollout_changed(flow, identity, self._now(), share))
+            return Plan(flow, flow)
+        return Plan(flow, transitions.rollout_changed(flow, identity, self._now(), share))
 
     def promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Flow:
+        plan = self.plan_promote(identity, request, if_match)
+        self._check_unreviewed(identity, plan.previous, "POST /rollout/promote")
+        return self.write(plan)
+
+    def plan_promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Plan:
         flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
-        return self._save(flow, transitions.promoted(flow, identity, self._now(), request.notes))
+        return Plan(flow, transitions.promoted(flow, identity, self._now(), request.notes))
 
     def abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Flow:
+        plan = self.plan_abort(identity, request, if_match)
+        self._check_unreviewed(identity, plan.previous, "POST /rollout/abort")
+        return self.write(plan)
+
+    def plan_abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Plan:
         flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
-        return self._save(flow, transitions.aborted(flow, identity, self._now(), request.notes))
+        return Plan(flow, transitions.aborted(flow, identity, self._now(), request.notes))
 
     def _load_rollout(
         self, identity: Identity, flow_id: str, in_body: int | None, if_match: int | None, current: int | None
@@ -249,13 +316,16 @@ class FlowService:
 
     # Helpers
 
+    def _check_unreviewed(self, identity: Identity, flow: Flow, call: str) -> None:
+        """409 APPROVAL_REQUIRED for a direct call that would change what an active flow serves, when the
+        tenant's policy asks for review: one GetItem, made only for such calls, after every other check
+        (so the refusal is the one the call would otherwise succeed with)."""
+        if self._policies is not None and flow.status == FlowStatus.ACTIVE:
+            approval_required(self._policies.get_policy(identity.tenant_id), call)
+
     def _now(self) -> str:
         """The write's one timestamp (a release shares it with the version it publishes)."""
         return timestamp(self._clock())
-
-    def _save(self, flow: Flow, new: Flow) -> Flow:
-        self._store.save_flow(flow, new)
-        return new
 
     def _load(self, identity: Identity, flow_id: str) -> Flow:
         flow = self._store.get_flow(identity.tenant_id, flow_id)

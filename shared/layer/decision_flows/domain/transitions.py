@@ -71,7 +71,7 @@ def written(flow: Flow, by: Identity, at: str, action: FlowAction, **changes: Un
     """The flow after one write: every write bumps rowVersion and stamps who, when and what; notes last
     only for the write that gave them."""
     stamps = {"row_version": flow.row_version + 1, "updated_at": at, "updated_by": by.principal, "last_action": action}
-    return flow.model_copy(update={"last_notes": None, **changes, **stamps})
+    return flow.model_copy(update={"last_notes": None, "last_change": None, **changes, **stamps})
 
 
 def edited(flow: Flow, by: Identity, at: str, changes: FlowChanges) -> Flow:

@@ -36,6 +36,13 @@ class FlowAction(StrEnum):
     ROLLOUT_CHANGED = "rollout_changed"
     ROLLOUT_PROMOTED = "rollout_promoted"
     ROLLOUT_ABORTED = "rollout_aborted"
+    # History entries that are not a flow's own write: the tenant's policy, and change requests.
+    POLICY_CHANGED = "policy_changed"
+    CHANGE_REQUESTED = "change_requested"
+    CHANGE_APPROVED = "change_approved"
+    CHANGE_REJECTED = "change_rejected"
+    CHANGE_CANCELLED = "change_cancelled"
+    CHANGE_BLOCKED = "change_blocked"
 
 
 class StoredModel(BaseModel):
@@ -78,6 +85,14 @@ class Rollout(StoredModel):
         return self.basis_points / 100
 
 
+class AppliedChange(StoredModel):
+    """On the flow written by an applied change request, for that write's history entry."""
+
+    change_id: str
+    author: str
+    approved_by: list[str]
+
+
 class Flow(StoredModel):
     """A flow as stored. ``draft_config`` is None when read from the list index (never projected)."""
 
@@ -102,6 +117,7 @@ class Flow(StoredModel):
     last_action: FlowAction = FlowAction.CREATED
     rollout: Rollout | None = None  # while a challenger is served to a share of subjects
     last_notes: str | None = None  # the notes of the last promote or abort, for its history entry
+    last_change: AppliedChange | None = None  # the change request the last write applied, if one did
 
     @property
     def has_unpublished_changes(self) -> bool:

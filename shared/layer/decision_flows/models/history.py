@@ -55,3 +55,8 @@ class ChangeEntry(StoredModel):
     exclude: list[str] | None = None
     notes: str | None = None  # a promote's or abort's notes
     rollout_ended: EndedRollout | None = None  # a rollback's: the rollout it ended
+    # A change request's entries, and the entry of the write that applied one.
+    change_id: str | None = None
+    author: str | None = None
+    approved_by: list[str] | None = None
+    comment: str | None = None

@@ -11,6 +11,8 @@ from decision_flows.models.page import Page
 
 # ISO 8601 UTC with milliseconds and Z (the contract's timestamps): RFC 3339 date-time in the document.
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+# A timestamp that is null until the event it stamps happens.
+NullableTimestamp = Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
 
 
 def left_out_when_none() -> Any:

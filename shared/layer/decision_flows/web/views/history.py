@@ -33,6 +33,10 @@ class ChangeEntryView(ResponseBody):
     exclude: list[str] | None = left_out_when_none()
     notes: str | None = left_out_when_none()  # a promote's or abort's notes
     rollout_ended: EndedRolloutView | None = left_out_when_none()  # a rollback during a rollout
+    change_id: str | None = left_out_when_none()  # a change request's entries, and the change it applied
+    author: str | None = left_out_when_none()
+    approved_by: list[str] | None = left_out_when_none()
+    comment: str | None = left_out_when_none()
 
     @classmethod
     def of(cls, entry: ChangeEntry) -> ChangeEntryView:

@@ -1,0 +1,105 @@
+"""Change requests ("four eyes"): one gated call, frozen, reviewed, then applied at most once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, Strict, StringConstraints
+
+from decision_flows.models.flow import FlowAction, StoredModel
+
+# cr_<12 hex of the creation time in ms><8 random hex>_<flowId>: the flow names the item's partition
+# (a request is an item beside its flow), the time orders a flow's requests newest first.
+ChangeId = Annotated[
+    str, Strict(), StringConstraints(min_length=25, max_length=88, pattern=r"^cr_[0-9a-f]{20}_[A-Za-z0-9_-]{1,64}$")
+]
+EXPIRES_AFTER_DAYS = 7
+
+
+class ChangeAction(StrEnum):
+    PUBLISH = "publish"
+    ROLLBACK = "rollback"
+    ROLLOUT = "rollout"
+    PROMOTE = "promote"
+    ABORT = "abort"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ChangeState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # never stored: a pending or approved request read after its expiresAt
+
+
+OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)
+
+
+@dataclass(frozen=True)
+class ChangeListing:
+    """Which of a flow's requests to list: those in ``state`` (any when None) as of ``now``."""
+
+    tenant_id: str
+    flow_id: str
+    state: ChangeState | None
+    now: str
+
+
+class Review(StoredModel):
+    by: str
+    at: str
+    comment: str | None = None
+
+
+class ChangeBase(StoredModel):
+    """What the flow served when the request was made: applying checks it is still so."""
+
+    live_version: int | None = None
+    challenger_version: int | None = None
+    basis_points: int | None = None
+
+
+class Blocked(StoredModel):
+    code: str
+    detail: str
+
+
+class ChangeRequest(StoredModel):
+    change_id: str
+    tenant_id: str
+    flow_id: str
+    action: ChangeAction
+    params: str  # canonical JSON: the body of the direct call (its numbers may be decimals)
+    title: str | None = None
+    description: str | None = None
+    state: ChangeState
+    author: str
+    created_at: str
+    expires_at: str
+    base: ChangeBase
+    content_hash: str
+    config: str | None = None  # a publish's or rollback's config, canonical JSON: what goes live
+    diff_summary: str | None = None  # JSON: the dry run's diff summary
+    required: int
+    approvals: list[Review] = Field(default_factory=list)
+    rejections: list[Review] = Field(default_factory=list)
+    blocked: Blocked | None = None
+    cancelled_by: str | None = None
+    applied_at: str | None = None
+    applied_by: str | None = None
+    result: dict[str, Any] | None = None
+    row_version: int = 1
+    # What the last write did, by whom and when: the stream consumer's history entry for it.
+    last_event: FlowAction = FlowAction.CHANGE_REQUESTED
+    last_actor: str
+    updated_at: str
+    last_comment: str | None = None
+
+    def state_at(self, now: str) -> ChangeState:
+        """The state as a reader sees it at ``now``: an open request past its expiresAt is expired."""
+        return ChangeState.EXPIRED if self.state in OPEN_STATES and now >= self.expires_at else self.state
