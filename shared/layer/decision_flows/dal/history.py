@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 
 from decision_flows.dal import items, key_schema, paging
 from decision_flows.dal.store_errors import call, error_code
-from decision_flows.models.history import ChangeEntry
-from decision_flows.models.page import ChangePage, Page
+from decision_flows.models.history import ChangeEntry, ChangePage
+from decision_flows.models.page import Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -39,7 +39,7 @@ class FlowAction(StrEnum):
 
 
 class StoredModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, defer_build=True)
 
 
 class VersionSummary(StoredModel):

@@ -22,7 +22,7 @@ class Role(IntEnum):
 
 
 class Identity(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     # Tenant ids become part of DynamoDB keys, so "#" (the key separator) may never appear in one.
     tenant_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
