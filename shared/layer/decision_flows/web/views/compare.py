@@ -1,4 +1,4 @@
-"""Response bodies of compare, validate and preview: the diff, the validation report, the dry run."""
+"""Response bodies of compare and validate: the diff and the validation report (a dry run's is web.views.dry_run)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from decision_flows.domain.compare import ConfigDiff, Validation
 from decision_flows.domain.config_diff import Summary
 from decision_flows.domain.pipeline import ConfigProblem
 from decision_flows.web.views.body import ResponseBody, left_out_when_none
-from decision_flows.web.views.flows import FlowView
 
 
 class LazyBody(ResponseBody):
@@ -150,10 +149,3 @@ class ValidationView(LazyBody):
             warnings=[ProblemView.of(warning) for warning in validation.warnings],
             summary=PipelineFactsView(node_count=facts.node_count, scoring_method=facts.scoring_method),
         )
-
-
-class DryRunView(LazyBody):
-    dry_run: Literal[True] = True
-    flow: FlowView
-    diff: DiffView  # from what is live to what the call would make live
-    warnings: list[ProblemView]
