@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from decision_flows.dal import items, key_schema, paging
 from decision_flows.dal.store_errors import call, error_code
-from decision_flows.models.history import ChangeEntry, ChangePage
+from decision_flows.models.history import ChangeEntry
 from decision_flows.models.page import Page
 
 if TYPE_CHECKING:
@@ -50,4 +50,4 @@ class HistoryRepository:
             lambda start: start["PK"] == pk and start["SK"].startswith(key_schema.CHANGE_PREFIX),
         )
         page = paging.query_page(self._client, query, limit, page_cursor)
-        return ChangePage(items=[items.change_from_item(item) for item in page.items], next_cursor=page.next_cursor)
+        return Page(items=[items.change_from_item(item) for item in page.items], next_cursor=page.next_cursor)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from decision_flows.models.flow import FlowAction, FlowStatus, StoredModel
-from decision_flows.models.page import Page
 
 
 class FlowTombstone(StoredModel):
@@ -53,7 +52,3 @@ class ChangeEntry(StoredModel):
     basis_points: int | None = None  # rollout entries: the challenger's share in hundredths of a percent
     notes: str | None = None  # a promote's or abort's notes
     rollout_ended: EndedRollout | None = None  # a rollback's: the rollout it ended
-
-
-# Here rather than beside models.page's other pages: only the history and stream functions load these models.
-ChangePage = Page[ChangeEntry]
