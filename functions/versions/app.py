@@ -10,7 +10,7 @@ from decision_flows.web.queries import VersionsQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
 from decision_flows.web.views.body import PaginationView
-from decision_flows.web.views.flows import VersionDetailView, VersionListItemView, VersionListView
+from decision_flows.web.views.versions import VersionDetailView, VersionListItemView, VersionListView
 from decision_flows.wiring import flow_service
 
 VERSIONS = Route.get(

@@ -1,11 +1,12 @@
-"""Response bodies of the flows, their versions and the health check, built from the stored models."""
+"""Response bodies of the flows and the health check, built from the stored models (the version
+listing's are web.views.versions: only the versions function answers them)."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, Rollout, VersionSummary
+from decision_flows.models.flow import Flow, FlowStatus, Rollout, VersionSummary
 from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
 
 if TYPE_CHECKING:
@@ -30,22 +31,6 @@ class VersionSummaryView(ResponseBody):
     @classmethod
     def of(cls, summary: VersionSummary) -> VersionSummaryView:
         return cls(**cls.fields_of(summary))
-
-
-class PipelineSummaryView(ResponseBody):
-    node_count: int | None
-    scoring_method: str | None
-
-
-class VersionListItemView(VersionSummaryView):
-    summary: PipelineSummaryView
-
-    @classmethod
-    def of_version(cls, version: PublishedVersion) -> VersionListItemView:
-        return cls(
-            **cls.fields_of(version, exclude=frozenset({"summary"})),
-            summary=PipelineSummaryView(**PipelineSummaryView.fields_of(version)),
-        )
 
 
 class RolloutView(ResponseBody):
@@ -102,24 +87,3 @@ FLOW: Bodies = {200: (FlowView,)}
 class FlowListView(ResponseBody):
     data: list[FlowView]
     pagination: PaginationView
-
-
-class VersionListView(ResponseBody):
-    flow_id: str
-    versions: list[VersionListItemView]
-    pagination: PaginationView
-
-
-class VersionDetailView(VersionSummaryView):
-    flow_id: str
-    config_snapshot: dict[str, Any]
-
-    @classmethod
-    def of_version(cls, flow_id: str, version: PublishedVersion) -> VersionDetailView:
-        if version.config is None:
-            raise ValueError("a version detail needs the version's snapshot")
-        return cls(
-            **cls.fields_of(version, exclude=frozenset({"flow_id", "config_snapshot"})),
-            flow_id=flow_id,
-            config_snapshot=json.loads(version.config),
-        )
