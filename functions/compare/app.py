@@ -8,8 +8,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.domain.compare import validate
-from decision_flows.models.commands import ValidateRequest
 from decision_flows.models.identity import Role
+from decision_flows.models.validation import ValidateRequest
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.queries import DiffQuery
 from decision_flows.web.responses import json_response

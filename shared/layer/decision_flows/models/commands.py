@@ -1,4 +1,5 @@
-"""Request bodies, exactly as the contract names their fields.
+"""Request bodies of the flow commands, exactly as the contract names their fields (POST /validate's
+is models.validation's: the compare function parses no command).
 
 Strict scalars: ``"3"`` is not a version and ``"true"`` is not a boolean (enums still take their
 JSON string values). Unknown and server-owned
@@ -13,21 +14,11 @@ import math
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    Strict,
-    StrictBool,
-    StringConstraints,
-    WithJsonSchema,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import Field, PlainValidator, Strict, StrictBool, StringConstraints, WithJsonSchema
 
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
+from decision_flows.models.request_body import RequestBody
 
 FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
 # Characters may take 4 bytes each: these caps keep a flow item (300 KB draft, 20 summaries with
@@ -56,12 +47,6 @@ Percent = Annotated[
     PlainValidator(_share),
     WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "multipleOf": 0.01}),
 ]
-
-
-class RequestBody(BaseModel):
-    # Built on first use, not at import: a function parses one or two of these bodies, and building the
-    # others' validators would be the larger share of its cold start (bench/cold_start.py).
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, defer_build=True)
 
 
 class CreateFlowRequest(RequestBody):
@@ -114,21 +99,6 @@ class RollbackRequest(RequestBody):
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
     dry_run: StrictBool = False
-
-
-class ValidateRequest(RequestBody):
-    """Exactly one of ``draftConfig`` (a config to check) or ``id`` (the flow whose stored draft to check)."""
-
-    draft_config: Any = None
-    id: FlowId | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ValidateRequest:
-        if len(self.model_fields_set & {"draft_config", "id"}) != 1:
-            raise ValueError("send exactly one of draftConfig or id")
-        if "id" in self.model_fields_set and self.id is None:
-            raise ValueError("id may not be null")
-        return self
 
 
 class RolloutRequest(RequestBody):

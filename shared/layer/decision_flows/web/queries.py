@@ -14,7 +14,7 @@ Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
 
 class QueryModel(BaseModel):
     # Unknown parameters are ignored, as HTTP caches and proxies may add their own.
-    # Built on first use, not at import, as the request bodies are (models.commands.RequestBody).
+    # Built on first use, not at import, as the request bodies are (models.request_body.RequestBody).
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 

@@ -1,0 +1,26 @@
+"""The body of POST /validate, apart from the flow commands (models.commands), which the compare
+function never parses. As there, ``draftConfig`` is ``Any``: its checks are the pipeline validator's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import model_validator
+
+from decision_flows.models.identifiers import FlowId
+from decision_flows.models.request_body import RequestBody
+
+
+class ValidateRequest(RequestBody):
+    """Exactly one of ``draftConfig`` (a config to check) or ``id`` (the flow whose stored draft to check)."""
+
+    draft_config: Any = None
+    id: FlowId | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ValidateRequest:
+        if len(self.model_fields_set & {"draft_config", "id"}) != 1:
+            raise ValueError("send exactly one of draftConfig or id")
+        if "id" in self.model_fields_set and self.id is None:
+            raise ValueError("id may not be null")
+        return self
