@@ -19,22 +19,27 @@ class LazyBody(ResponseBody):
     model_config = ConfigDict(defer_build=True)
 
 
-class FromTo[T](LazyBody):
-    from_: T | None = Field(alias="from")
-    to: T | None
-
-
-# Named, so that the document's schemas read FormatChange rather than FromTo_Literal__v1____v2___.
-class FormatChange(FromTo[Literal["v1", "v2"]]):
+# Three plain classes rather than one generic: each parametrisation of a pydantic generic is one more
+# class for every cold start of the compare function to build.
+class FormatChange(LazyBody):
     """The config formats of the two states."""
 
+    from_: Literal["v1", "v2"] | None = Field(alias="from")
+    to: Literal["v1", "v2"] | None
 
-class ScoringMethodChange(FromTo[str]):
+
+class ScoringMethodChange(LazyBody):
     """The scoring methods of the two states (null: none configured)."""
 
+    from_: str | None = Field(alias="from")
+    to: str | None
 
-class NodeCountChange(FromTo[int]):
+
+class NodeCountChange(LazyBody):
     """The v2 node counts of the two states (null: a v1 config)."""
+
+    from_: int | None = Field(alias="from")
+    to: int | None
 
 
 class NodeView(LazyBody):
