@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from decision_flows.domain import config_diff, lint, pipeline
+from decision_flows.domain import lint, pipeline
 from decision_flows.domain.errors import DomainError, NotFound, flow_not_found, version_not_found
 from decision_flows.domain.pipeline import ConfigProblem, PipelineFacts
 from decision_flows.domain.ports import FlowStore
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity
+
+if TYPE_CHECKING:
+    from decision_flows.domain import config_diff
 
 DRAFT, LIVE, CHALLENGER = "draft", "live", "challenger"
 
@@ -63,6 +66,9 @@ class Validation:
 
 
 def compare(flow_id: str, old: State, new: State, with_patch: bool = True) -> ConfigDiff:
+    # Imported here: the diff machinery (and python-json-patch's pointers) is for diffs, not validation.
+    from decision_flows.domain import config_diff
+
     identical = _canonical(old.config) == _canonical(new.config)
     patch = (config_diff.json_patch(old.config, new.config) if not identical else []) if with_patch else None
     return ConfigDiff(flow_id, old, new, identical, config_diff.summarize(old.config, new.config), patch)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from decision_flows.domain.compare import ConfigDiff, Validation
-from decision_flows.domain.config_diff import Summary
-from decision_flows.domain.pipeline import ConfigProblem
 from decision_flows.web.views.body import ResponseBody, left_out_when_none
+
+if TYPE_CHECKING:  # annotations: the views load no domain logic
+    from decision_flows.domain.compare import ConfigDiff, Validation
+    from decision_flows.domain.config_diff import Summary
+    from decision_flows.domain.pipeline import ConfigProblem
 
 
 class LazyBody(ResponseBody):
