@@ -11,7 +11,7 @@ from decision_flows.domain.compare import validate
 from decision_flows.models.identity import Role
 from decision_flows.models.validation import ValidateRequest
 from decision_flows.web.api import entrypoint, new_resolver
-from decision_flows.web.queries import DiffQuery
+from decision_flows.web.diff_query import DiffQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
 from decision_flows.web.views.compare import DiffView, ValidationView
