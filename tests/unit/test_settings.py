@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from decision_flows.dal import client
-from decision_flows.dal.client import EndpointSettings
 from decision_flows.settings import DEFAULT_REQUESTS_PER_MINUTE, Settings
 from decision_flows_local import template
 
@@ -22,13 +21,12 @@ def test_the_templates_environment_makes_valid_settings() -> None:
         "LiveTable",
     )
     assert settings.requests_per_minute == DEFAULT_REQUESTS_PER_MINUTE == 500
-    assert EndpointSettings.model_validate(environment).endpoint_url is None
+    assert client.endpoint_url(environment) is None
 
 
 @pytest.mark.parametrize(("value", "expected"), [("", None), ("http://127.0.0.1:8000", "http://127.0.0.1:8000")])
 def test_an_empty_endpoint_means_aws(value: str, expected: str | None) -> None:
-    settings = EndpointSettings.model_validate({"DYNAMODB_ENDPOINT_URL": value})
-    assert settings.endpoint_url == expected
+    assert client.endpoint_url({"DYNAMODB_ENDPOINT_URL": value}) == expected
 
 
 @pytest.mark.parametrize(

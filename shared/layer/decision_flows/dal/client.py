@@ -7,10 +7,9 @@ tests (moto) and the local server can point it elsewhere before the first call.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -18,17 +17,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-class EndpointSettings(BaseModel):
-    """Which DynamoDB to talk to: AWS's regional endpoint, or (local runs) another one."""
-
-    model_config = ConfigDict(frozen=True)
-
-    endpoint_url: str | None = Field(default=None, validation_alias="DYNAMODB_ENDPOINT_URL")
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _empty_means_aws(cls, value: str | None) -> str | None:
-        return value or None
+def endpoint_url(environment: Mapping[str, str]) -> str | None:
+    """Which DynamoDB to talk to: AWS's regional endpoint (None; the variable empty or absent), or
+    (local runs) another one. A function, not a model: one optional string needs no validator."""
+    return environment.get("DYNAMODB_ENDPOINT_URL") or None
 
 
 @cache
@@ -71,5 +63,4 @@ def client_config() -> Config:
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    endpoint = EndpointSettings.model_validate(os.environ).endpoint_url
-    return _session().client("dynamodb", endpoint_url=endpoint, config=client_config())
+    return _session().client("dynamodb", endpoint_url=endpoint_url(os.environ), config=client_config())
