@@ -5,8 +5,6 @@ they are stored, measured and compared, and it keeps DynamoDB's number and nesti
 tenants' configs.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field

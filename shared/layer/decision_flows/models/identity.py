@@ -1,8 +1,7 @@
 """Who is calling: the identity the authorizer put into the request context."""
 
-from __future__ import annotations
-
 from enum import IntEnum
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +14,7 @@ class Role(IntEnum):
     ADMIN = 3
 
     @classmethod
-    def parse(cls, name: str) -> Role:
+    def parse(cls, name: str) -> Self:
         """Exactly "viewer", "editor" or "admin" (KeyError otherwise): no case or Unicode folding,
         under which "adm\u0131n" (a dotless i) would upper-case to ADMIN."""
         return {role.name.lower(): role for role in cls}[name]

@@ -1,7 +1,5 @@
 """What every request body shares: the contract's camelCase names, unknown fields refused, frozen."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 

@@ -1,9 +1,7 @@
 """The body of POST /validate, apart from the flow commands (models.commands), which the compare
 function never parses. As there, ``draftConfig`` is ``Any``: its checks are the pipeline validator's."""
 
-from __future__ import annotations
-
-from typing import Any
+from typing import Any, Self
 
 from pydantic import model_validator
 
@@ -18,7 +16,7 @@ class ValidateRequest(RequestBody):
     id: FlowId | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> ValidateRequest:
+    def _exactly_one(self) -> Self:
         if len(self.model_fields_set & {"draft_config", "id"}) != 1:
             raise ValueError("send exactly one of draftConfig or id")
         if "id" in self.model_fields_set and self.id is None:

@@ -1,7 +1,5 @@
 """The query string of GET /diff: which two states of a flow to compare (see web.queries)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field

@@ -1,7 +1,5 @@
 """Query strings of the paged listings: flows, a flow's versions, its history (see web.queries)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

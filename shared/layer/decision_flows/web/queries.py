@@ -4,8 +4,6 @@ The flow lookups' and the live read's; the listings' are web.listing_queries', t
 web.diff_query's, so that a function defines only the query models of its own routes.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,8 +1,6 @@
 """Response bodies of compare and validate: the diff and the validation report (a dry run's is web.views.dry_run)."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import ConfigDict, Field
 
@@ -86,7 +84,7 @@ class DiffSummaryView(LazyBody):
     truncated: bool | None = left_out_when_none()  # in history only: lists cut to fit the entry
 
     @classmethod
-    def of(cls, summary: Summary) -> DiffSummaryView:
+    def of(cls, summary: "Summary") -> Self:
         return cls.model_validate(summary.as_document())
 
 
@@ -104,7 +102,7 @@ class DiffView(LazyBody):
     patch: list[dict[str, Any]] | None = left_out_when_none()  # left out with include=summary
 
     @classmethod
-    def of(cls, diff: ConfigDiff) -> DiffView:
+    def of(cls, diff: "ConfigDiff") -> Self:
         return cls(
             flow_id=diff.flow_id,
             **{"from": StateView(ref=diff.old.ref, version=diff.old.version)},
@@ -121,7 +119,7 @@ class ProblemView(LazyBody):
     message: str
 
     @classmethod
-    def of(cls, problem: ConfigProblem) -> ProblemView:
+    def of(cls, problem: "ConfigProblem") -> Self:
         return cls(code=problem.code, path=problem.pointer(), message=problem.message)
 
 
@@ -145,7 +143,7 @@ class ValidationView(LazyBody):
     summary: PipelineFactsView
 
     @classmethod
-    def of(cls, validation: Validation) -> ValidationView:
+    def of(cls, validation: "Validation") -> Self:
         facts = validation.facts
         return cls(
             valid=validation.valid,

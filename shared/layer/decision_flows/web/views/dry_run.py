@@ -2,8 +2,6 @@
 return, what it would change, its warnings. Apart from web.views.compare so that the compare
 function, which answers no flow, does not build the flow views."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from decision_flows.web.views.compare import DiffView, LazyBody, ProblemView

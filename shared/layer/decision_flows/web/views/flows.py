@@ -1,10 +1,8 @@
 """Response bodies of the flows and the health check, built from the stored models (the version
 listing's are web.views.versions: only the versions function answers them)."""
 
-from __future__ import annotations
-
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from decision_flows.models.flow import Flow, FlowStatus, Rollout, VersionSummary
 from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
@@ -29,7 +27,7 @@ class VersionSummaryView(ResponseBody):
     restored_from: int | None = left_out_when_none()
 
     @classmethod
-    def of(cls, summary: VersionSummary) -> VersionSummaryView:
+    def of(cls, summary: VersionSummary) -> Self:
         return cls(**cls.fields_of(summary))
 
 
@@ -41,7 +39,7 @@ class RolloutView(ResponseBody):
     updated_at: Timestamp
 
     @classmethod
-    def of(cls, rollout: Rollout | None) -> RolloutView | None:
+    def of(cls, rollout: Rollout | None) -> Self | None:
         if rollout is None:
             return None
         return cls(percent=rollout.percent, **cls.fields_of(rollout, exclude=frozenset({"percent"})))
@@ -70,7 +68,7 @@ class FlowView(ResponseBody):
     rollout: RolloutView | None  # a staged rollout's challenger and share, while one runs
 
     @classmethod
-    def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> FlowView:
+    def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> Self:
         return cls(
             **cls.fields_of(flow, exclude=frozenset({"draft_config", "published_versions", "rollout"})),
             rollout=RolloutView.of(flow.rollout),
@@ -81,7 +79,7 @@ class FlowView(ResponseBody):
 
 # What a route that answers one flow declares (``Route``'s ``ok``). Here rather than in web.routes, which
 # every function loads: the history and compare functions never answer a flow, nor build these views.
-FLOW: Bodies = {200: (FlowView,)}
+FLOW: "Bodies" = {200: (FlowView,)}
 
 
 class FlowListView(ResponseBody):

@@ -1,9 +1,7 @@
 """Response bodies of a flow's published versions: the listing, and one version with its snapshot."""
 
-from __future__ import annotations
-
 import json
-from typing import Any
+from typing import Any, Self
 
 from decision_flows.models.flow import PublishedVersion
 from decision_flows.web.views.body import PaginationView, ResponseBody
@@ -19,7 +17,7 @@ class VersionListItemView(VersionSummaryView):
     summary: PipelineSummaryView
 
     @classmethod
-    def of_version(cls, version: PublishedVersion) -> VersionListItemView:
+    def of_version(cls, version: PublishedVersion) -> Self:
         return cls(
             **cls.fields_of(version, exclude=frozenset({"summary"})),
             summary=PipelineSummaryView(**PipelineSummaryView.fields_of(version)),
@@ -37,7 +35,7 @@ class VersionDetailView(VersionSummaryView):
     config_snapshot: dict[str, Any]
 
     @classmethod
-    def of_version(cls, flow_id: str, version: PublishedVersion) -> VersionDetailView:
+    def of_version(cls, flow_id: str, version: PublishedVersion) -> Self:
         if version.config is None:
             raise ValueError("a version detail needs the version's snapshot")
         return cls(
