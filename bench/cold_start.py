@@ -82,6 +82,19 @@ LIBRARY_PARTS = [
     ("pydantic (what the models import, before any model)", PYDANTIC_NAMES),
 ]
 LIBRARIES_INIT = "\n".join(code for _, code in LIBRARY_PARTS)
+# A function's own share measured in one process: the libraries loaded first, with every other module
+# of boto3, powertools, pydantic (and any library) that its handler imports, then the CPU time of
+# importing the handler (its DynamoDB client is the floor's). The difference of two processes' wall
+# clocks moves by ±10 ms between runs on a shared machine; this moves by about one.
+OWN_SHARE_TAIL = """
+import importlib
+for library in {libraries!r}:
+    importlib.import_module(library)
+own_started = time.process_time()
+importlib.import_module({module!r})
+measured_ms = (time.process_time() - own_started) * 1000
+"""
+OURS = ("decision_flows", "app", "__main__")
 # The parts of one API function's init, each step adding one to the previous ones.
 PARTS_OF = "PublishFunction"
 PARTS = [
@@ -142,6 +155,24 @@ def cold_starts(samples: int, events: EventFiles, environment: dict[str, str]) -
     return results
 
 
+def own_shares(samples: int, environment: dict[str, str]) -> dict[str, float]:
+    """Each function's handler import after the libraries, in one process: median CPU ms."""
+    layer = artifact("SharedLayer")
+    codes = {}
+    for name, handler in functions().items():
+        module, path = handler.rsplit(".", 1)[0], [artifact(name), layer]
+        listing = f"{LIBRARIES_INIT}\nimport importlib\nimportlib.import_module({module!r})\nlist_modules = True"
+        loaded = probe(listing, "ok = True", path, environment).modules
+        libraries = [m for m in loaded if m.split(".")[0] not in OURS]
+        codes[name] = (LIBRARIES_INIT + OWN_SHARE_TAIL.format(libraries=libraries, module=module), path)
+    times: dict[str, list[float]] = {name: [] for name in functions()}
+    for _ in range(samples):
+        for name, (code, path) in codes.items():
+            measured = probe(code, "ok = True", path, environment).measured_ms
+            times[name].append(float("nan") if measured is None else measured)
+    return {name: round(stats.median(t), 1) for name, t in times.items()}
+
+
 def parts(samples: int, environment: dict[str, str]) -> list[dict[str, Any]]:
     path = [artifact(PARTS_OF), artifact("SharedLayer")]
     steps = [code if code != HANDLER_INIT else handler_init(functions()[PARTS_OF]) for _, code in PARTS]
@@ -167,14 +198,17 @@ def without_bytecode(samples: int, environment: dict[str, str]) -> float:
         return seconds_to_ms(stats.median([run.init_s for run in runs]))
 
 
-def summary_rows(results: dict[str, list[Sample]], sizes: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
-    """One row per run: its init against the floor and beyond the libraries, its first request, its size."""
+def summary_rows(
+    results: dict[str, list[Sample]], sizes: dict[str, dict[str, float]], own: dict[str, float]
+) -> list[dict[str, Any]]:
+    """One row per run: its init against the floor, its own share (``own``: measured in one process;
+    and the difference of its init and the libraries'), its first request, its size."""
     floor_init = stats.median([s.init_s for s in results[FLOOR]])
     libraries_init = stats.median([s.init_s for s in results[LIBRARIES]])
     rows = []
     for name, runs in results.items():
         init = [s.init_s for s in runs]
-        own_share_ms = seconds_to_ms(stats.median(init) - libraries_init)
+        own_share_ms = own.get(name)
         rows.append(
             {
                 "function": name,
@@ -183,8 +217,9 @@ def summary_rows(results: dict[str, list[Sample]], sizes: dict[str, dict[str, fl
                 "init_ratio": round(stats.median(init) / floor_init, 2),
                 "ratio_goal": ratio_goal(name),
                 "own_share_ms": own_share_ms,
+                "own_share_wall_ms": seconds_to_ms(stats.median(init) - libraries_init),
                 "meets_ratio_goal": stats.median(init) / floor_init <= ratio_goal(name),
-                "meets_own_share_goal": own_share_ms <= OWN_SHARE_GOAL_MS,
+                "meets_own_share_goal": own_share_ms is not None and own_share_ms <= OWN_SHARE_GOAL_MS,
                 # The first request apart from its DynamoDB calls (HTTP, moto and parsing): the
                 # calls differ per route and are moto's cost here, not the code's.
                 "first_request_code_ms": seconds_to_ms(stats.median([s.first_request_s - s.store_s for s in runs])),
@@ -199,9 +234,10 @@ def summary_rows(results: dict[str, list[Sample]], sizes: dict[str, dict[str, fl
 def main(samples: int) -> int:
     with seeded_store(samples + 1) as (events, environment):
         results = cold_starts(samples, events, environment)
+        own = own_shares(samples, environment)
         shares = parts(samples, environment)
         sourced_ms = without_bytecode(max(3, samples // 3), environment)
-    rows = summary_rows(results, deployment_sizes(list(functions())))
+    rows = summary_rows(results, deployment_sizes(list(functions())), own)
     payload = {
         "samples": samples,
         "own_share_goal_ms": OWN_SHARE_GOAL_MS,
@@ -232,7 +268,7 @@ def markdown(payload: dict[str, Any]) -> str:
             "function",
             "init ms (p90)",
             "init ÷ floor (goal)",
-            f"beyond boto3, powertools, pydantic ms (goal ≤ {payload['own_share_goal_ms']:g})",
+            f"beyond boto3, powertools, pydantic ms: in one process (across) (goal ≤ {payload['own_share_goal_ms']:g})",
             "goals",
             "first request: code ms",
             "its DynamoDB calls ms",
@@ -244,7 +280,7 @@ def markdown(payload: dict[str, Any]) -> str:
                 r["function"],
                 f"{r['init_ms']} ({r['init_p90_ms']})",
                 r["init_ratio"] if r["function"] in BASELINES else f"{r['init_ratio']} (≤ {r['ratio_goal']})",
-                "—" if r["function"] in BASELINES else r["own_share_ms"],
+                "—" if r["function"] in BASELINES else f"{r['own_share_ms']} ({r['own_share_wall_ms']})",
                 "—" if r["function"] in BASELINES else verdict(r),
                 r["first_request_code_ms"],
                 r["first_request_calls_ms"],
@@ -266,9 +302,11 @@ def markdown(payload: dict[str, Any]) -> str:
             f'({runtime}), on `sam build`\'s artifacts, the floor being `import boto3; boto3.client("dynamodb")`; '
             "the page cache is warm (a new Lambda VM may also read its files from disk). A first request's "
             "DynamoDB calls (HTTP to a moto server, moto, parsing) are apart from its code. Sizes are code + layer. "
-            "Beyond boto3, powertools and pydantic: the init less that of the libraries row (the floor, "
-            "powertools' Logger and HTTP resolver, pydantic's names: the parts below up to those, measured in "
-            "the same rounds as the functions), our own share. Goals: that share at most "
+            "Beyond boto3, powertools and pydantic, our own share: in one process, the CPU time of importing "
+            "the handler once the libraries are loaded (the floor, powertools' Logger and HTTP resolver, "
+            "pydantic's names: the parts below up to those); across processes, in brackets, the init less "
+            "the libraries row's, measured in the same rounds (it moves by ±10 ms between runs on a shared "
+            "machine). Goals: the share in one process at most "
             f"{payload['own_share_goal_ms']:g} ms, and the init at most {RATIO_GOAL} times the floor, "
             f"{' and '.join(sorted(RUNTIME_RATIO_GOALS))} {min(RUNTIME_RATIO_GOALS.values())} times.",
             table,
