@@ -55,15 +55,23 @@ client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "T#bench"},
 ok = True
 """
 FLOOR = "floor"
-GOAL_RATIO = 1.4
+# Each function's goals. Its init at most so many times the floor: 1.6 for the management API and the
+# stream consumer (issue 22), 1.4 for the runtime read path and the authorizer in front of it (issue 23).
+RATIO_GOAL = 1.6
+RUNTIME_RATIO_GOALS = {"LiveFunction": 1.4, "AuthorizerFunction": 1.4}
+# And our own share, its init beyond boto3, powertools and pydantic's names, at most this (issue 22).
+OWN_SHARE_GOAL_MS = 30.0
 PYDANTIC_NAMES = """
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StringConstraints, TypeAdapter, ValidationError
 from pydantic import field_serializer, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 """
-# The parts of one API function's init, each step adding one to the previous ones.
-PARTS_OF = "PublishFunction"
-PARTS = [
+# The libraries an API function loads before any code of ours: the floor, powertools' Logger and HTTP
+# resolver, pydantic's names. A function's own share is its init beyond theirs, both measured in the
+# same rounds, so that the machine's noise does not fall into the difference.
+LIBRARIES = "libraries"
+BASELINES = (FLOOR, LIBRARIES)  # the rows without goals
+LIBRARY_PARTS = [
     ("boto3 and its DynamoDB client (the floor)", FLOOR_INIT),
     ("powertools Logger", "from aws_lambda_powertools import Logger\nLogger()"),
     (
@@ -72,8 +80,27 @@ PARTS = [
     ),
     # `import pydantic` alone loads a lazy shell; the names the service's models use bring the rest.
     ("pydantic (what the models import, before any model)", PYDANTIC_NAMES),
+]
+LIBRARIES_INIT = "\n".join(code for _, code in LIBRARY_PARTS)
+# A function's own share measured in one process: the libraries loaded first, with every other module
+# of boto3, powertools, pydantic (and any library) that its handler imports, then the CPU time of
+# importing the handler (its DynamoDB client is the floor's). The difference of two processes' wall
+# clocks moves by ±10 ms between runs on a shared machine; this moves by about one.
+OWN_SHARE_TAIL = """
+import importlib
+for library in {libraries!r}:
+    importlib.import_module(library)
+own_started = time.process_time()
+importlib.import_module({module!r})
+measured_ms = (time.process_time() - own_started) * 1000
+"""
+OURS = ("decision_flows", "app", "__main__")
+# The parts of one API function's init, each step adding one to the previous ones.
+PARTS_OF = "PublishFunction"
+PARTS = [
+    *LIBRARY_PARTS,
     (
-        "the service's pydantic models (built at import)",
+        "the service's pydantic models (defined at import, most built on first use)",
         "import decision_flows.models.commands, decision_flows.web.views.flows, decision_flows.web.queries",
     ),
     ("the handler and the rest of decision_flows", HANDLER_INIT),
@@ -92,6 +119,10 @@ def handler_init(handler: str) -> str:
     return HANDLER_INIT.format(module=module, attribute=attribute)
 
 
+def ratio_goal(function: str) -> float:
+    return RUNTIME_RATIO_GOALS.get(function, RATIO_GOAL)
+
+
 def seconds_to_ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
@@ -102,11 +133,16 @@ def cold_starts(samples: int, events: EventFiles, environment: dict[str, str]) -
     def floor(_: int) -> Sample:
         return probe(FLOOR_INIT, FLOOR_FIRST, [], environment)
 
+    def libraries(_: int) -> Sample:
+        return probe(LIBRARIES_INIT, FLOOR_FIRST, [layer], environment)
+
     def function(name: str, handler: str) -> Callable[[int], Sample]:
         init, first = handler_init(handler), FIRST_REQUEST.format(check=CHECKS.get(name, API_CHECK))
         return lambda i: probe(init, first, [artifact(name), layer], environment, str(events.of(name, i)))
 
-    runs = {FLOOR: floor} | {name: function(name, handler) for name, handler in functions().items()}
+    runs = {FLOOR: floor, LIBRARIES: libraries} | {
+        name: function(name, handler) for name, handler in functions().items()
+    }
     for run in runs.values():  # warm the page cache; not counted
         run(samples)
     results: dict[str, list[Sample]] = {name: [] for name in runs}
@@ -117,6 +153,24 @@ def cold_starts(samples: int, events: EventFiles, environment: dict[str, str]) -
                 raise SystemExit(f"{name}'s first request failed in sample {i}")
             results[name].append(sample)
     return results
+
+
+def own_shares(samples: int, environment: dict[str, str]) -> dict[str, float]:
+    """Each function's handler import after the libraries, in one process: median CPU ms."""
+    layer = artifact("SharedLayer")
+    codes = {}
+    for name, handler in functions().items():
+        module, path = handler.rsplit(".", 1)[0], [artifact(name), layer]
+        listing = f"{LIBRARIES_INIT}\nimport importlib\nimportlib.import_module({module!r})\nlist_modules = True"
+        loaded = probe(listing, "ok = True", path, environment).modules
+        libraries = [m for m in loaded if m.split(".")[0] not in OURS]
+        codes[name] = (LIBRARIES_INIT + OWN_SHARE_TAIL.format(libraries=libraries, module=module), path)
+    times: dict[str, list[float]] = {name: [] for name in functions()}
+    for _ in range(samples):
+        for name, (code, path) in codes.items():
+            measured = probe(code, "ok = True", path, environment).measured_ms
+            times[name].append(float("nan") if measured is None else measured)
+    return {name: round(stats.median(t), 1) for name, t in times.items()}
 
 
 def parts(samples: int, environment: dict[str, str]) -> list[dict[str, Any]]:
@@ -144,23 +198,28 @@ def without_bytecode(samples: int, environment: dict[str, str]) -> float:
         return seconds_to_ms(stats.median([run.init_s for run in runs]))
 
 
-def main(samples: int) -> int:
-    with seeded_store(samples + 1) as (events, environment):
-        results = cold_starts(samples, events, environment)
-        shares = parts(samples, environment)
-        sourced_ms = without_bytecode(max(3, samples // 3), environment)
-    sizes = deployment_sizes(list(functions()))
+def summary_rows(
+    results: dict[str, list[Sample]], sizes: dict[str, dict[str, float]], own: dict[str, float]
+) -> list[dict[str, Any]]:
+    """One row per run: its init against the floor, its own share (``own``: measured in one process;
+    and the difference of its init and the libraries'), its first request, its size."""
     floor_init = stats.median([s.init_s for s in results[FLOOR]])
+    libraries_init = stats.median([s.init_s for s in results[LIBRARIES]])
     rows = []
     for name, runs in results.items():
         init = [s.init_s for s in runs]
+        own_share_ms = own.get(name)
         rows.append(
             {
                 "function": name,
                 "init_ms": seconds_to_ms(stats.median(init)),
                 "init_p90_ms": seconds_to_ms(stats.percentile(init, 0.9)),
                 "init_ratio": round(stats.median(init) / floor_init, 2),
-                "meets_goal": stats.median(init) / floor_init <= GOAL_RATIO,
+                "ratio_goal": ratio_goal(name),
+                "own_share_ms": own_share_ms,
+                "own_share_wall_ms": seconds_to_ms(stats.median(init) - libraries_init),
+                "meets_ratio_goal": stats.median(init) / floor_init <= ratio_goal(name),
+                "meets_own_share_goal": own_share_ms is not None and own_share_ms <= OWN_SHARE_GOAL_MS,
                 # The first request apart from its DynamoDB calls (HTTP, moto and parsing): the
                 # calls differ per route and are moto's cost here, not the code's.
                 "first_request_code_ms": seconds_to_ms(stats.median([s.first_request_s - s.store_s for s in runs])),
@@ -169,9 +228,19 @@ def main(samples: int) -> int:
                 **sizes.get(name, {}),
             }
         )
+    return rows
+
+
+def main(samples: int) -> int:
+    with seeded_store(samples + 1) as (events, environment):
+        results = cold_starts(samples, events, environment)
+        own = own_shares(samples, environment)
+        shares = parts(samples, environment)
+        sourced_ms = without_bytecode(max(3, samples // 3), environment)
+    rows = summary_rows(results, deployment_sizes(list(functions())), own)
     payload = {
         "samples": samples,
-        "goal_ratio": GOAL_RATIO,
+        "own_share_goal_ms": OWN_SHARE_GOAL_MS,
         "runtime": runtime_versions(),
         "rows": rows,
         "parts_of": PARTS_OF,
@@ -182,17 +251,25 @@ def main(samples: int) -> int:
     return 0
 
 
+def verdict(row: dict[str, Any]) -> str:
+    """Both goals met, or which one is missed."""
+    missed = [
+        goal
+        for goal, met in (("ratio", row["meets_ratio_goal"]), ("own share", row["meets_own_share_goal"]))
+        if not met
+    ]
+    return "pass" if not missed else f"**fail**: {', '.join(missed)}"
+
+
 def markdown(payload: dict[str, Any]) -> str:
     rows = payload["rows"]
-    # Our own share (issue 22: at most 30 ms): a function's init beyond the parts up to pydantic's names.
-    libraries_ms = next(p["cumulative_ms"] for p in payload["parts"] if p["part"].startswith("pydantic"))
     table = report.markdown_table(
         [
             "function",
             "init ms (p90)",
-            "init ÷ floor",
-            "beyond boto3, powertools, pydantic ms",
-            f"goal ≤ {payload['goal_ratio']}",
+            "init ÷ floor (goal)",
+            f"beyond boto3, powertools, pydantic ms: in one process (across) (goal ≤ {payload['own_share_goal_ms']:g})",
+            "goals",
             "first request: code ms",
             "its DynamoDB calls ms",
             "zip MB",
@@ -202,9 +279,9 @@ def markdown(payload: dict[str, Any]) -> str:
             [
                 r["function"],
                 f"{r['init_ms']} ({r['init_p90_ms']})",
-                r["init_ratio"],
-                "—" if r["function"] == FLOOR else round(r["init_ms"] - libraries_ms, 1),
-                "—" if r["function"] == FLOOR else ("pass" if r["meets_goal"] else "**fail**"),
+                r["init_ratio"] if r["function"] in BASELINES else f"{r['init_ratio']} (≤ {r['ratio_goal']})",
+                "—" if r["function"] in BASELINES else f"{r['own_share_ms']} ({r['own_share_wall_ms']})",
+                "—" if r["function"] in BASELINES else verdict(r),
                 r["first_request_code_ms"],
                 r["first_request_calls_ms"],
                 r.get("zip_mb", "—"),
@@ -225,8 +302,13 @@ def markdown(payload: dict[str, Any]) -> str:
             f'({runtime}), on `sam build`\'s artifacts, the floor being `import boto3; boto3.client("dynamodb")`; '
             "the page cache is warm (a new Lambda VM may also read its files from disk). A first request's "
             "DynamoDB calls (HTTP to a moto server, moto, parsing) are apart from its code. Sizes are code + layer. "
-            f"Beyond boto3, powertools and pydantic: the init less {payload['parts_of']}'s parts up to pydantic's "
-            "names (below), our own share; the authorizer loads no HTTP resolver but PyJWT and cryptography.",
+            "Beyond boto3, powertools and pydantic, our own share: in one process, the CPU time of importing "
+            "the handler once the libraries are loaded (the floor, powertools' Logger and HTTP resolver, "
+            "pydantic's names: the parts below up to those); across processes, in brackets, the init less "
+            "the libraries row's, measured in the same rounds (it moves by ±10 ms between runs on a shared "
+            "machine). Goals: the share in one process at most "
+            f"{payload['own_share_goal_ms']:g} ms, and the init at most {RATIO_GOAL} times the floor, "
+            f"{' and '.join(sorted(RUNTIME_RATIO_GOALS))} {min(RUNTIME_RATIO_GOALS.values())} times.",
             table,
             f"Where {payload['parts_of']}'s init goes:",
             parts,

@@ -14,7 +14,7 @@ import os
 import subprocess
 import tempfile
 import venv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,8 @@ print(json.dumps({{
     "store_s": sum(store),
     "ok": ok,
     "xray_modules": sorted(name for name in sys.modules if name.startswith("aws_xray_sdk")),
+    "measured_ms": globals().get("measured_ms"),
+    "modules": sorted(sys.modules) if globals().get("list_modules") else [],
 }}))
 """
 
@@ -59,6 +61,8 @@ class Sample:
     store_s: float
     ok: bool
     xray_modules: list[str]
+    measured_ms: float | None = None  # what the probe's own code measured, if it measures something
+    modules: list[str] = field(default_factory=list)  # every module loaded, if the probe set list_modules
 
 
 def python() -> Path:

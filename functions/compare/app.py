@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.domain.compare import validate
-from decision_flows.models.commands import ValidateRequest
 from decision_flows.models.identity import Role
+from decision_flows.models.validation import ValidateRequest
 from decision_flows.web.api import entrypoint, new_resolver
-from decision_flows.web.queries import DiffQuery
+from decision_flows.web.diff_query import DiffQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
 from decision_flows.web.views.compare import DiffView, ValidationView
@@ -50,6 +49,10 @@ def validate_config() -> Response[str]:
     request = VALIDATE.read_body(app.current_event, ValidateRequest)
     if request.id is not None:
         return json_response(200, ValidationView.of(compare_service().validate_draft(identity, request.id)))
+    # Imported on first use, as compare_service() imports the service: the init phase builds the routes
+    # and their views; the pipeline's and the compare's code loads with the first request that runs them.
+    from decision_flows.domain.compare import validate
+
     return json_response(200, ValidationView.of(validate(request.draft_config)))
 
 

@@ -9,8 +9,8 @@ from decision_flows.models.identity import Role
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.queries import FlowIdQuery
 from decision_flows.web.responses import flow_response
-from decision_flows.web.routes import FLOW, IF_MATCH, WRITE_ERRORS, Route
-from decision_flows.web.views.flows import FlowView
+from decision_flows.web.routes import IF_MATCH, WRITE_ERRORS, Route
+from decision_flows.web.views.flows import FLOW, FlowView
 from decision_flows.wiring import flow_service
 
 FLOWS = "/api/v1/decision-flows"

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.identity import Identity, Role
 from decision_flows.web.api import entrypoint, new_resolver
-from decision_flows.web.queries import FeedQuery, HistoryQuery
+from decision_flows.web.listing_queries import FeedQuery, HistoryQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
 from decision_flows.web.views.body import PaginationView

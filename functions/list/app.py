@@ -7,7 +7,8 @@ from aws_lambda_powertools.event_handler import Response
 from decision_flows.domain.errors import InvalidRequest
 from decision_flows.models.identity import Role
 from decision_flows.web.api import entrypoint, new_resolver
-from decision_flows.web.queries import FlowIdQuery, FlowKeyQuery, ListFlowsQuery
+from decision_flows.web.listing_queries import ListFlowsQuery
+from decision_flows.web.queries import FlowIdQuery, FlowKeyQuery
 from decision_flows.web.responses import flow_response, json_response
 from decision_flows.web.routes import Route
 from decision_flows.web.views.body import PaginationView

@@ -19,7 +19,8 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.observability import Metric
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import flow_response
-from decision_flows.web.routes import FLOW, IDEMPOTENT, WRITE_ERRORS, Route
+from decision_flows.web.routes import IDEMPOTENT, WRITE_ERRORS, Route
+from decision_flows.web.views.flows import FLOW
 from decision_flows.wiring import flow_service
 
 ROLLOUTS = "/api/v1/decision-flows/rollout"

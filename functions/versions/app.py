@@ -6,11 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.identity import Role
 from decision_flows.web.api import entrypoint, new_resolver
-from decision_flows.web.queries import VersionsQuery
+from decision_flows.web.listing_queries import VersionsQuery
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import Route
 from decision_flows.web.views.body import PaginationView
-from decision_flows.web.views.flows import VersionDetailView, VersionListItemView, VersionListView
+from decision_flows.web.views.versions import VersionDetailView, VersionListItemView, VersionListView
 from decision_flows.wiring import flow_service
 
 VERSIONS = Route.get(

@@ -2,6 +2,7 @@
 
 pydantic keeps a parametrised generic such as ``Page[Flow]`` only in a weak cache: a class built
 inside a call is freed by the next garbage collection and rebuilt (≈1 ms) by the next request.
+(``Page`` is now a dataclass, whose parametrisations make no class; this holds the promise either way.)
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from decision_flows.dal.key_schema import STATUS_RANK
 from decision_flows.domain.errors import Conflict, flow_not_found, key_taken, row_version_mismatch
 from decision_flows.domain.ports import FlowWithVersions
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
-from decision_flows.models.page import FlowPage, Page, VersionPage
+from decision_flows.models.page import Page
 
 FlowKey = tuple[str, str]  # tenant, flow id
 _CURSOR_KEYS = frozenset({"PK", "SK"})
@@ -74,7 +74,7 @@ class InMemoryFlowStore:
         page = [version for version in found if version.version > after]
         more = len(page) > limit
         next_cursor = _cursor(f"{tenant_id}#{flow_id}", page[limit - 1].version) if more else None
-        return VersionPage(items=page[:limit], next_cursor=next_cursor)
+        return Page(items=page[:limit], next_cursor=next_cursor)
 
     def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
         mine = [flow for (tenant, _), flow in self.flows.items() if tenant == tenant_id]
@@ -88,7 +88,7 @@ class InMemoryFlowStore:
         more = start + limit < len(wanted)
         drafts_left_out = [flow.model_copy(update={"draft_config": None}) for flow in page]
         next_cursor = _cursor(scope, start + limit) if more else None
-        return FlowPage(items=drafts_left_out, next_cursor=next_cursor, total=len(wanted))
+        return Page(items=drafts_left_out, next_cursor=next_cursor, total=len(wanted))
 
     def key_owner(self, tenant_id: str, key: str) -> str | None:
         return self.keys.get((tenant_id, key))

@@ -6,8 +6,6 @@ a missing or malformed variable fails its cold start, not some later request. Th
 (a local store) is the client's own setting (``dal.client``).
 """
 
-from __future__ import annotations
-
 import os
 from functools import cache
 from typing import Annotated

@@ -8,7 +8,8 @@ import pytest
 
 from decision_flows.domain.pipeline import DEFAULT_DRAFT_CONFIG, canonical_json, config_hash
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, VersionSummary
-from decision_flows.web.views.flows import FlowView, VersionDetailView, VersionListItemView, VersionSummaryView
+from decision_flows.web.views.flows import FlowView, VersionSummaryView
+from decision_flows.web.views.versions import VersionDetailView, VersionListItemView
 
 DRAFT = canonical_json({"version": 2, "nodes": [{"id": "s", "type": "score", "config": {"method": "scorecard"}}]})
 AT = "2026-11-22T12:00:00.000Z"

@@ -12,8 +12,8 @@ from decision_flows.models.commands import PublishRequest, RollbackRequest
 from decision_flows.models.identity import Identity, Role
 from decision_flows.observability import Metric
 from decision_flows.web.queries import FlowIdQuery, LiveQuery
-from decision_flows.web.routes import FLOW, IDEMPOTENT, IF_MATCH, WRITE_ERRORS, Route, declared
-from decision_flows.web.views.flows import FlowView, HealthView
+from decision_flows.web.routes import IDEMPOTENT, IF_MATCH, WRITE_ERRORS, Route, declared
+from decision_flows.web.views.flows import FLOW, FlowView, HealthView
 
 PUBLISH = Route.post(
     "/flows/publish",

@@ -22,7 +22,7 @@ from decision_flows.domain.errors import (
 )
 from decision_flows.domain.ports import FlowWithVersions
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
-from decision_flows.models.page import FlowPage, Page, VersionPage
+from decision_flows.models.page import Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -132,7 +132,7 @@ class FlowRepository:
         if first and (not page.lead or page.lead[0]["SK"]["S"] != key_schema.VERSIONS_ANCHOR_SK):
             return None
         versions = [items.version_from_item(item) for item in page.items]
-        return VersionPage(items=versions, next_cursor=page.next_cursor)
+        return Page(items=versions, next_cursor=page.next_cursor)
 
     def list_flows(self, tenant_id: str, status: FlowStatus | None, limit: int, page_cursor: str | None) -> Page[Flow]:
         """One Query of the list index plus one GetItem of the tenant's counters."""
@@ -160,7 +160,7 @@ class FlowRepository:
         )
         page = paging.query_page(self._client, query, limit, page_cursor)
         flows = [items.flow_from_item(item) for item in page.items]
-        return FlowPage(items=flows, next_cursor=page.next_cursor, total=self._count_flows(tenant_id, status))
+        return Page(items=flows, next_cursor=page.next_cursor, total=self._count_flows(tenant_id, status))
 
     def _count_flows(self, tenant_id: str, status: FlowStatus | None) -> int:
         statuses = [status] if status else list(FlowStatus)

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from decision_flows.dal import items, key_schema, paging
 from decision_flows.dal.store_errors import call, error_code
 from decision_flows.models.history import ChangeEntry
-from decision_flows.models.page import ChangePage, Page
+from decision_flows.models.page import Page
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,4 +87,4 @@ class HistoryRepository:
 
 
 def _entries(page: paging.QueriedPage) -> Page[ChangeEntry]:
-    return ChangePage(items=[items.change_from_item(item) for item in page.items], next_cursor=page.next_cursor)
+    return Page(items=[items.change_from_item(item) for item in page.items], next_cursor=page.next_cursor)

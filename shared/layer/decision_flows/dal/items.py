@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from decision_flows.dal import key_schema
 from decision_flows.models.flow import Flow, FlowAction, PublishedVersion
-from decision_flows.models.history import ChangeEntry, FlowTombstone
-from decision_flows.models.live import LiveEntry
+
+# The history and live-pointer models are imported where they are built: every function maps flows,
+# few map history entries, tombstones or pointers, and their classes cost each cold start (bench/cold_start.py).
+if TYPE_CHECKING:
+    from decision_flows.models.history import ChangeEntry, FlowTombstone
+    from decision_flows.models.live import LiveEntry
 
 Item = dict[str, Any]
 
@@ -96,6 +100,8 @@ def anchor_attributes(tenant_id: str, flow_id: str) -> dict[str, Any]:
 
 
 def tombstone_attributes(deleted: Flow, deleted_at: str, deleted_by: str) -> dict[str, Any]:
+    from decision_flows.models.history import FlowTombstone
+
     tombstone = FlowTombstone(
         flow_id=deleted.id,
         tenant_id=deleted.tenant_id,
@@ -114,6 +120,8 @@ def tombstone_attributes(deleted: Flow, deleted_at: str, deleted_by: str) -> dic
 
 
 def tombstone_from_item(item: Item) -> FlowTombstone:
+    from decision_flows.models.history import FlowTombstone
+
     return FlowTombstone.model_validate(from_wire(item))
 
 
@@ -131,6 +139,8 @@ def change_attributes(entry: ChangeEntry) -> dict[str, Any]:
 
 
 def change_from_item(item: Item) -> ChangeEntry:
+    from decision_flows.models.history import ChangeEntry
+
     return ChangeEntry.model_validate(from_wire(item))
 
 
@@ -142,4 +152,6 @@ def live_attributes(entry: LiveEntry) -> dict[str, Any]:
 
 
 def live_from_item(item: Item) -> LiveEntry:
+    from decision_flows.models.live import LiveEntry
+
     return LiveEntry.model_validate(from_wire(item))

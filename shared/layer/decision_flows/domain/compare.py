@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from decision_flows.domain import config_diff, lint, pipeline
+from decision_flows.domain import lint, pipeline
 from decision_flows.domain.errors import DomainError, NotFound, flow_not_found, version_not_found
-from decision_flows.domain.live import version_config
 from decision_flows.domain.pipeline import ConfigProblem, PipelineFacts
 from decision_flows.domain.ports import FlowStore
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity
+
+if TYPE_CHECKING:
+    from decision_flows.domain import config_diff
 
 DRAFT, LIVE, CHALLENGER = "draft", "live", "challenger"
 
@@ -64,6 +66,9 @@ class Validation:
 
 
 def compare(flow_id: str, old: State, new: State, with_patch: bool = True) -> ConfigDiff:
+    # Imported here: the diff machinery (and python-json-patch's pointers) is for diffs, not validation.
+    from decision_flows.domain import config_diff
+
     identical = _canonical(old.config) == _canonical(new.config)
     patch = (config_diff.json_patch(old.config, new.config) if not identical else []) if with_patch else None
     return ConfigDiff(flow_id, old, new, identical, config_diff.summarize(old.config, new.config), patch)
@@ -85,6 +90,10 @@ def live_state(store: FlowStore, tenant_id: str, flow: Flow) -> State:
     """What is live: the draft when it has not moved on since (no read), else the live snapshot."""
     if flow.live_version is None:
         return State(LIVE, None, None)
+    # Imported on use, here and for the challenger: domain.live is the runtime path's service, with its
+    # caches and models, which validation never needs and the compare function's init need not load.
+    from decision_flows.domain.live import version_config
+
     config = version_config(store, flow, flow.live_version, flow.live_config_hash)
     if config is None:
         raise flow_not_found(flow.id)
@@ -135,6 +144,8 @@ class CompareService:
             raise NotFound("NO_ROLLOUT", f"Decision flow {flow.id!r} has no staged rollout, so no challenger.")
         number = rollout.challenger_version
         read = versions.get(number)  # already read with the flow when the query also named it
+        from decision_flows.domain.live import version_config
+
         config = read.config if read else version_config(self._store, flow, number, rollout.challenger_config_hash)
         if config is None:
             raise flow_not_found(flow.id)

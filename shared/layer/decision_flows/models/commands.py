@@ -1,4 +1,5 @@
-"""Request bodies, exactly as the contract names their fields.
+"""Request bodies of the flow commands, exactly as the contract names their fields (POST /validate's
+is models.validation's: the compare function parses no command).
 
 Strict scalars: ``"3"`` is not a version and ``"true"`` is not a boolean (enums still take their
 JSON string values). Unknown and server-owned
@@ -15,7 +16,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     PlainValidator,
@@ -26,10 +26,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
+from decision_flows.models.request_body import RequestBody
 
 FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
 # Characters may take 4 bytes each: these caps keep a flow item (300 KB draft, 20 summaries with
@@ -77,12 +77,6 @@ def _distinct(subjects: list[str]) -> list[str]:
 
 # Subjects a rollout always (include) or never (exclude) serves the challenger.
 Subjects = Annotated[list[Subject], Field(max_length=MAX_OVERRIDES), AfterValidator(_distinct)]
-
-
-class RequestBody(BaseModel):
-    # Built on first use, not at import: a function parses one or two of these bodies, and building the
-    # others' validators would be the larger share of its cold start (bench/cold_start.py).
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, defer_build=True)
 
 
 class CreateFlowRequest(RequestBody):
@@ -139,21 +133,6 @@ class RollbackRequest(RequestBody):
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
     dry_run: StrictBool = False
-
-
-class ValidateRequest(RequestBody):
-    """Exactly one of ``draftConfig`` (a config to check) or ``id`` (the flow whose stored draft to check)."""
-
-    draft_config: Any = None
-    id: FlowId | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ValidateRequest:
-        if len(self.model_fields_set & {"draft_config", "id"}) != 1:
-            raise ValueError("send exactly one of draftConfig or id")
-        if "id" in self.model_fields_set and self.id is None:
-            raise ValueError("id may not be null")
-        return self
 
 
 # What POST /rollout may change; a field left out keeps its stored value.

@@ -5,8 +5,6 @@ they are stored, measured and compared, and it keeps DynamoDB's number and nesti
 tenants' configs.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,7 +44,7 @@ class FlowAction(StrEnum):
 
 
 class StoredModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, defer_build=True)
 
 
 class VersionSummary(StoredModel):

@@ -1,7 +1,5 @@
 """What the stream consumer reads and writes for history: delete tombstones and change-history entries."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from decision_flows.models.flow import FlowAction, FlowStatus, StoredModel

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from decision_flows.models.flow import Flow, PublishedVersion
-from decision_flows.models.history import ChangeEntry
+from dataclasses import dataclass
 
 
-class Page[T](BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+# A dataclass, not a pydantic model: it crosses no boundary (the access layer fills it with models it
+# has validated), and a pydantic generic costs every cold start a class per parametrisation, which
+# pydantic keeps only in a weak cache, so one written inside a call was rebuilt after a collection.
+@dataclass(frozen=True)
+class Page[T]:
     items: list[T]
     next_cursor: str | None = None
     total: int | None = None
-
-
-# The pages the access layer builds, parametrised once. pydantic keeps a parametrised generic only in
-# a weak cache, so `Page[Flow](...)` written inside a call was rebuilt (≈1 ms) whenever the garbage
-# collector had freed the class (bench/overhead.py found it in 1 of 4 version listings).
-FlowPage = Page[Flow]
-VersionPage = Page[PublishedVersion]
-ChangePage = Page[ChangeEntry]

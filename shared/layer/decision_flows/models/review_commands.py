@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from pydantic import Field, Strict, StrictBool, StringConstraints
 
 from decision_flows.models.change import ChangeAction, ChangeId
-from decision_flows.models.commands import Counter, Description, Notes, RequestBody
+from decision_flows.models.commands import Counter, Description, Notes
 from decision_flows.models.identifiers import FlowId
 from decision_flows.models.policy import MAX_REQUIRED_APPROVALS
+from decision_flows.models.request_body import RequestBody
 
 ContentHash = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=80)]
 Title = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=200)]

@@ -1,21 +1,21 @@
-"""Query strings of the read routes. Values arrive as strings, so integers are parsed (lax mode)."""
+"""Query strings of the read routes. Values arrive as strings, so integers are parsed (lax mode).
 
-from __future__ import annotations
+The flow lookups' and the live read's; the listings' are web.listing_queries', the diff's
+web.diff_query's, so that a function defines only the query models of its own routes.
+"""
 
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
-from decision_flows.models.flow import FlowStatus
-from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
+from decision_flows.models.identifiers import FlowId, FlowKey
 
 Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
 
 
 class QueryModel(BaseModel):
     # Unknown parameters are ignored, as HTTP caches and proxies may add their own.
-    # Built on first use, not at import, as the request bodies are (models.commands.RequestBody).
+    # Built on first use, not at import, as the request bodies are (models.request_body.RequestBody).
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
@@ -27,66 +27,7 @@ class FlowKeyQuery(QueryModel):
     key: FlowKey
 
 
-class ListFlowsQuery(QueryModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 25
-    cursor: Cursor | None = None
-    status: FlowStatus | None = None
-    include: Literal["versions"] | None = None
-
-
-class VersionsQuery(QueryModel):
-    id: FlowId
-    # Any integer of up to 18 digits (not a published version: 404); anything else is 400.
-    version: Annotated[int, VERSION_RANGE] | None = None
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
-    cursor: Cursor | None = None
-
-
-class HistoryQuery(QueryModel):
-    id: FlowId
-    limit: Annotated[int, Field(ge=1, le=100)] = 25
-    cursor: Cursor | None = None
-
-
-def _instant(value: object) -> datetime:
-    """An ISO 8601 date-time (or date) as an aware UTC datetime; one without an offset is UTC."""
-    example = "an ISO 8601 date-time such as 2026-12-06T09:30:00Z"
-    if not isinstance(value, str) or len(value) > 64:
-        raise ValueError(f"must be {example}")
-    try:
-        moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lower-case "t" and "z"
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-        moment + timedelta(milliseconds=1)  # the feed's key rounds up to the millisecond: it must exist
-    except (ValueError, OverflowError):
-        raise ValueError(f"must be {example}") from None
-    return moment
-
-
-Instant = Annotated[datetime, PlainValidator(_instant), WithJsonSchema({"type": "string", "format": "date-time"})]
-
-
-class FeedQuery(QueryModel):
-    """GET /history without ``id``: the tenant feed."""
-
-    limit: Annotated[int, Field(ge=1, le=100)] = 25
-    cursor: Cursor | None = None
-    since: Instant | None = None  # entries at or after it
-
-
 class LiveQuery(QueryModel):
     key: FlowKey
     # Who is asking (a customer id, say): during a staged rollout it picks champion or challenger, sticky.
     subject: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-
-
-# A state of a flow: a version number, the draft, what is live, or a staged rollout's challenger.
-StateRef = Annotated[str, Field(pattern=r"^(draft|live|challenger|[1-9][0-9]{0,17})$")]
-
-
-class DiffQuery(QueryModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
-
-    id: FlowId
-    from_: StateRef = Field(default="live", alias="from")
-    to: StateRef = "draft"
-    include: Literal["summary"] | None = None

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.models.flow import Flow
 from decision_flows.web.views.body import ResponseBody
-from decision_flows.web.views.flows import FlowView
 
-if TYPE_CHECKING:  # an annotation: the read functions do not load the flow service
+if TYPE_CHECKING:  # annotations: the read functions do not load the flow service, nor all of them the flow views
     from decision_flows.domain.service import Preview
+    from decision_flows.models.flow import Flow
 
 JSON = "application/json"
 
@@ -33,13 +32,17 @@ def flow_response(
 ) -> Response[str]:
     """One flow, with its ETag; ``with_config=False`` leaves ``draftConfig`` out (a write that never
     changes the draft need not send it back, nor keep it for a replay)."""
+    from decision_flows.web.views.flows import FlowView
+
     view = FlowView.of(flow, with_config=with_config)
     return json_response(status, view, {"ETag": etag(flow), **(headers or {})})
 
 
 def dry_run_response(preview: Preview) -> Response[str]:
     """A dry run's answer; no ETag, since the flow it shows was not written."""
-    from decision_flows.web.views.compare import DiffView, DryRunView, ProblemView
+    from decision_flows.web.views.compare import DiffView, ProblemView
+    from decision_flows.web.views.dry_run import DryRunView
+    from decision_flows.web.views.flows import FlowView
 
     return json_response(
         200,

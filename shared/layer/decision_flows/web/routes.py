@@ -21,14 +21,12 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.observability import Metric, count
 from decision_flows.web import inputs
 from decision_flows.web.access import guard
-from decision_flows.web.views.flows import FlowView
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 Header = Literal["If-Match", "Idempotency-Key", "If-None-Match"]
 Bodies = Mapping[int, tuple[type[BaseModel], ...]]  # status -> body; several bodies: any one of them
 IF_MATCH: tuple[Header, ...] = ("If-Match",)
 IDEMPOTENT: tuple[Header, ...] = ("If-Match", "Idempotency-Key")
-FLOW: Bodies = {200: (FlowView,)}
 # A change to one flow at its rowVersion: 404 without it, 409 on a stale rowVersion, 422 by its rules.
 WRITE_ERRORS = (404, 409, 422)
 
@@ -57,7 +55,7 @@ class Route:
     body: type[BaseModel] | None = None
     query: tuple[type[BaseModel], ...] = ()  # the handler reads one of them, by what the query holds
     headers: tuple[Header, ...] = ()  # with Idempotency-Key, the handler answers through ``once``
-    dry_run: bool = False  # "dryRun": true answers a preview (200, web.views.compare.DryRunView) instead
+    dry_run: bool = False  # "dryRun": true answers a preview (200, web.views.dry_run.DryRunView) instead
     metric: Metric | None = None  # the business event a success counts (a replay counts IdempotentReplays)
 
     @classmethod

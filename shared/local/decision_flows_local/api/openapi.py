@@ -21,7 +21,7 @@ from pydantic_core import core_schema
 from decision_flows.models import commands
 from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
-from decision_flows.web.views.compare import DryRunView
+from decision_flows.web.views.dry_run import DryRunView
 from decision_flows.web.views.flows import FlowView, HealthView
 from decision_flows.web.views.live import LiveStateView, LiveView
 from decision_flows_local import template

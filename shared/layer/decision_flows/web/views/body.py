@@ -1,8 +1,6 @@
 """What every response body shares: camelCase JSON, fields left out rather than null, pagination."""
 
-from __future__ import annotations
-
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -42,5 +40,5 @@ class PaginationView(ResponseBody):
     next_cursor: str | None
 
     @classmethod
-    def of(cls, page: Page[Any], limit: int) -> PaginationView:
+    def of(cls, page: Page[Any], limit: int) -> Self:
         return cls(total=page.total, limit=limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor)

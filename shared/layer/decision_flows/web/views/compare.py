@@ -1,16 +1,15 @@
-"""Response bodies of compare, validate and preview: the diff, the validation report, the dry run."""
+"""Response bodies of compare and validate: the diff and the validation report (a dry run's is web.views.dry_run)."""
 
-from __future__ import annotations
-
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import ConfigDict, Field
 
-from decision_flows.domain.compare import ConfigDiff, Validation
-from decision_flows.domain.config_diff import Summary
-from decision_flows.domain.pipeline import ConfigProblem
 from decision_flows.web.views.body import ResponseBody, left_out_when_none
-from decision_flows.web.views.flows import FlowView
+
+if TYPE_CHECKING:  # annotations: the views load no domain logic
+    from decision_flows.domain.compare import ConfigDiff, Validation
+    from decision_flows.domain.config_diff import Summary
+    from decision_flows.domain.pipeline import ConfigProblem
 
 
 class LazyBody(ResponseBody):
@@ -20,22 +19,27 @@ class LazyBody(ResponseBody):
     model_config = ConfigDict(defer_build=True)
 
 
-class FromTo[T](LazyBody):
-    from_: T | None = Field(alias="from")
-    to: T | None
-
-
-# Named, so that the document's schemas read FormatChange rather than FromTo_Literal__v1____v2___.
-class FormatChange(FromTo[Literal["v1", "v2"]]):
+# Three plain classes rather than one generic: each parametrisation of a pydantic generic is one more
+# class for every cold start of the compare function to build.
+class FormatChange(LazyBody):
     """The config formats of the two states."""
 
+    from_: Literal["v1", "v2"] | None = Field(alias="from")
+    to: Literal["v1", "v2"] | None
 
-class ScoringMethodChange(FromTo[str]):
+
+class ScoringMethodChange(LazyBody):
     """The scoring methods of the two states (null: none configured)."""
 
+    from_: str | None = Field(alias="from")
+    to: str | None
 
-class NodeCountChange(FromTo[int]):
+
+class NodeCountChange(LazyBody):
     """The v2 node counts of the two states (null: a v1 config)."""
+
+    from_: int | None = Field(alias="from")
+    to: int | None
 
 
 class NodeView(LazyBody):
@@ -80,7 +84,7 @@ class DiffSummaryView(LazyBody):
     truncated: bool | None = left_out_when_none()  # in history only: lists cut to fit the entry
 
     @classmethod
-    def of(cls, summary: Summary) -> DiffSummaryView:
+    def of(cls, summary: "Summary") -> Self:
         return cls.model_validate(summary.as_document())
 
 
@@ -98,7 +102,7 @@ class DiffView(LazyBody):
     patch: list[dict[str, Any]] | None = left_out_when_none()  # left out with include=summary
 
     @classmethod
-    def of(cls, diff: ConfigDiff) -> DiffView:
+    def of(cls, diff: "ConfigDiff") -> Self:
         return cls(
             flow_id=diff.flow_id,
             **{"from": StateView(ref=diff.old.ref, version=diff.old.version)},
@@ -115,7 +119,7 @@ class ProblemView(LazyBody):
     message: str
 
     @classmethod
-    def of(cls, problem: ConfigProblem) -> ProblemView:
+    def of(cls, problem: "ConfigProblem") -> Self:
         return cls(code=problem.code, path=problem.pointer(), message=problem.message)
 
 
@@ -139,7 +143,7 @@ class ValidationView(LazyBody):
     summary: PipelineFactsView
 
     @classmethod
-    def of(cls, validation: Validation) -> ValidationView:
+    def of(cls, validation: "Validation") -> Self:
         facts = validation.facts
         return cls(
             valid=validation.valid,
@@ -150,10 +154,3 @@ class ValidationView(LazyBody):
             warnings=[ProblemView.of(warning) for warning in validation.warnings],
             summary=PipelineFactsView(node_count=facts.node_count, scoring_method=facts.scoring_method),
         )
-
-
-class DryRunView(LazyBody):
-    dry_run: Literal[True] = True
-    flow: FlowView
-    diff: DiffView  # from what is live to what the call would make live
-    warnings: list[ProblemView]

@@ -1,12 +1,14 @@
-"""Response bodies of the flows, their versions and the health check, built from the stored models."""
-
-from __future__ import annotations
+"""Response bodies of the flows and the health check, built from the stored models (the version
+listing's are web.views.versions: only the versions function answers them)."""
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, Rollout, VersionSummary
+from decision_flows.models.flow import Flow, FlowStatus, Rollout, VersionSummary
 from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
+
+if TYPE_CHECKING:
+    from decision_flows.web.routes import Bodies
 
 
 class HealthView(ResponseBody):
@@ -25,24 +27,8 @@ class VersionSummaryView(ResponseBody):
     restored_from: int | None = left_out_when_none()
 
     @classmethod
-    def of(cls, summary: VersionSummary) -> VersionSummaryView:
+    def of(cls, summary: VersionSummary) -> Self:
         return cls(**cls.fields_of(summary))
-
-
-class PipelineSummaryView(ResponseBody):
-    node_count: int | None
-    scoring_method: str | None
-
-
-class VersionListItemView(VersionSummaryView):
-    summary: PipelineSummaryView
-
-    @classmethod
-    def of_version(cls, version: PublishedVersion) -> VersionListItemView:
-        return cls(
-            **cls.fields_of(version, exclude=frozenset({"summary"})),
-            summary=PipelineSummaryView(**PipelineSummaryView.fields_of(version)),
-        )
 
 
 class RolloutView(ResponseBody):
@@ -55,7 +41,7 @@ class RolloutView(ResponseBody):
     updated_at: Timestamp
 
     @classmethod
-    def of(cls, rollout: Rollout | None) -> RolloutView | None:
+    def of(cls, rollout: Rollout | None) -> Self | None:
         if rollout is None:
             return None
         return cls(percent=rollout.percent, **cls.fields_of(rollout, exclude=frozenset({"percent"})))
@@ -84,7 +70,7 @@ class FlowView(ResponseBody):
     rollout: RolloutView | None  # a staged rollout's challenger and share, while one runs
 
     @classmethod
-    def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> FlowView:
+    def of(cls, flow: Flow, *, with_config: bool = True, with_versions: bool = True) -> Self:
         return cls(
             **cls.fields_of(flow, exclude=frozenset({"draft_config", "published_versions", "rollout"})),
             rollout=RolloutView.of(flow.rollout),
@@ -93,27 +79,11 @@ class FlowView(ResponseBody):
         )
 
 
+# What a route that answers one flow declares (``Route``'s ``ok``). Here rather than in web.routes, which
+# every function loads: the history and compare functions never answer a flow, nor build these views.
+FLOW: "Bodies" = {200: (FlowView,)}
+
+
 class FlowListView(ResponseBody):
     data: list[FlowView]
     pagination: PaginationView
-
-
-class VersionListView(ResponseBody):
-    flow_id: str
-    versions: list[VersionListItemView]
-    pagination: PaginationView
-
-
-class VersionDetailView(VersionSummaryView):
-    flow_id: str
-    config_snapshot: dict[str, Any]
-
-    @classmethod
-    def of_version(cls, flow_id: str, version: PublishedVersion) -> VersionDetailView:
-        if version.config is None:
-            raise ValueError("a version detail needs the version's snapshot")
-        return cls(
-            **cls.fields_of(version, exclude=frozenset({"flow_id", "config_snapshot"})),
-            flow_id=flow_id,
-            config_snapshot=json.loads(version.config),
-        )

@@ -1,9 +1,7 @@
 """Response bodies of GET /history: the change history's entries."""
 
-from __future__ import annotations
-
 import json
-from typing import Any
+from typing import Any, Self
 
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.history import ChangeEntry
@@ -39,7 +37,7 @@ class ChangeEntryView(ResponseBody):
     comment: str | None = left_out_when_none()
 
     @classmethod
-    def of(cls, entry: ChangeEntry) -> ChangeEntryView:
+    def of(cls, entry: ChangeEntry) -> Self:
         ended = entry.rollout_ended
         return cls(
             **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent", "rollout_ended"})),

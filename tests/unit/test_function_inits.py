@@ -1,0 +1,46 @@
+"""Each function's init loads only what its routes use (issue 22: our own share of a cold start).
+
+A module a function's requests never need, imported at init, costs every cold start its classes;
+one its requests always need may wait for the first of them (see docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.function_init import modules_loaded_by
+
+P = "decision_flows."
+# The function, and modules of ours its init must not import.
+NOT_AT_INIT = {
+    # answers no flow; validates and diffs: the diff machinery, the commands, the live service wait
+    "CompareFunction": [
+        "web.views.flows",
+        "models.commands",
+        "domain.compare",
+        "domain.config_diff",
+        "domain.live",
+        "web.listing_queries",
+    ],
+    # reads history: no flow view, no write rules, no listing of flows or versions
+    "HistoryFunction": ["web.views.flows", "domain.service", "models.commands", "web.views.versions"],
+    # writes flows: no history, live-pointer or version-listing models, no other route family's queries
+    "DraftsFunction": [
+        "models.history",
+        "models.live",
+        "web.views.versions",
+        "web.views.compare",
+        "web.listing_queries",
+        "web.diff_query",
+    ],
+}
+
+
+@pytest.mark.parametrize("function", sorted(NOT_AT_INIT))
+def test_a_functions_init_leaves_out_what_its_routes_never_use(function: str) -> None:
+    # Given the function's handler, imported in a fresh interpreter as Lambda's init phase does
+    loaded = modules_loaded_by(function)
+    assert f"{P}wiring" in loaded, "the probe loaded the handler"
+
+    # Then none of the modules its routes never need (or need only after init) came with it
+    assert sorted(name for name in NOT_AT_INIT[function] if P + name in loaded) == []
