@@ -249,7 +249,9 @@ class TestThrottling:
         # Then the SDK retried each call through its throttles and the publish landed once
         assert response.status == 200, response.body
         assert response.body["latestVersion"] == rig.flow["latestVersion"] + 1
-        assert rig.faults.attempts_of("GetItem", "FlowsTable") == 3
+        # (the flow's read: two throttled attempts and the third; then the review policy's, which gates
+        # an active flow's release)
+        assert rig.faults.attempts_of("GetItem", "FlowsTable") == 3 + 1
         assert rig.faults.attempts_of("TransactWriteItems", "FlowsTable") == 3
         assert len(backoff.delays) == len(rig.faults.faulted) == 4
         assert_store_consistent(rig.api)
