@@ -15,6 +15,9 @@ from tests.support.local_server import running_server
 
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 WALKTHROUGH = re.compile(r"<!-- readme-walkthrough:start -->\n```bash\n(.*?)```\n<!-- readme-walkthrough:end -->", re.S)
+REVIEW = re.compile(r"<!-- review-walkthrough:start -->\n```bash\n(.*?)```\n<!-- review-walkthrough:end -->", re.S)
+# The review section's keys, as docs/API.md tells a reader to start make serve for it.
+REVIEW_KEYS = "sk_test_admin_a=tenant-a:admin,sk_test_alice=tenant-a:editor,sk_test_bobby=tenant-a:editor"
 STRICT_CURL = 'curl() { command curl --fail-with-body --show-error "$@"; }\n'
 
 
@@ -55,3 +58,22 @@ def assert_tells_the_story(output: str) -> None:
     assert '"rollout": {"challengerVersion": 4, "percent": 50' in output  # the share widened
     assert '"liveVersion": 4' in output  # promoted
     assert output.splitlines()[-1].startswith('{"status": "ok"')  # health, last
+
+
+def test_the_review_walkthrough_runs_verbatim_after_the_walkthroughs_first_lines() -> None:
+    # Given the walkthrough's first lines (its variables and helper), the review section, and make serve
+    # started with the two editors' keys the section names
+    (script,) = WALKTHROUGH.findall(API_DOC.read_text())
+    preamble = script[: script.index("# create (editor)")]
+    (review,) = REVIEW.findall(API_DOC.read_text())
+    with running_server(LOCAL_API_KEYS=REVIEW_KEYS) as server:
+        # When a reader runs it
+        output = run_walkthrough(preamble + review, server.base.rsplit(":", 1)[1])
+
+    # Then every request succeeded: one editor asked, the other approved, the author applied, and the
+    # feed tells it; the policy is back to no review
+    assert '"state": "approved"' in output
+    assert re.search(r'"state": "applied".*"liveVersion": 2', output)
+    for action in ("change_requested", "change_approved", "policy_changed"):
+        assert f'"action": "{action}"' in output
+    assert output.splitlines()[-1].startswith('{"approvals": {"required": 0')
