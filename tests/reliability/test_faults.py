@@ -28,6 +28,7 @@ from decision_flows.web import auth_refusals
 from decision_flows_local import template
 from decision_flows_local.api.gateway import (
     Api,
+    Caller,
     HttpResponse,
     LambdaContext,
     build_event,
@@ -52,6 +53,7 @@ from tests.support.faults import (
 )
 from tests.support.figures import Figures
 from tests.support.scale import scaled
+from tests.support.tenants import TENANT_B
 
 THROTTLING = ["ProvisionedThroughputExceededException", "ThrottlingException"]
 FAILURES: dict[str, Callable[[], Answer]] = {
@@ -70,19 +72,34 @@ MAX_CALLS = 10
 
 @dataclass(frozen=True)
 class RouteRequest:
-    """One request of a template route, against the ``published`` scenario's flows."""
+    """One request of a template route, against the ``published`` scenario's flows and change requests."""
 
     name: str
     method: str
     path: str
     succeeds_with: int
     args: Callable[[dict[str, Any]], dict[str, Any]]
+    by: str | None = None
+    """The scenario's caller who sends it, when the route refuses the rig's admin (an author reviewing)."""
+    under_review: bool = False
+    """It acts on the scenario's change requests (``under_review``, arranged only for such requests)."""
 
     def send(self, api: Api, scenario: dict[str, Any]) -> HttpResponse:
         if self.path.startswith("/live"):  # each attempt as a new instance meets it: the config still to read
             runtime_wiring.runtime_reads.cache_clear()
             runtime_wiring.response_bodies.cache_clear()
-        return api.request(self.method, self.path, **self.args(scenario))
+        sender: Api = scenario[self.by] if self.by else api
+        return sender.request(self.method, self.path, **self.args(scenario))
+
+
+def review_step(change: str, **fields: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The body of a step on the scenario's change request ``change``: its id and ``fields``."""
+    return lambda s: {"body": {"changeId": s[change], **fields}}
+
+
+def approval(s: dict[str, Any]) -> dict[str, Any]:
+    """The pending request's approval, bound to its content as the reviewer read it."""
+    return {"body": {"changeId": s["pending"], "contentHash": s["pending_hash"]}}
 
 
 REQUESTS = [
@@ -106,12 +123,37 @@ REQUESTS = [
     RouteRequest("share", "POST", "/rollout", 200, lambda s: {"body": {"id": s["rolling"], "percent": 20}}),
     RouteRequest("promote", "POST", "/rollout/promote", 200, lambda s: {"body": {"id": s["rolling"]}}),
     RouteRequest("abort", "POST", "/rollout/abort", 200, lambda s: {"body": {"id": s["rolling"]}}),
+    RouteRequest("policy", "GET", "/policy", 200, lambda s: {}),
+    RouteRequest("set policy", "PUT", "/policy", 200, lambda s: {"body": {"approvals": {"required": 1}}}),
+    RouteRequest("change", "GET", "/changes", 200, lambda s: {"query": {"id": s["approved"]}}, under_review=True),
+    RouteRequest("changes", "GET", "/changes", 200, lambda s: {"query": {"flowId": s["id"]}}, under_review=True),
+    RouteRequest(
+        "request",
+        "POST",
+        "/changes",
+        201,
+        lambda s: {"body": {"flowId": s["id"], "action": "publish", "params": {"notes": "reviewed"}}},
+    ),
+    RouteRequest("approve", "POST", "/changes/approve", 200, approval, by="reviewer", under_review=True),
+    RouteRequest(
+        "reject",
+        "POST",
+        "/changes/reject",
+        200,
+        review_step("pending", comment="Not now"),
+        by="reviewer",
+        under_review=True,
+    ),
+    RouteRequest("cancel", "POST", "/changes/cancel", 200, review_step("approved"), under_review=True),
+    RouteRequest("apply", "POST", "/changes/apply", 200, review_step("approved"), under_review=True),
 ]
-# Writes of the flow item alone (one UpdateItem, no transaction to cancel).
-SINGLE_WRITES = {"rename", "share", "promote", "abort"}
+# Writes of one item (one UpdateItem or PutItem, no transaction to cancel).
+SINGLE_WRITES = {"rename", "share", "promote", "abort", "set policy", "request", "approve", "reject", "cancel"}
 READ_ONLY_POSTS = {"validate"}
 WRITES_AFTER_A_READ = [
-    r for r in REQUESTS if r.name in {"rename", "pause", "delete", "publish", "rollback", "challenge", *SINGLE_WRITES}
+    r
+    for r in REQUESTS
+    if r.name in {"rename", "pause", "delete", "publish", "rollback", "challenge", "apply", *SINGLE_WRITES}
 ]
 WRITES = [r for r in REQUESTS if r.method != "GET" and r.name not in READ_ONLY_POSTS]
 
@@ -147,6 +189,30 @@ def published(admin: Api, stream: StreamPoller) -> dict[str, Any]:
     return published | {"rolling": rolling["id"]}
 
 
+def under_review(admin: Api, other_admin: Api, flow_id: str) -> dict[str, Any]:
+    """Change requests in both review states. Tenant A keeps the default policy (no approval needed),
+    so the routes above stay direct calls and its admin's publish request of ``flow_id`` is "approved"
+    at once. Tenant B requires one approval: its admin's publish request of a draft flow is "pending",
+    for its editor (the "reviewer", not its author) to approve or reject."""
+    approved = admin.request("POST", "/changes", body={"flowId": flow_id, "action": "publish"})
+    assert (approved.status, approved.body["state"]) == (201, "approved"), approved.body
+    elsewhere = other_admin.create(key="elsewhere", name="Elsewhere", draftConfig=v2_config("e")).body
+    assert other_admin.request("PUT", "/policy", body={"approvals": {"required": 1}}).status == 200
+    pending = other_admin.request("POST", "/changes", body={"flowId": elsewhere["id"], "action": "publish"})
+    assert (pending.status, pending.body["state"]) == (201, "pending"), pending.body
+    return {
+        "approved": approved.body["changeId"],
+        "pending": pending.body["changeId"],
+        "pending_hash": pending.body["contentHash"],
+        "reviewer": Api(Caller(TENANT_B, "editor", "reviewer@b.example")),
+    }
+
+
+def flow_item_read(call: Call) -> bool:
+    """A GetItem of a flow's own item (not of the tenant's policy, which lives in the same table)."""
+    return call.operation == "GetItem" and call.touches("FlowsTable") and call.params["Key"]["SK"]["S"] == "FLOW"
+
+
 def sdk_attempts(dynamodb: Any) -> int:
     attempts: int = dynamodb.meta.config.retries["total_max_attempts"]
     return attempts
@@ -163,7 +229,19 @@ class Rig:
 
 
 @pytest.fixture
-def rig(admin: Api, published: dict[str, Any], faults: StoreFaults, dynamodb: Any) -> Rig:
+def rig(
+    request: pytest.FixtureRequest,
+    admin: Api,
+    other_tenant: Api,
+    published: dict[str, Any],
+    faults: StoreFaults,
+    dynamodb: Any,
+) -> Rig:
+    """The scenario of the test's ``route``: the change requests too when it acts on them (four
+    requests more, not worth making for every test)."""
+    route = getattr(request.node, "callspec", None) and request.node.callspec.params.get("route")
+    if isinstance(route, RouteRequest) and route.under_review:
+        published |= under_review(admin, other_tenant, published["id"])
     return Rig(admin, published, faults, sdk_attempts(dynamodb))
 
 
@@ -239,8 +317,8 @@ class TestThrottling:
     def test_a_short_throttle_is_absorbed_by_the_sdks_retries(
         self, rig: Rig, backoff: Backoff, figures: Figures
     ) -> None:
-        # Given a store that throttles the next two attempts of the publish's read and of its write
-        rig.faults.inject(error("ProvisionedThroughputExceededException"), on_operation("GetItem", "FlowsTable"), 2)
+        # Given a store that throttles the next two attempts of the publish's read of its flow and of its write
+        rig.faults.inject(error("ProvisionedThroughputExceededException"), flow_item_read, 2)
         rig.faults.inject(error("ThrottlingException"), on_operation("TransactWriteItems", "FlowsTable"), 2)
 
         # When a publish is sent
@@ -249,8 +327,8 @@ class TestThrottling:
         # Then the SDK retried each call through its throttles and the publish landed once
         assert response.status == 200, response.body
         assert response.body["latestVersion"] == rig.flow["latestVersion"] + 1
-        # (the flow's read: two throttled attempts and the third; then the review policy's, which gates
-        # an active flow's release)
+        assert sum(1 for attempt in rig.faults.attempts if flow_item_read(attempt)) == 3
+        # (the flow's read, then the review policy's: an active flow's publish is checked against it)
         assert rig.faults.attempts_of("GetItem", "FlowsTable") == 3 + 1
         assert rig.faults.attempts_of("TransactWriteItems", "FlowsTable") == 3
         assert len(backoff.delays) == len(rig.faults.faulted) == 4
@@ -364,7 +442,7 @@ class TestFailureBetweenReadAndWrite:
         before = stored_items()
 
         def flow_write(call: Call) -> bool:
-            return call.operation in {"TransactWriteItems", "UpdateItem"} and call.touches("FlowsTable")
+            return call.operation in {"TransactWriteItems", "UpdateItem", "PutItem"} and call.touches("FlowsTable")
 
         for failure, answer in FAILURES.items():
             # When the request's read works and its write fails on every attempt
@@ -511,9 +589,9 @@ def api_key(dynamodb: Any) -> Iterator[str]:
 
 
 def through_authorizer(route: RouteRequest, key: str) -> HttpResponse:
-    """``route`` as API Gateway runs it: the authorizer first, with ``key``; the flow ids are placeholders
+    """``route`` as API Gateway runs it: the authorizer first, with ``key``; the ids are placeholders
     (no request gets past authentication in these tests)."""
-    placeholders = {"id": "df_placeholder", "rolling": "df_placeholder"}
+    placeholders = dict.fromkeys(["id", "rolling", "approved", "pending", "pending_hash"], "placeholder")
     headers = {"Authorization": f"Bearer {key}", "X-Tenant-Id": "tenant-a"}
     event = build_event(route.method, FLOW + route.path, caller=None, headers=headers, **route.args(placeholders))
     return invoke_through_authorizer(event)
