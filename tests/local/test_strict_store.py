@@ -292,3 +292,43 @@ class TestItemSizeOnUpdate:
 def padded_config(fill: str, size: int) -> dict[str, Any]:
     """A valid v2 config of about ``size`` bytes as JSON."""
     return {**v2_config(), "pad": fill * (size - 400)}
+
+
+class TestQueryStartKey:
+    """https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html (ExclusiveStartKey:
+    "the primary key of the first item that this operation will evaluate"): a start key outside the key
+    condition is a ValidationException ("The provided starting key is outside query boundaries based on
+    provided conditions"), on a table and on an index; moto 5.2.5 pages on from it."""
+
+    @pytest.fixture
+    def stored(self, dynamodb: Any) -> None:
+        for pk in ("T#a#F#1", "T#b#F#1"):
+            for sk in ("RV#1", "RV#2", "RV#3"):
+                dynamodb.put_item(TableName=FLOWS, Item=key(pk, sk))
+
+    def query(self, dynamodb: Any, start: dict[str, Any], sort_bound: str | None = None) -> Any:
+        condition, values = "PK = :pk", {":pk": {"S": "T#a#F#1"}}
+        if sort_bound is not None:
+            condition, values = condition + " AND SK >= :low", values | {":low": {"S": sort_bound}}
+        return dynamodb.query(
+            TableName=FLOWS, KeyConditionExpression=condition, ExpressionAttributeValues=values, ExclusiveStartKey=start
+        )
+
+    @pytest.mark.usefixtures("stored")
+    def test_a_start_key_within_the_condition_pages_on(self, dynamodb: Any) -> None:
+        page = self.query(dynamodb, key("T#a#F#1", "RV#1"), sort_bound="RV#1")
+        assert [item["SK"]["S"] for item in page["Items"]] == ["RV#2", "RV#3"]
+
+    @pytest.mark.usefixtures("stored")
+    @pytest.mark.parametrize(
+        ("start", "sort_bound"),
+        [(key("T#b#F#1", "RV#1"), None), (key("T#a#F#1", "RV#1"), "RV#2")],
+        ids=["another partition", "below the sort bound"],
+    )
+    def test_a_start_key_outside_the_condition_is_a_validation_exception(
+        self, dynamodb: Any, start: dict[str, Any], sort_bound: str | None
+    ) -> None:
+        with pytest.raises(ClientError) as refused:
+            self.query(dynamodb, start, sort_bound)
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+        assert "outside query boundaries" in refused.value.response["Error"]["Message"]

@@ -10,6 +10,9 @@ moto forgives what DynamoDB refuses, so a defect that only AWS would show passes
 - Key sizes on reads as on writes: a partition key over 2048 bytes or a sort key over 1024 bytes is
   ``ValidationException`` for GetItem, BatchGetItem, Query (key conditions and ExclusiveStartKey),
   UpdateItem, DeleteItem and every item of a transaction; moto checks them only when it stores an item.
+- A Query's ExclusiveStartKey must lie within its key condition (the same partition key, a sort key
+  the range condition admits): DynamoDB refuses one outside with ``ValidationException``; moto pages
+  on from it, so a cursor carried over to another partition or another bound would pass locally.
 - The size of an updated item is the size of the item the update leaves: moto counts the replaced
   attribute's old value as well, so replacing a 200 KB attribute with a 299 KB one fails there.
 
@@ -162,12 +165,40 @@ def _patch_key_sizes(backend_class: Any) -> None:
     ) -> Any:
         _check_values("partition", [hash_key_dict])
         _check_values("sort", range_value_dicts)
-        _check_key(self.get_table(table_name), exclusive_start_key or {})
+        table = self.get_table(table_name)
+        _check_key(table, exclusive_start_key or {})
+        if exclusive_start_key:
+            index = kwargs.get("index_name")
+            _check_start_key(
+                table.get_index(index) if index else table,
+                (hash_key_dict, range_comparison, range_value_dicts),
+                exclusive_start_key,
+            )
         key_conditions = (hash_key_dict, range_comparison, range_value_dicts)
         return original_query(self, table_name, *key_conditions, limit, exclusive_start_key, *args, **kwargs)
 
     backend_class.get_item, backend_class.query = get_item, query
     backend_class.update_item, backend_class.delete_item = update_item, delete_item
+
+
+def _check_start_key(keyed: Any, conditions: tuple[Any, str | None, list[Any]], start: dict[str, Any]) -> None:
+    """A start key outside the query's key condition is refused, as DynamoDB refuses it. ``keyed``: the
+    table or the queried index, whose schema names the key attributes."""
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    schema = {key["KeyType"]: key["AttributeName"] for key in keyed.schema}
+    hash_value, range_comparison, range_values = conditions
+    range_name = schema.get("RANGE")
+    within = start.get(schema["HASH"]) == hash_value and (
+        not range_comparison
+        or range_name not in start
+        or DynamoType(start[range_name]).compare(range_comparison, [DynamoType(v) for v in range_values])
+    )
+    if not within:
+        raise MockValidationException(
+            "The provided starting key is outside query boundaries based on provided conditions"
+        )
 
 
 # Item size on update
