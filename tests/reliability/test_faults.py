@@ -240,7 +240,9 @@ class TestThrottling:
         self, rig: Rig, backoff: Backoff, figures: Figures
     ) -> None:
         # Given a store that throttles the next two attempts of the publish's read and of its write
-        rig.faults.inject(error("ProvisionedThroughputExceededException"), on_operation("GetItem", "FlowsTable"), 2)
+        rig.faults.inject(
+            error("ProvisionedThroughputExceededException"), on_operation("BatchGetItem", "FlowsTable"), 2
+        )
         rig.faults.inject(error("ThrottlingException"), on_operation("TransactWriteItems", "FlowsTable"), 2)
 
         # When a publish is sent
@@ -249,9 +251,9 @@ class TestThrottling:
         # Then the SDK retried each call through its throttles and the publish landed once
         assert response.status == 200, response.body
         assert response.body["latestVersion"] == rig.flow["latestVersion"] + 1
-        # (the flow's read: two throttled attempts and the third; then the review policy's, which gates
-        # an active flow's release)
-        assert rig.faults.attempts_of("GetItem", "FlowsTable") == 3 + 1
+        # (the one read of the flow and the tenant's review policy: two throttled attempts and the third)
+        assert rig.faults.attempts_of("BatchGetItem", "FlowsTable") == 3
+        assert rig.faults.attempts_of("GetItem", "FlowsTable") == 0
         assert rig.faults.attempts_of("TransactWriteItems", "FlowsTable") == 3
         assert len(backoff.delays) == len(rig.faults.faulted) == 4
         assert_store_consistent(rig.api)
