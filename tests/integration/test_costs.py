@@ -37,11 +37,11 @@ ROUTE_BUDGETS: dict[str, int] = {
     "get one version": 1,
     "list flows": 2,
     "create": 1,
-    # + 1 GetItem of the tenant's review policy for a change of what an active flow serves
-    "update": 3,
-    "publish": 3,
-    "rollback": 4,
-    "delete": 3,
+    # a call the review policy can refuse reads the policy with the flow: no round trip of its own
+    "update": 2,
+    "publish": 2,
+    "rollback": 3,
+    "delete": 2,
 }
 
 
@@ -126,3 +126,51 @@ def test_publish_costs_the_same_at_version_500_as_at_version_2(
         # summaries on the flow record, at most WINDOW_BYTES), never the history behind it
         assert costs[500][route].request_bytes - costs[2][route].request_bytes <= WINDOW_BYTES
         assert costs[500][route].response_bytes - costs[2][route].response_bytes <= WINDOW_BYTES
+
+
+def test_a_call_the_review_policy_can_refuse_reads_it_with_the_flow(admin: Api, dynamo_calls: DynamoCalls) -> None:
+    # Given an active flow with v1 live, a draft edited since, and a tenant that never set a policy
+    flow_id = new_flow(admin, size=2048)
+    publish_times(admin, flow_id, 1)
+    admin.update(id=flow_id, draftConfig=v2_config("next"))
+    requests: dict[str, Callable[[], HttpResponse]] = {
+        "draft edit": lambda: admin.update(id=flow_id, draftConfig=v2_config("again")),
+        "publish": lambda: admin.publish(id=flow_id, rollout={"percent": 10}),
+        "rollout step": lambda: admin.request("POST", "/rollout/promote", body={"id": flow_id}),
+        "rollback": lambda: admin.rollback(id=flow_id, version=1),
+        "key change": lambda: admin.update(id=flow_id, key="moved"),
+        "delete": lambda: admin.delete(flow_id),
+    }
+
+    # When each is sent
+    operations = {}
+    for call, request in requests.items():
+        response, calls = measure(dynamo_calls, request)
+        assert response.status < 300, (call, response.body)
+        operations[call] = calls.operations
+
+    # Then each gated call reads the flow and the policy in one BatchGetItem, then writes: no GetItem of
+    # the policy of its own; a draft edit, which no policy refuses, reads the flow alone
+    assert operations == {
+        "draft edit": ["GetItem", "UpdateItem"],
+        "publish": ["BatchGetItem", "TransactWriteItems"],
+        "rollout step": ["BatchGetItem", "UpdateItem"],
+        "rollback": ["BatchGetItem", "TransactWriteItems"],
+        "key change": ["BatchGetItem", "TransactWriteItems"],
+        "delete": ["BatchGetItem", "TransactWriteItems"],
+    }
+
+
+def test_a_refusal_of_the_review_policy_costs_the_one_read(admin: Api, dynamo_calls: DynamoCalls) -> None:
+    # Given an active flow under a policy that requires one approval
+    flow_id = new_flow(admin, size=2048)
+    publish_times(admin, flow_id, 1)
+    admin.update(id=flow_id, draftConfig=v2_config("next"))
+    assert admin.request("PUT", "/policy", body={"approvals": {"required": 1}}).status == 200
+
+    # When it is published directly
+    response, calls = measure(dynamo_calls, partial(admin.publish, id=flow_id))
+
+    # Then it is refused after the one read of the flow with the policy, and nothing is written
+    assert (response.status, response.code) == (409, "APPROVAL_REQUIRED")
+    assert calls.operations == ["BatchGetItem"]

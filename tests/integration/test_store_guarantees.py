@@ -17,6 +17,7 @@ from typing import Any, cast
 import pytest
 
 from decision_flows.dal.flows import FlowRepository
+from decision_flows.dal.policies import PolicyRepository
 from decision_flows.domain.errors import DomainError, InvalidRequest
 from decision_flows.domain.ports import FlowStore
 from decision_flows.domain.service import FlowService
@@ -24,6 +25,7 @@ from decision_flows.models.commands import CreateFlowRequest, PublishRequest, Up
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
+from decision_flows.models.policy import Policy
 from decision_flows.settings import settings
 from decision_flows_local.fixtures.samples import v2_config
 from tests.support.in_memory_flows import InMemoryFlowStore
@@ -40,6 +42,7 @@ class Backend:
     store: FlowStore
     contents: Callable[[], object]
     plant_version: Callable[[Flow, int], None]
+    store_policy: Callable[[Policy], None]
 
 
 def in_memory(_: pytest.FixtureRequest) -> Backend:
@@ -49,7 +52,10 @@ def in_memory(_: pytest.FixtureRequest) -> Backend:
         stray = PublishedVersion(version=number, published_at="x", published_by="x", config_hash="x", config="{}")
         fake.versions[(flow.tenant_id, flow.id)][number] = stray
 
-    return Backend(fake, lambda: copy.deepcopy((fake.flows, fake.keys, fake.versions)), plant)
+    def store_policy(policy: Policy) -> None:
+        fake.policies[policy.tenant_id] = policy
+
+    return Backend(fake, lambda: copy.deepcopy((fake.flows, fake.keys, fake.versions)), plant, store_policy)
 
 
 def on_dynamodb(request: pytest.FixtureRequest) -> Backend:
@@ -64,7 +70,10 @@ def on_dynamodb(request: pytest.FixtureRequest) -> Backend:
         pk = f"T#{flow.tenant_id}#F#{flow.id}"
         client.put_item(TableName=table, Item={"PK": {"S": pk}, "SK": {"S": f"SNAP#{number:010d}"}})
 
-    return Backend(FlowRepository(client, table), contents, plant)
+    def store_policy(policy: Policy) -> None:
+        PolicyRepository(client, table).save_policy(Policy(tenant_id=policy.tenant_id), policy)
+
+    return Backend(FlowRepository(client, table), contents, plant, store_policy)
 
 
 @pytest.fixture(params=[in_memory, on_dynamodb], ids=["in_memory", "dynamodb"])
@@ -302,6 +311,29 @@ class TestReads:
             store.list_flows(ALICE.tenant_id, None, 1, cursor)
         with pytest.raises(InvalidRequest):
             store.list_versions(ALICE.tenant_id, flow.id, 1, cursor)
+
+    def test_a_gated_read_finds_the_flow_the_tenants_policy_and_a_version(
+        self, backend: Backend, service: FlowService
+    ) -> None:
+        # Given a flow with one version, in a tenant without a policy
+        store = backend.store
+        flow = create(service)
+        service.publish(ALICE, PublishRequest(id=flow.id), None)
+
+        # When it is read for a call the policy can refuse, before and after the tenant stores one
+        before = store.get_gated_flow(ALICE.tenant_id, flow.id, 1)
+        backend.store_policy(Policy(tenant_id=ALICE.tenant_id, required=2, row_version=1))
+        after = store.get_gated_flow(ALICE.tenant_id, flow.id)
+
+        # Then each finds the flow as read alone, the policy as stored (the defaults when none), and the
+        # version only when asked for
+        assert before.flow == after.flow == store.get_flow(ALICE.tenant_id, flow.id)
+        assert before.version == store.get_version(ALICE.tenant_id, flow.id, 1) is not None
+        assert (before.policy.required, before.policy.row_version) == (0, 0)
+        assert (after.policy.required, after.policy.row_version, after.version) == (2, 1, None)
+        # and another tenant finds neither the flow nor that policy
+        bobs = store.get_gated_flow(BOB.tenant_id, flow.id, 1)
+        assert (bobs.flow, bobs.version, bobs.policy.tenant_id, bobs.policy.required) == (None, None, BOB.tenant_id, 0)
 
 
 def walk[T](list_page: Callable[[str | None], Page[T] | None]) -> list[T]:

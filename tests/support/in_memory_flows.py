@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from decision_flows.dal import cursor
 from decision_flows.dal.key_schema import STATUS_RANK
 from decision_flows.domain.errors import Conflict, flow_not_found, key_taken, row_version_mismatch
-from decision_flows.domain.ports import FlowWithVersions
+from decision_flows.domain.ports import FlowWithVersions, GatedFlow
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import Page
+from decision_flows.models.policy import Policy
 
 FlowKey = tuple[str, str]  # tenant, flow id
 _CURSOR_KEYS = frozenset({"PK", "SK"})
@@ -28,6 +29,8 @@ class InMemoryFlowStore:
         self.flows: dict[FlowKey, Flow] = {}
         self.keys: dict[tuple[str, str], str] = {}  # (tenant, key) -> flow id
         self.versions: dict[FlowKey, dict[int, PublishedVersion]] = {}
+        self.policies: dict[str, Policy] = {}  # tenant -> its review policy (absent: the defaults)
+        self.reads: list[str] = []  # the reads made, by method name: the round trips the domain costs
         self._racer: Callable[[], object] | None = None
 
     def overtake_next_read(self, write: Callable[[], object]) -> None:
@@ -37,6 +40,10 @@ class InMemoryFlowStore:
     # Reads
 
     def get_flow(self, tenant_id: str, flow_id: str) -> Flow | None:
+        self.reads.append("get_flow")
+        return self._flow(tenant_id, flow_id)
+
+    def _flow(self, tenant_id: str, flow_id: str) -> Flow | None:
         flow = self.flows.get((tenant_id, flow_id))
         if self._racer is not None:
             racer, self._racer = self._racer, None
@@ -46,15 +53,29 @@ class InMemoryFlowStore:
     def get_flow_and_version(
         self, tenant_id: str, flow_id: str, version: int
     ) -> tuple[Flow | None, PublishedVersion | None]:
-        return self.get_flow(tenant_id, flow_id), self.get_version(tenant_id, flow_id, version)
+        self.reads.append("get_flow_and_version")
+        return self._flow(tenant_id, flow_id), self._version(tenant_id, flow_id, version)
+
+    def get_gated_flow(self, tenant_id: str, flow_id: str, version: int | None = None) -> GatedFlow:
+        self.reads.append("get_gated_flow")
+        return GatedFlow(
+            flow=self._flow(tenant_id, flow_id),
+            policy=self.policies.get(tenant_id, Policy(tenant_id=tenant_id)),
+            version=None if version is None else self._version(tenant_id, flow_id, version),
+        )
 
     def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None:
+        self.reads.append("get_version")
+        return self._version(tenant_id, flow_id, version)
+
+    def _version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None:
         return self.versions.get((tenant_id, flow_id), {}).get(version)
 
     def get_flow_with_versions(
         self, tenant_id: str, flow_id: str, versions: Sequence[int], with_flow: bool
     ) -> FlowWithVersions:
-        flow = self.get_flow(tenant_id, flow_id)
+        self.reads.append("get_flow_with_versions")
+        flow = self._flow(tenant_id, flow_id)
         if flow is None:
             return FlowWithVersions(exists=False)
         stored = self.versions.get((tenant_id, flow_id), {})

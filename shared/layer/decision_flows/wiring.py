@@ -48,7 +48,7 @@ def flow_repository() -> FlowRepository:
 def flow_service() -> FlowService:
     from decision_flows.domain.service import FlowService
 
-    return FlowService(flow_repository(), policy_repository())
+    return FlowService(flow_repository(), review_policy=True)
 
 
 @built_once

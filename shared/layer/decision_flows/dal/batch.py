@@ -1,4 +1,4 @@
-"""BatchGetItem of one partition's items, with what DynamoDB leaves unprocessed asked again."""
+"""BatchGetItem of a few items of one table, with what DynamoDB leaves unprocessed asked again."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ BATCH_GET_ATTEMPTS = 5
 def batch_get(
     client: DynamoDBClient, table: str, wanted: list[dict[str, dict[str, str]]], projection: str | None = None
 ) -> dict[str, Item]:
-    """Items by sort key (strongly consistent); retries what DynamoDB left unprocessed (rare, under
+    """Items by sort key (strongly consistent), so the keys ``wanted`` have distinct sort keys (a flow's
+    items and its tenant's policy item do); retries what DynamoDB left unprocessed (rare, under
     throttling). ``projection`` (attribute names, comma-separated) must name SK."""
     keys: dict[str, Any] = {"Keys": wanted, "ConsistentRead": True}
     if projection is not None:

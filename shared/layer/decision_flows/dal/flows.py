@@ -20,7 +20,7 @@ from decision_flows.domain.errors import (
     key_taken,
     row_version_mismatch,
 )
-from decision_flows.domain.ports import FlowWithVersions
+from decision_flows.domain.ports import FlowWithVersions, GatedFlow
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import Page
 
@@ -58,11 +58,27 @@ class FlowRepository:
         found = self._batch_get(
             [key_schema.key(pk, key_schema.FLOW_SK), key_schema.key(pk, key_schema.snapshot_sk(version))]
         )
-        flow = found.get(key_schema.FLOW_SK)
-        snapshot = found.get(key_schema.snapshot_sk(version))
-        return (
-            items.flow_from_item(flow) if flow else None,
-            items.version_from_item(snapshot) if snapshot else None,
+        return _flow_in(found), _snapshot_in(found, version)
+
+    def get_gated_flow(self, tenant_id: str, flow_id: str, version: int | None = None) -> GatedFlow:
+        """One BatchGetItem: the flow, the tenant's policy item (another partition of the same table) and,
+        with ``version``, its snapshot. The policy costs no round trip of its own, only its read units."""
+        from decision_flows.dal.policies import policy_from_item  # only the calls a policy can refuse
+        from decision_flows.models.policy import Policy
+
+        pk = key_schema.flow_pk(tenant_id, flow_id)
+        wanted = [
+            key_schema.key(pk, key_schema.FLOW_SK),
+            key_schema.key(key_schema.tenant_pk(tenant_id), key_schema.POLICY_SK),
+        ]
+        if version is not None:
+            wanted.append(key_schema.key(pk, key_schema.snapshot_sk(version)))
+        found = self._batch_get(wanted)
+        policy = found.get(key_schema.POLICY_SK)
+        return GatedFlow(
+            flow=_flow_in(found),
+            policy=policy_from_item(policy) if policy else Policy(tenant_id=tenant_id),
+            version=None if version is None else _snapshot_in(found, version),
         )
 
     def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None:
@@ -320,3 +336,13 @@ def _flow_changed(previous: Flow, write_id: str | None = None) -> ConditionFailu
 def _never(_: Item | None) -> DomainError:
     """For steps with no condition: DynamoDB cannot refuse them on a condition."""
     return Conflict("UNEXPECTED_CONDITION", "A write without a condition was refused on a condition.")
+
+
+def _flow_in(found: dict[str, Item]) -> Flow | None:
+    flow = found.get(key_schema.FLOW_SK)
+    return items.flow_from_item(flow) if flow else None
+
+
+def _snapshot_in(found: dict[str, Item], version: int) -> PublishedVersion | None:
+    snapshot = found.get(key_schema.snapshot_sk(version))
+    return items.version_from_item(snapshot) if snapshot else None

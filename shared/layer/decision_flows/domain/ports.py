@@ -28,12 +28,24 @@ class FlowWithVersions:
     versions: dict[int, PublishedVersion] = field(default_factory=dict)  # those that exist, with snapshots
 
 
+@dataclass(frozen=True)
+class GatedFlow:
+    """What one read found for a call the tenant's review policy can refuse: the flow, the policy (its
+    defaults when none is stored) and, when asked for, one version's snapshot."""
+
+    flow: Flow | None
+    policy: Policy
+    version: PublishedVersion | None = None
+
+
 class FlowStore(Protocol):
     def get_flow(self, tenant_id: str, flow_id: str) -> Flow | None: ...
 
     def get_flow_and_version(
         self, tenant_id: str, flow_id: str, version: int
     ) -> tuple[Flow | None, PublishedVersion | None]: ...
+
+    def get_gated_flow(self, tenant_id: str, flow_id: str, version: int | None = None) -> GatedFlow: ...
 
     def get_version(self, tenant_id: str, flow_id: str, version: int) -> PublishedVersion | None: ...
 

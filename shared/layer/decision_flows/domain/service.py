@@ -20,7 +20,7 @@ from decision_flows.domain import pipeline, transitions
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
 from decision_flows.domain.policy import approval_required
-from decision_flows.domain.ports import FlowStore, PolicyStore, flow_with_key
+from decision_flows.domain.ports import FlowStore, flow_with_key
 from decision_flows.domain.transitions import FlowChanges, Share
 from decision_flows.models.commands import (
     AbortRequest,
@@ -37,6 +37,7 @@ from decision_flows.models.page import Page
 
 if TYPE_CHECKING:
     from decision_flows.domain.compare import ConfigDiff
+    from decision_flows.models.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,15 @@ class Preview:
 @dataclass(frozen=True)
 class Plan:
     """A write, computed and checked, not yet made: the flow read, the flow to write (None: deleted) and,
-    for a release, the version it appends."""
+    for a release, the version it appends; for a direct call the review policy can refuse, the policy
+    read with the flow (None: not read)."""
 
     previous: Flow
     new: Flow | None
     version: PublishedVersion | None = None
     by: str = ""
     at: str = ""
+    policy: Policy | None = None
 
 
 def new_flow_id() -> str:
@@ -68,13 +71,16 @@ class FlowService:
     def __init__(
         self,
         store: FlowStore,
-        policies: PolicyStore | None = None,
+        review_policy: bool = False,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_flow_id,
     ) -> None:
-        """Without ``policies``, every tenant has the default policy: no call needs review."""
+        """With ``review_policy``, a direct call that may change what an active flow serves reads the
+        tenant's policy with the flow (the same round trip) and is refused while the policy asks for
+        review; without, every tenant has the default policy: no call needs review. The ``plan_*``
+        methods read no policy unless asked (``with_policy``): a change request's apply reads its own."""
         self._store = store
-        self._policies = policies
+        self._review_policy = review_policy
         self._clock = clock
         self._new_id = new_id
 
@@ -134,51 +140,47 @@ class FlowService:
         return flow
 
     def update(self, identity: Identity, request: UpdateFlowRequest, if_match: int | None) -> Flow:
-        plan = self.plan_update(identity, request, if_match)
+        plan = self.plan_update(identity, request, if_match, with_policy=self._review_policy)
         if plan.new is plan.previous:
             return plan.previous
         if plan.new is not None and (plan.new.status, plan.new.key) != (plan.previous.status, plan.previous.key):
-            self._check_unreviewed(identity, plan.previous, "a change of an active flow's status or key")
+            self._check_unreviewed(plan, "a change of an active flow's status or key")
         return self.write(plan)
 
-    def plan_update(self, identity: Identity, request: UpdateFlowRequest, if_match: int | None) -> Plan:
+    def plan_update(
+        self, identity: Identity, request: UpdateFlowRequest, if_match: int | None, *, with_policy: bool = False
+    ) -> Plan:
         """Applies whichever fields were sent, so its changes are gathered by name (``_edits``); none that
-        differ plan no write (``new is previous``)."""
+        differ plan no write (``new is previous``). Only a PUT that sends a status or key can need
+        review, so only such a PUT reads the policy (a draft edit keeps its single GetItem)."""
         sent = request.model_fields_set - {"id", "row_version"}
         rules.check_no_nulls(request, sent)
-        flow = self._load_for_write(identity, request.id, rules.expected_row_version(request.row_version, if_match))
+        expected = rules.expected_row_version(request.row_version, if_match)
+        flow, policy = self._load_for_write(identity, request.id, expected, with_policy and bool(sent & _GATED_FIELDS))
         changes = _edits(flow, request, sent)
         if not changes:
             return Plan(flow, flow)
         rules.check_can_become(flow, changes.get("status"))
-        return Plan(flow, transitions.edited(flow, identity, self._now(), changes))
+        return Plan(flow, transitions.edited(flow, identity, self._now(), changes), policy=policy)
 
     def delete(self, identity: Identity, flow_id: str, if_match: int | None) -> None:
-        plan = self.plan_delete(identity, flow_id, if_match)
-        self._check_unreviewed(identity, plan.previous, "deleting an active flow")
+        plan = self.plan_delete(identity, flow_id, if_match, with_policy=self._review_policy)
+        self._check_unreviewed(plan, "deleting an active flow")
         self.write(plan)
 
-    def plan_delete(self, identity: Identity, flow_id: str, if_match: int | None) -> Plan:
-        return Plan(self._load_for_write(identity, flow_id, if_match), None, by=identity.principal, at=self._now())
+    def plan_delete(self, identity: Identity, flow_id: str, if_match: int | None, *, with_policy: bool = False) -> Plan:
+        flow, policy = self._load_for_write(identity, flow_id, if_match, with_policy)
+        return Plan(flow, None, by=identity.principal, at=self._now(), policy=policy)
 
     def publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Flow:
-        plan = self.plan_publish(identity, request, if_match)
-        self._check_unreviewed(identity, plan.previous, "POST /publish")
+        plan = self.plan_publish(identity, request, if_match, with_policy=self._review_policy)
+        self._check_unreviewed(plan, "POST /publish")
         return self.write(plan)
-
-    def plan_publish(
-        self, identity: Identity, request: PublishRequest, if_match: int | None, config: str | None = None
-    ) -> Plan:
-        """``config``: a change request's captured draft, published in place of the draft as it is now."""
-        return Plan(*self._plan_publish(identity, request, if_match, config))
 
     def rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Flow:
-        plan = self.plan_rollback(identity, request, if_match)
-        self._check_unreviewed(identity, plan.previous, "POST /rollback")
+        plan = self.plan_rollback(identity, request, if_match, with_policy=self._review_policy)
+        self._check_unreviewed(plan, "POST /rollback")
         return self.write(plan)
-
-    def plan_rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Plan:
-        return Plan(*self._plan_rollback(identity, request, if_match))
 
     def write(self, plan: Plan) -> Flow:
         """Make a planned write: one conditional write or transaction at the rowVersion read."""
@@ -198,23 +200,33 @@ class FlowService:
         from decision_flows.domain import compare, lint  # only a dry run loads the diff machinery
 
         if isinstance(request, PublishRequest):
-            flow, released, version = self._plan_publish(identity, request, if_match)
+            plan = self.plan_publish(identity, request, if_match)
             ref, named = compare.DRAFT, None
         else:
-            flow, released, version = self._plan_rollback(identity, request, if_match)
+            plan = self.plan_rollback(identity, request, if_match)
             ref, named = str(request.version), request.version
-        assert version.config is not None, "a release carries its config"
-        config = json.loads(version.config)
-        live = compare.live_state(self._store, identity.tenant_id, flow)
-        diff = compare.compare(flow.id, live, compare.State(ref, named, config))
-        return Preview(released, diff, lint.warnings(config))
+        assert plan.new is not None, "a release writes the flow"
+        assert plan.version is not None, "a release appends a version"
+        assert plan.version.config is not None, "a release carries its config"
+        config = json.loads(plan.version.config)
+        live = compare.live_state(self._store, identity.tenant_id, plan.previous)
+        diff = compare.compare(plan.previous.id, live, compare.State(ref, named, config))
+        return Preview(plan.new, diff, lint.warnings(config))
 
-    def _plan_publish(
-        self, identity: Identity, request: PublishRequest, if_match: int | None, config: str | None = None
-    ) -> tuple[Flow, Flow, PublishedVersion]:
+    def plan_publish(
+        self,
+        identity: Identity,
+        request: PublishRequest,
+        if_match: int | None,
+        config: str | None = None,
+        *,
+        with_policy: bool = False,
+    ) -> Plan:
+        """``config``: a change request's captured draft, published in place of the draft as it is now."""
         if request.rollout is not None:
             rules.check_overrides(request.rollout.include, request.rollout.exclude, at="rollout.")
-        flow = self._load_for_write(identity, request.id, rules.expected_row_version(request.row_version, if_match))
+        expected = rules.expected_row_version(request.row_version, if_match)
+        flow, policy = self._load_for_write(identity, request.id, expected, with_policy)
         rules.check_no_rollout(flow)
         rules.check_current_version(flow, request.expected_current_version)
         rules.check_can_stage(flow, request.rollout is not None)
@@ -234,13 +246,19 @@ class FlowService:
         )
         if request.rollout is not None:
             share = Share(_basis_points(request.rollout.percent), request.rollout.include, request.rollout.exclude)
-            return flow, transitions.rollout_started(flow, identity, version, share), version
-        return flow, transitions.went_live(flow, identity, version, FlowAction.PUBLISHED), version
+            return Plan(flow, transitions.rollout_started(flow, identity, version, share), version, policy=policy)
+        return Plan(flow, transitions.went_live(flow, identity, version, FlowAction.PUBLISHED), version, policy=policy)
 
-    def _plan_rollback(
-        self, identity: Identity, request: RollbackRequest, if_match: int | None
-    ) -> tuple[Flow, Flow, PublishedVersion]:
-        flow, target = self._store.get_flow_and_version(identity.tenant_id, request.id, request.version)
+    def plan_rollback(
+        self, identity: Identity, request: RollbackRequest, if_match: int | None, *, with_policy: bool = False
+    ) -> Plan:
+        """The flow and the target's snapshot in one read (the policy too, ``with_policy``)."""
+        policy: Policy | None = None
+        if with_policy:
+            read = self._store.get_gated_flow(identity.tenant_id, request.id, request.version)
+            flow, target, policy = read.flow, read.version, read.policy
+        else:
+            flow, target = self._store.get_flow_and_version(identity.tenant_id, request.id, request.version)
         if flow is None:
             raise flow_not_found(request.id)
         rules.check_row_version(flow, rules.expected_row_version(request.row_version, if_match))
@@ -260,21 +278,25 @@ class FlowService:
             config_hash=target.config_hash,
             config=target.config,
         )
-        return flow, transitions.went_live(flow, identity, version, FlowAction.ROLLED_BACK), version
+        return Plan(
+            flow, transitions.went_live(flow, identity, version, FlowAction.ROLLED_BACK), version, policy=policy
+        )
 
     # Staged rollouts: each one conditional write of the flow, guarded like any other
 
     def change_rollout(self, identity: Identity, request: RolloutRequest, if_match: int | None) -> Flow:
         """The fields sent replace the stored ones; a change to what is stored already writes nothing
         (as PUT), so it leaves no history entry and does not move the live pointer."""
-        plan = self.plan_rollout(identity, request, if_match)
+        plan = self.plan_rollout(identity, request, if_match, with_policy=self._review_policy)
         if plan.new is plan.previous:
             return plan.previous
-        self._check_unreviewed(identity, plan.previous, "POST /rollout")
+        self._check_unreviewed(plan, "POST /rollout")
         return self.write(plan)
 
-    def plan_rollout(self, identity: Identity, request: RolloutRequest, if_match: int | None) -> Plan:
-        flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
+    def plan_rollout(
+        self, identity: Identity, request: RolloutRequest, if_match: int | None, *, with_policy: bool = False
+    ) -> Plan:
+        flow, policy = self._load_rollout(identity, request, if_match, with_policy)
         stored = Share.of(rules.running_rollout(flow))
         share = Share(
             stored.basis_points if request.percent is None else _basis_points(request.percent),
@@ -284,44 +306,53 @@ class FlowService:
         rules.check_overrides(share.include, share.exclude)
         if share == stored:
             return Plan(flow, flow)
-        return Plan(flow, transitions.rollout_changed(flow, identity, self._now(), share))
+        return Plan(flow, transitions.rollout_changed(flow, identity, self._now(), share), policy=policy)
 
     def promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Flow:
-        plan = self.plan_promote(identity, request, if_match)
-        self._check_unreviewed(identity, plan.previous, "POST /rollout/promote")
+        plan = self.plan_promote(identity, request, if_match, with_policy=self._review_policy)
+        self._check_unreviewed(plan, "POST /rollout/promote")
         return self.write(plan)
 
-    def plan_promote(self, identity: Identity, request: PromoteRequest, if_match: int | None) -> Plan:
-        flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
-        return Plan(flow, transitions.promoted(flow, identity, self._now(), request.notes))
+    def plan_promote(
+        self, identity: Identity, request: PromoteRequest, if_match: int | None, *, with_policy: bool = False
+    ) -> Plan:
+        flow, policy = self._load_rollout(identity, request, if_match, with_policy)
+        return Plan(flow, transitions.promoted(flow, identity, self._now(), request.notes), policy=policy)
 
     def abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Flow:
-        plan = self.plan_abort(identity, request, if_match)
-        self._check_unreviewed(identity, plan.previous, "POST /rollout/abort")
+        plan = self.plan_abort(identity, request, if_match, with_policy=self._review_policy)
+        self._check_unreviewed(plan, "POST /rollout/abort")
         return self.write(plan)
 
-    def plan_abort(self, identity: Identity, request: AbortRequest, if_match: int | None) -> Plan:
-        flow = self._load_rollout(identity, request.id, request.row_version, if_match, request.expected_current_version)
-        return Plan(flow, transitions.aborted(flow, identity, self._now(), request.notes))
+    def plan_abort(
+        self, identity: Identity, request: AbortRequest, if_match: int | None, *, with_policy: bool = False
+    ) -> Plan:
+        flow, policy = self._load_rollout(identity, request, if_match, with_policy)
+        return Plan(flow, transitions.aborted(flow, identity, self._now(), request.notes), policy=policy)
 
     def _load_rollout(
-        self, identity: Identity, flow_id: str, in_body: int | None, if_match: int | None, current: int | None
-    ) -> Flow:
+        self,
+        identity: Identity,
+        request: RolloutRequest | PromoteRequest | AbortRequest,
+        if_match: int | None,
+        with_policy: bool,
+    ) -> tuple[Flow, Policy | None]:
         """The flow with a running rollout, checked in the contract's order: rowVersion (409), a rollout
         running (409 NO_ROLLOUT), then expectedCurrentVersion (409)."""
-        flow = self._load_for_write(identity, flow_id, rules.expected_row_version(in_body, if_match))
+        expected = rules.expected_row_version(request.row_version, if_match)
+        flow, policy = self._load_for_write(identity, request.id, expected, with_policy)
         rules.running_rollout(flow)
-        rules.check_current_version(flow, current)
-        return flow
+        rules.check_current_version(flow, request.expected_current_version)
+        return flow, policy
 
     # Helpers
 
-    def _check_unreviewed(self, identity: Identity, flow: Flow, call: str) -> None:
+    def _check_unreviewed(self, plan: Plan, call: str) -> None:
         """409 APPROVAL_REQUIRED for a direct call that would change what an active flow serves, when the
-        tenant's policy asks for review: one GetItem, made only for such calls, after every other check
-        (so the refusal is the one the call would otherwise succeed with)."""
-        if self._policies is not None and flow.status == FlowStatus.ACTIVE:
-            approval_required(self._policies.get_policy(identity.tenant_id), call)
+        tenant's policy (read with the flow) asks for review: after every other check, so the refusal
+        is the one the call would otherwise succeed with."""
+        if plan.policy is not None and plan.previous.status == FlowStatus.ACTIVE:
+            approval_required(plan.policy, call)
 
     def _now(self) -> str:
         """The write's one timestamp (a release shares it with the version it publishes)."""
@@ -333,10 +364,23 @@ class FlowService:
             raise flow_not_found(flow_id)
         return flow
 
-    def _load_for_write(self, identity: Identity, flow_id: str, expected_row_version: int | None) -> Flow:
-        flow = self._load(identity, flow_id)
+    def _load_for_write(
+        self, identity: Identity, flow_id: str, expected_row_version: int | None, with_policy: bool
+    ) -> tuple[Flow, Policy | None]:
+        """The flow, at the rowVersion expected; ``with_policy``, the tenant's policy from the same read."""
+        if with_policy:
+            read = self._store.get_gated_flow(identity.tenant_id, flow_id)
+            flow, policy = read.flow, read.policy
+        else:
+            flow, policy = self._store.get_flow(identity.tenant_id, flow_id), None
+        if flow is None:
+            raise flow_not_found(flow_id)
         rules.check_row_version(flow, expected_row_version)
-        return flow
+        return flow, policy
+
+
+# The fields of a PUT whose change the review policy can refuse (an active flow's status or key).
+_GATED_FIELDS = frozenset({"status", "key"})
 
 
 def checked_draft(config: Any) -> tuple[str, str]:
