@@ -1,7 +1,5 @@
 """Change requests ("four eyes"): one gated call, frozen, reviewed, then applied at most once."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """Query strings of GET /changes: one request by id, or a flow's requests by state."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import ConfigDict, Field

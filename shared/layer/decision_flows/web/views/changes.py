@@ -1,9 +1,7 @@
 """Response bodies of /changes: change requests as the contract shows them."""
 
-from __future__ import annotations
-
 import json
-from typing import Any
+from typing import Any, Self
 
 from decision_flows.models.change import ChangeRequest, ChangeState
 from decision_flows.web.views.body import NullableTimestamp, PaginationView, ResponseBody, Timestamp
@@ -56,7 +54,7 @@ class ChangeView(ResponseBody):
     row_version: int
 
     @classmethod
-    def of(cls, change: ChangeRequest, now: str) -> ChangeView:
+    def of(cls, change: ChangeRequest, now: str) -> Self:
         base = change.base
         return cls(
             **cls.fields_of(
