@@ -43,13 +43,18 @@ NOT_AT_INIT = {
         "web.views.flows",
         "domain.policy",
     ],
-    # consumes the stream: no request bodies or views, review ones included
+    # consumes the stream: no request bodies or views; the review records' models and readers wait
+    # for the first such record (most are flow writes)
     "StreamFunction": [
         "models.commands",
         "models.review_commands",
         "models.policy_request",
         "web.routes",
         "web.views.changes",
+        "models.change",
+        "models.policy",
+        "dal.changes",
+        "dal.policies",
     ],
     # writes flows: no history, live-pointer or version-listing models, no other route family's queries
     "DraftsFunction": [
