@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
-from decision_flows.models.change import ChangeRequest
 from decision_flows.models.identity import Role
 from decision_flows.models.review_commands import ApproveRequest, ChangeIdRequest, NewChangeRequest, RejectRequest
 from decision_flows.web.api import entrypoint, new_resolver
@@ -16,6 +17,9 @@ from decision_flows.web.views.body import PaginationView
 from decision_flows.web.views.changes import AppliedView, ChangeListView, ChangeView
 from decision_flows.web.views.flows import FlowView
 from decision_flows.wiring import change_service
+
+if TYPE_CHECKING:
+    from decision_flows.models.change import ChangeRequest  # the service builds it, on the first request
 
 CHANGES = "/api/v1/decision-flows/changes"
 CHANGE = {200: (ChangeView,)}

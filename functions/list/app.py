@@ -12,7 +12,8 @@ from decision_flows.web.queries import FlowIdQuery, FlowKeyQuery
 from decision_flows.web.responses import flow_response, json_response
 from decision_flows.web.routes import Route
 from decision_flows.web.views.body import PaginationView
-from decision_flows.web.views.flows import FlowListView, FlowView, HealthView
+from decision_flows.web.views.flow_list import FlowListView, HealthView
+from decision_flows.web.views.flows import FlowView
 from decision_flows.wiring import flow_service, store_probe
 
 HEALTH = Route.get(

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.identity import Role
 from decision_flows.models.policy import Policy
-from decision_flows.models.review_commands import PolicyRequest
+from decision_flows.models.policy_request import PolicyRequest
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import json_response
 from decision_flows.web.routes import IF_MATCH, Route

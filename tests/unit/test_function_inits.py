@@ -24,6 +24,38 @@ NOT_AT_INIT = {
     ],
     # reads history: no flow view, no write rules, no listing of flows or versions
     "HistoryFunction": ["web.views.flows", "domain.service", "models.commands", "web.views.versions"],
+    # reviews changes: no flow command bodies, no stored change or policy models (the service builds
+    # them), no flow lookups' queries, no flow listing's views, no change service before a request
+    "ChangesFunction": [
+        "models.commands",
+        "models.change",
+        "models.policy",
+        "web.queries",
+        "web.views.flow_list",
+        "domain.changes",
+    ],
+    # reads and replaces the policy: nothing of change requests, flows' commands or views
+    "PolicyFunction": [
+        "models.commands",
+        "models.change",
+        "models.review_commands",
+        "web.views.changes",
+        "web.views.flows",
+        "domain.policy",
+    ],
+    # consumes the stream: no request bodies or views; the review records' models and readers wait
+    # for the first such record (most are flow writes)
+    "StreamFunction": [
+        "models.commands",
+        "models.review_commands",
+        "models.policy_request",
+        "web.routes",
+        "web.views.changes",
+        "models.change",
+        "models.policy",
+        "dal.changes",
+        "dal.policies",
+    ],
     # writes flows: no history, live-pointer or version-listing models, no other route family's queries
     "DraftsFunction": [
         "models.history",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from decision_flows.domain.history import change_request_entry, policy_entry
-from decision_flows.models.change import ChangeAction, ChangeBase, ChangeRequest, ChangeState
+from decision_flows.models.change import ChangeBase, ChangeRequest
+from decision_flows.models.change_terms import ChangeAction, ChangeState
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.policy import Policy
 

@@ -13,7 +13,8 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.observability import Metric
 from decision_flows.web.queries import FlowIdQuery, LiveQuery
 from decision_flows.web.routes import IDEMPOTENT, IF_MATCH, WRITE_ERRORS, Route, declared
-from decision_flows.web.views.flows import FLOW, FlowView, HealthView
+from decision_flows.web.views.flow_list import HealthView
+from decision_flows.web.views.flows import FLOW, FlowView
 
 PUBLISH = Route.post(
     "/flows/publish",

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from decision_flows.dal import flows, items, key_schema, paging, writes
 from decision_flows.dal.store_errors import WriteStep, call
 from decision_flows.domain.errors import Conflict, NotFound
-from decision_flows.models.change import OPEN_STATES, ChangeListing, ChangeRequest, ChangeState
+from decision_flows.models.change import ChangeListing, ChangeRequest
+from decision_flows.models.change_terms import OPEN_STATES, ChangeState
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.page import Page
 
@@ -29,7 +30,7 @@ _FROZEN = frozenset({"PK", "SK", "config", "params", "contentHash", "base", "dif
 
 
 def flow_id_of(change_id: str) -> str:
-    """The flow a change id names (``cr_<20 hex>_<flowId>``, as models.change.ChangeId checks)."""
+    """The flow a change id names (``cr_<20 hex>_<flowId>``, as models.change_terms.ChangeId checks)."""
     return change_id[24:]
 
 

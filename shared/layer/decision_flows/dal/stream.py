@@ -12,8 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from decision_flows.dal import items, key_schema
-from decision_flows.dal.changes import change_from_item
-from decision_flows.dal.policies import policy_from_item
 from decision_flows.domain.change_feed import Change, ChangeRequestWritten, FlowDeleted, FlowWritten, PolicyWritten
 
 
@@ -31,6 +29,9 @@ def change_of(record: dict[str, Any]) -> Change | None:
     if sort_key == key_schema.TOMBSTONE_SK and event_name == "INSERT":
         return FlowDeleted(event_id=record["eventID"], tombstone=items.tombstone_from_item(data["NewImage"]))
     if sort_key == key_schema.POLICY_SK and event_name in ("INSERT", "MODIFY"):
+        # Imported here, as below: the review records' models load with the first of them, not at init.
+        from decision_flows.dal.policies import policy_from_item
+
         old = data.get("OldImage")
         return PolicyWritten(
             event_id=record["eventID"],
@@ -38,6 +39,8 @@ def change_of(record: dict[str, Any]) -> Change | None:
             new=policy_from_item(data["NewImage"]),
         )
     if sort_key.startswith(key_schema.CHANGE_REQUEST_PREFIX) and event_name in ("INSERT", "MODIFY"):
+        from decision_flows.dal.changes import change_from_item
+
         old = data.get("OldImage")
         return ChangeRequestWritten(
             event_id=record["eventID"],

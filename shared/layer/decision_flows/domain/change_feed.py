@@ -9,6 +9,7 @@ and a partial batch failure redelivers the records after the failed one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from decision_flows.domain.history import (
     ConfigsChanged,
@@ -19,10 +20,13 @@ from decision_flows.domain.history import (
 )
 from decision_flows.domain.live import live_entry, version_config
 from decision_flows.domain.ports import ChangeStore, FlowStore, History, LivePointers
-from decision_flows.models.change import ChangeRequest
 from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import FlowTombstone
-from decision_flows.models.policy import Policy
+
+if TYPE_CHECKING:
+    # Built by the access layer when such a record comes: most records are flow writes.
+    from decision_flows.models.change import ChangeRequest
+    from decision_flows.models.policy import Policy
 
 
 @dataclass(frozen=True)

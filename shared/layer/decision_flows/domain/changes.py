@@ -22,16 +22,8 @@ from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import Conflict, FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
 from decision_flows.domain.ports import ChangeStore, FlowStore, PolicyStore
 from decision_flows.domain.service import FlowService, Plan
-from decision_flows.models.change import (
-    EXPIRES_AFTER_DAYS,
-    Blocked,
-    ChangeAction,
-    ChangeBase,
-    ChangeListing,
-    ChangeRequest,
-    ChangeState,
-    Review,
-)
+from decision_flows.models.change import Blocked, ChangeBase, ChangeListing, ChangeRequest, Review
+from decision_flows.models.change_terms import EXPIRES_AFTER_DAYS, ChangeAction, ChangeState
 from decision_flows.models.commands import (
     AbortRequest,
     PromoteRequest,
@@ -114,7 +106,7 @@ def counted_approvals(change: ChangeRequest, policy: Policy) -> list[str]:
 
 
 def new_change_id(made_at: datetime, flow_id: str) -> str:
-    """``cr_<creation time, ms, 12 hex><8 random hex>_<flowId>`` (models.change.ChangeId)."""
+    """``cr_<creation time, ms, 12 hex><8 random hex>_<flowId>`` (models.change_terms.ChangeId)."""
     return f"cr_{int(made_at.timestamp() * 1000):012x}{secrets.token_hex(4)}_{flow_id}"
 
 

@@ -175,7 +175,7 @@ def policy_entry(event_id: str, old: Policy | None, new: Policy) -> ChangeEntry:
 def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | None:
     """A change request's event (requested, approved, …), under the request's own id: none for its
     application, whose entry is the flow's own write (it names the request)."""
-    from decision_flows.models.change import ChangeState  # the consumer's records only
+    from decision_flows.models.change_terms import ChangeState  # the consumer's records only
 
     if change.state == ChangeState.APPLIED:
         return None

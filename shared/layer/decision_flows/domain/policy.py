@@ -16,7 +16,7 @@ from decision_flows.domain.errors import Conflict, row_version_mismatch
 from decision_flows.domain.ports import PolicyStore
 from decision_flows.models.identity import Identity
 from decision_flows.models.policy import Policy
-from decision_flows.models.review_commands import PolicyRequest
+from decision_flows.models.policy_request import PolicyRequest
 
 
 class PolicyService:

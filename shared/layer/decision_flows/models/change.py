@@ -1,43 +1,13 @@
-"""Change requests ("four eyes"): one gated call, frozen, reviewed, then applied at most once."""
-
-from __future__ import annotations
+"""Change requests ("four eyes"): one gated call, frozen, reviewed, then applied at most once (their
+id, actions and states: models.change_terms)."""
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, Strict, StringConstraints
+from pydantic import Field
 
+from decision_flows.models.change_terms import OPEN_STATES, ChangeAction, ChangeState
 from decision_flows.models.flow import FlowAction, StoredModel
-
-# cr_<12 hex of the creation time in ms><8 random hex>_<flowId>: the flow names the item's partition
-# (a request is an item beside its flow), the time orders a flow's requests newest first.
-ChangeId = Annotated[
-    str, Strict(), StringConstraints(min_length=25, max_length=88, pattern=r"^cr_[0-9a-f]{20}_[A-Za-z0-9_-]{1,64}$")
-]
-EXPIRES_AFTER_DAYS = 7
-
-
-class ChangeAction(StrEnum):
-    PUBLISH = "publish"
-    ROLLBACK = "rollback"
-    ROLLOUT = "rollout"
-    PROMOTE = "promote"
-    ABORT = "abort"
-    UPDATE = "update"
-    DELETE = "delete"
-
-
-class ChangeState(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    APPLIED = "applied"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"  # never stored: a pending or approved request read after its expiresAt
-
-
-OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,12 @@ from pydantic import (
     model_validator,
 )
 
+from decision_flows.models.body_fields import Counter, Description, Notes
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
 from decision_flows.models.request_body import RequestBody
 
 FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
-# Characters may take 4 bytes each: these caps keep a flow item (300 KB draft, 20 summaries with
-# notes) well under DynamoDB's 400 KB item limit.
-Description = Annotated[str, Strict(), StringConstraints(max_length=1000)]
-Notes = Annotated[str, Strict(), StringConstraints(max_length=500)]
-Counter = Annotated[int, Strict(), Field(ge=1)]
 
 
 def _share(value: Any) -> float:

@@ -1,8 +1,6 @@
 """A tenant's review policy: how many approvals a change to what /live serves needs, and whether the
 emergency path is open. A tenant that never stored one has the defaults (``row_version`` 0)."""
 
-from __future__ import annotations
-
 from decision_flows.models.flow import StoredModel
 
 MAX_REQUIRED_APPROVALS = 5

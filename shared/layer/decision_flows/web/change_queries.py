@@ -1,14 +1,12 @@
 """Query strings of GET /changes: one request by id, or a flow's requests by state."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from decision_flows.models.change import ChangeId, ChangeState
+from decision_flows.models.change_terms import ChangeId, ChangeState
 from decision_flows.models.identifiers import FlowId
-from decision_flows.web.queries import Cursor, QueryModel
+from decision_flows.web.query_model import Cursor, QueryModel
 
 
 class ChangeIdQuery(QueryModel):

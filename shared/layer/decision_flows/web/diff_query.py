@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 
 from decision_flows.models.identifiers import FlowId
-from decision_flows.web.queries import QueryModel
+from decision_flows.web.query_model import QueryModel
 
 # A state of a flow: a version number, the draft, what is live, or a staged rollout's challenger.
 StateRef = Annotated[str, Field(pattern=r"^(draft|live|challenger|[1-9][0-9]{0,17})$")]

@@ -8,7 +8,7 @@ from pydantic import Field, PlainValidator, WithJsonSchema
 
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identifiers import VERSION_RANGE, FlowId
-from decision_flows.web.queries import Cursor, QueryModel
+from decision_flows.web.query_model import Cursor, QueryModel
 
 
 class ListFlowsQuery(QueryModel):

@@ -6,17 +6,10 @@ web.diff_query's, so that a function defines only the query models of its own ro
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from decision_flows.models.identifiers import FlowId, FlowKey
-
-Cursor = Annotated[str, Field(min_length=1, max_length=2048)]
-
-
-class QueryModel(BaseModel):
-    # Unknown parameters are ignored, as HTTP caches and proxies may add their own.
-    # Built on first use, not at import, as the request bodies are (models.request_body.RequestBody).
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+from decision_flows.web.query_model import QueryModel
 
 
 class FlowIdQuery(QueryModel):

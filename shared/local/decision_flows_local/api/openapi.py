@@ -22,7 +22,8 @@ from decision_flows.models import commands
 from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
 from decision_flows.web.views.dry_run import DryRunView
-from decision_flows.web.views.flows import FlowView, HealthView
+from decision_flows.web.views.flow_list import HealthView
+from decision_flows.web.views.flows import FlowView
 from decision_flows.web.views.live import LiveStateView, LiveView
 from decision_flows_local import template
 from decision_flows_local.dynamodb.stream_health import StreamConsumerStatus

@@ -1,13 +1,14 @@
 """Response bodies of /changes: change requests as the contract shows them."""
 
-from __future__ import annotations
-
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
-from decision_flows.models.change import ChangeRequest, ChangeState
+from decision_flows.models.change_terms import ChangeState
 from decision_flows.web.views.body import NullableTimestamp, PaginationView, ResponseBody, Timestamp
 from decision_flows.web.views.flows import FlowView
+
+if TYPE_CHECKING:
+    from decision_flows.models.change import ChangeRequest  # built by the service, not at init
 
 
 class ReviewView(ResponseBody):
@@ -56,7 +57,7 @@ class ChangeView(ResponseBody):
     row_version: int
 
     @classmethod
-    def of(cls, change: ChangeRequest, now: str) -> ChangeView:
+    def of(cls, change: "ChangeRequest", now: str) -> Self:
         base = change.base
         return cls(
             **cls.fields_of(

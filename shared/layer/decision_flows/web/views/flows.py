@@ -1,20 +1,15 @@
-"""Response bodies of the flows and the health check, built from the stored models (the version
-listing's are web.views.versions: only the versions function answers them)."""
+"""Response bodies of the flows, built from the stored models (the flow listing's and the health
+check's are web.views.flow_list, the version listing's web.views.versions: only the functions that
+answer them define them)."""
 
 import json
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from decision_flows.models.flow import Flow, FlowStatus, Rollout, VersionSummary
-from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
+from decision_flows.web.views.body import ResponseBody, Timestamp, left_out_when_none
 
 if TYPE_CHECKING:
     from decision_flows.web.routes import Bodies
-
-
-class HealthView(ResponseBody):
-    """The API is up and DynamoDB answers (without credentials; 503 STORE_BUSY when the store does not)."""
-
-    status: Literal["ok"] = "ok"
 
 
 class VersionSummaryView(ResponseBody):
@@ -82,8 +77,3 @@ class FlowView(ResponseBody):
 # What a route that answers one flow declares (``Route``'s ``ok``). Here rather than in web.routes, which
 # every function loads: the history and compare functions never answer a flow, nor build these views.
 FLOW: "Bodies" = {200: (FlowView,)}
-
-
-class FlowListView(ResponseBody):
-    data: list[FlowView]
-    pagination: PaginationView

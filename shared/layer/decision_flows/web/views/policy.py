@@ -1,6 +1,6 @@
 """Response body of GET and PUT /policy."""
 
-from __future__ import annotations
+from typing import Self
 
 from decision_flows.models.policy import Policy
 from decision_flows.web.views.body import NullableTimestamp, ResponseBody
@@ -25,7 +25,7 @@ class PolicyView(ResponseBody):
     updated_by: str | None
 
     @classmethod
-    def of(cls, policy: Policy) -> PolicyView:
+    def of(cls, policy: Policy) -> Self:
         return cls(
             approvals=ApprovalsView(required=policy.required, allow_self_approval=policy.allow_self_approval),
             emergency=EmergencyView(enabled=policy.emergency_enabled),

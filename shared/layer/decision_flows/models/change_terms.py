@@ -1,0 +1,36 @@
+"""The words of a change request: its id, actions and states, apart from the stored models
+(models.change) so that the handlers' inits define none of those (their requests build them)."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Strict, StringConstraints
+
+# cr_<12 hex of the creation time in ms><8 random hex>_<flowId>: the flow names the item's partition
+# (a request is an item beside its flow), the time orders a flow's requests newest first.
+ChangeId = Annotated[
+    str, Strict(), StringConstraints(min_length=25, max_length=88, pattern=r"^cr_[0-9a-f]{20}_[A-Za-z0-9_-]{1,64}$")
+]
+EXPIRES_AFTER_DAYS = 7
+
+
+class ChangeAction(StrEnum):
+    PUBLISH = "publish"
+    ROLLBACK = "rollback"
+    ROLLOUT = "rollout"
+    PROMOTE = "promote"
+    ABORT = "abort"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ChangeState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # never stored: a pending or approved request read after its expiresAt
+
+
+OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)
