@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from decision_flows import wiring
 from decision_flows_local.api.gateway import Api, HttpResponse
 from decision_flows_local.dynamodb.streams import StreamPoller
 from tests.integration.test_change_requests import approve, request_change, review, reviewer
@@ -184,3 +185,20 @@ def test_another_tenant_can_neither_make_nor_see_our_emergency(admin: Api, other
     assert unreviewed(other_tenant, flow["id"]) == []
     assert other_tenant.request("GET", "/changes", query={"id": change["changeId"]}).status == 404
     assert approve(other_tenant, change).status == 404
+
+
+def test_the_flow_is_not_written_when_its_request_cannot_be(admin: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an emergency already recorded, and a next emergency whose request id is taken
+    flow = live_flow(admin)
+    emergency_rollback(admin, flow["id"], version=1)
+    (taken,) = unreviewed(admin, flow["id"])
+    monkeypatch.setattr(wiring.change_service(), "_new_id", lambda _moment, _flow_id: taken["changeId"])
+
+    # When the admin rolls back again
+    refused = emergency_rollback(admin, flow["id"], version=2)
+
+    # Then neither lands: the flow's write and the request's are one transaction
+    assert (refused.status, refused.code) == (409, "CHANGE_EXISTS")
+    after = admin.get(id=flow["id"]).body
+    assert (after["liveVersion"], after["latestVersion"]) == (3, 3)
+    assert len(unreviewed(admin, flow["id"])) == 1
