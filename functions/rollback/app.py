@@ -5,13 +5,13 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.commands import RollbackRequest
-from decision_flows.models.identity import Role
-from decision_flows.observability import Metric
+from decision_flows.models.identity import Identity, Role
+from decision_flows.observability import Metric, count
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import dry_run_response, flow_response
 from decision_flows.web.routes import IDEMPOTENT, WRITE_ERRORS, Route
 from decision_flows.web.views.flows import FLOW
-from decision_flows.wiring import flow_service
+from decision_flows.wiring import change_service, flow_service
 
 ROLLBACK = Route.post(
     "/api/v1/decision-flows/rollback",
@@ -32,11 +32,19 @@ def rollback() -> Response[str]:
     identity = ROLLBACK.admit(app.current_event)
     request = ROLLBACK.read_body(app.current_event, RollbackRequest)
     if_match = ROLLBACK.if_match(app.current_event)
-    if request.dry_run:
+    if request.dry_run:  # with or without an emergency: dry runs are free under any policy
         return dry_run_response(flow_service().preview(identity, request, if_match))
+    if request.emergency is not None:
+        return ROLLBACK.once(app, identity, request, lambda: emergency(identity, request, if_match))
     return ROLLBACK.once(
         app, identity, request, lambda: flow_response(flow_service().rollback(identity, request, if_match))
     )
+
+
+def emergency(identity: Identity, request: RollbackRequest, if_match: int | None) -> Response[str]:
+    flow = change_service().emergency(identity, request, if_match)
+    count(Metric.EMERGENCY_CHANGES)
+    return flow_response(flow)
 
 
 lambda_handler = entrypoint(app)

@@ -16,12 +16,12 @@ from pydantic import BaseModel
 from decision_flows.models.commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity, Role
-from decision_flows.observability import Metric
+from decision_flows.observability import Metric, count
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import flow_response
 from decision_flows.web.routes import IDEMPOTENT, WRITE_ERRORS, Route
 from decision_flows.web.views.flows import FLOW
-from decision_flows.wiring import flow_service
+from decision_flows.wiring import change_service, flow_service
 
 ROLLOUTS = "/api/v1/decision-flows/rollout"
 
@@ -64,7 +64,16 @@ def promote() -> Response[str]:
 
 @ABORT.handles(app)
 def abort() -> Response[str]:
-    return step(ABORT, AbortRequest, flow_service().abort)
+    return step(ABORT, AbortRequest, abort_or_emergency)
+
+
+def abort_or_emergency(identity: Identity, request: AbortRequest, if_match: int | None) -> Flow:
+    """An abort with ``emergency`` is an admin's, made past review and recorded as a change request."""
+    if request.emergency is None:
+        return flow_service().abort(identity, request, if_match)
+    flow = change_service().emergency(identity, request, if_match)
+    count(Metric.EMERGENCY_CHANGES)
+    return flow
 
 
 lambda_handler = entrypoint(app)

@@ -74,6 +74,9 @@ def test_the_review_walkthrough_runs_verbatim_after_the_walkthroughs_first_lines
     # feed tells it; the policy is back to no review
     assert '"state": "approved"' in output
     assert re.search(r'"state": "applied".*"liveVersion": 2', output)
-    for action in ("change_requested", "change_approved", "policy_changed"):
+    # and the admin's emergency rollback was approved afterwards
+    emergency = '"emergency": {"reason": "checkout errors spiking", "incident": "INC-42", "reviewed": true}'
+    assert emergency in output
+    for action in ("change_requested", "change_approved", "policy_changed", "rolled_back"):
         assert f'"action": "{action}"' in output
     assert output.splitlines()[-1].startswith('{"approvals": {"required": 0')

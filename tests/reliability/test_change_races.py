@@ -106,3 +106,29 @@ def test_an_apply_racing_a_direct_rollback_lands_one_or_the_other(
     assert admin.get(id=flow["id"]).body["latestVersion"] == 3
     state = admin.request("GET", "/changes", query={"id": change["changeId"]}).body["state"]
     assert state == ("applied" if applied.status == 200 else "approved")
+
+
+def test_an_apply_racing_an_emergency_rollback_lands_one_or_the_other(
+    admin: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an approved publish under a policy of one approval, which an emergency rollback bypasses
+    flow, change = approved_publish(admin)
+    interleaved = interleaving_of(2, monkeypatch)
+    emergency = {"reason": "checkout errors spiking"}
+
+    # When the apply and an admin's emergency rollback to v1 race
+    applied, rolled_back = interleaved.race(
+        lambda: review(admin, "apply", change),
+        lambda: admin.rollback(id=flow["id"], version=1, emergency=emergency),
+    )
+
+    # Then exactly one lands: one new version; the loser is refused (409) or its request stale for good
+    assert sorted([applied.status, rolled_back.status]) == [200, 409], (applied.body, rolled_back.body)
+    assert admin.get(id=flow["id"]).body["latestVersion"] == 3
+    if applied.status == 409:
+        assert applied.code in {"CHANGE_STALE", "ROW_VERSION_MISMATCH", "TRANSACTION_CONFLICT"}
+    stored = admin.request("GET", "/changes", query={"id": change["changeId"]}).body
+    assert (stored["state"] == "applied") == (applied.status == 200)
+    # And the emergency's request exists exactly when its rollback landed (one transaction)
+    listed = admin.request("GET", "/changes", query={"flowId": flow["id"], "state": "unreviewed"}).body["data"]
+    assert len(listed) == (1 if rolled_back.status == 200 else 0)

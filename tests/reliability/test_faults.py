@@ -102,6 +102,10 @@ def approval(s: dict[str, Any]) -> dict[str, Any]:
     return {"body": {"changeId": s["pending"], "contentHash": s["pending_hash"]}}
 
 
+def emergency(**body: Any) -> dict[str, Any]:
+    return {"body": {**body, "emergency": {"reason": "checkout errors spiking"}}}
+
+
 REQUESTS = [
     RouteRequest("list", "GET", "", 200, lambda s: {"query": {"limit": "10"}}),
     RouteRequest("get", "GET", "", 200, lambda s: {"query": {"id": s["id"]}}),
@@ -123,6 +127,9 @@ REQUESTS = [
     RouteRequest("share", "POST", "/rollout", 200, lambda s: {"body": {"id": s["rolling"], "percent": 20}}),
     RouteRequest("promote", "POST", "/rollout/promote", 200, lambda s: {"body": {"id": s["rolling"]}}),
     RouteRequest("abort", "POST", "/rollout/abort", 200, lambda s: {"body": {"id": s["rolling"]}}),
+    # An admin's emergency: the flow's write and its change request's creation in one transaction.
+    RouteRequest("emergency rollback", "POST", "/rollback", 200, lambda s: emergency(id=s["id"], version=1)),
+    RouteRequest("emergency abort", "POST", "/rollout/abort", 200, lambda s: emergency(id=s["rolling"])),
     RouteRequest("policy", "GET", "/policy", 200, lambda s: {}),
     RouteRequest("set policy", "PUT", "/policy", 200, lambda s: {"body": {"approvals": {"required": 1}}}),
     RouteRequest("change", "GET", "/changes", 200, lambda s: {"query": {"id": s["approved"]}}, under_review=True),
@@ -150,10 +157,12 @@ REQUESTS = [
 # Writes of one item (one UpdateItem or PutItem, no transaction to cancel).
 SINGLE_WRITES = {"rename", "share", "promote", "abort", "set policy", "request", "approve", "reject", "cancel"}
 READ_ONLY_POSTS = {"validate"}
+EMERGENCIES = {"emergency rollback", "emergency abort"}
 WRITES_AFTER_A_READ = [
     r
     for r in REQUESTS
-    if r.name in {"rename", "pause", "delete", "publish", "rollback", "challenge", "apply", *SINGLE_WRITES}
+    if r.name
+    in {"rename", "pause", "delete", "publish", "rollback", "challenge", "apply", *EMERGENCIES, *SINGLE_WRITES}
 ]
 WRITES = [r for r in REQUESTS if r.method != "GET" and r.name not in READ_ONLY_POSTS]
 

@@ -27,6 +27,7 @@ class Metric(StrEnum):
     ROLLOUTS_CHANGED = "RolloutsChanged"
     ROLLOUTS_PROMOTED = "RolloutsPromoted"
     ROLLOUTS_ABORTED = "RolloutsAborted"
+    EMERGENCY_CHANGES = "EmergencyChanges"  # rollbacks and aborts made past review (alarmed)
     IDEMPOTENT_REPLAYS = "IdempotentReplays"
     LIVE_READS = "LiveReads"
     LIVE_VERSION_SERVED = "LiveVersionServed"  # by FlowId, Version and Role

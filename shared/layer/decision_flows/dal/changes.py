@@ -68,13 +68,15 @@ class ChangeRepository:
     def apply_change(self, plan: Plan, previous: ChangeRequest, new: ChangeRequest) -> None:
         """One TransactWriteItems: the planned write of the flow (guarded by the rowVersion its base was
         checked at) and the request's move to applied (guarded by its own rowVersion)."""
-        if plan.new is None:
-            steps = flows.delete_steps(plan.previous, plan.by, plan.at)
-        elif plan.version is not None:
-            steps = flows.publish_steps(plan.previous, plan.new, plan.version)
-        else:
-            steps = flows.save_steps(plan.previous, plan.new)
-        writes.execute(self._client, self._table, [*steps, _update_step(previous, new)])
+        writes.execute(self._client, self._table, [*_flow_steps(plan), _update_step(previous, new)])
+
+    def record_emergency(self, plan: Plan, change: ChangeRequest) -> None:
+        """One TransactWriteItems: an emergency's planned write of the flow and its request, created
+        applied (neither lands without the other)."""
+        collision = writes.put_new(
+            change_attributes(change), lambda _: Conflict("CHANGE_EXISTS", "Change id collision.")
+        )
+        writes.execute(self._client, self._table, [*_flow_steps(plan), collision])
 
     def list_changes(self, listing: ChangeListing, limit: int, cursor: str | None) -> Page[ChangeRequest]:
         """One Query of the flow's partition, newest first, reading at most ``limit`` requests (a state
@@ -137,8 +139,19 @@ class ChangeRepository:
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+def _flow_steps(plan: Plan) -> list[WriteStep]:
+    if plan.new is None:
+        return flows.delete_steps(plan.previous, plan.by, plan.at)
+    if plan.version is not None:
+        return flows.publish_steps(plan.previous, plan.new, plan.version)
+    return flows.save_steps(plan.previous, plan.new)
+
+
 def _state_filter(state: ChangeState, values: dict[str, Any], now: str) -> str:
     """A stored state; ``expired`` is an open one past expiresAt, and an open one only before it."""
+    if state == ChangeState.UNREVIEWED:
+        values[":applied"], values[":no"] = {"S": ChangeState.APPLIED.value}, {"BOOL": False}
+        return "#state = :applied AND emergency.reviewed = :no"
     if state == ChangeState.EXPIRED:
         values[":p"], values[":a"], values[":now"] = {"S": "pending"}, {"S": "approved"}, {"S": now}
         return "(#state = :p OR #state = :a) AND expiresAt <= :now"

@@ -22,7 +22,14 @@ from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import Conflict, FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
 from decision_flows.domain.ports import ChangeStore, FlowStore, PolicyStore
 from decision_flows.domain.service import FlowService, Plan
-from decision_flows.models.change import Blocked, ChangeBase, ChangeListing, ChangeRequest, Review
+from decision_flows.models.change import (
+    Blocked,
+    ChangeBase,
+    ChangeListing,
+    ChangeRequest,
+    EmergencyRecord,
+    Review,
+)
 from decision_flows.models.change_terms import EXPIRES_AFTER_DAYS, ChangeAction, ChangeState
 from decision_flows.models.commands import (
     AbortRequest,
@@ -32,7 +39,7 @@ from decision_flows.models.commands import (
     RolloutRequest,
     UpdateFlowRequest,
 )
-from decision_flows.models.flow import AppliedChange, Flow, FlowAction
+from decision_flows.models.flow import AppliedChange, EmergencyNote, Flow, FlowAction
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
 from decision_flows.models.policy import Policy
@@ -47,8 +54,9 @@ DIRECT_BODIES: dict[ChangeAction, type[BaseModel]] = {
     ChangeAction.ABORT: AbortRequest,
     ChangeAction.UPDATE: UpdateFlowRequest,
 }
-# Not part of what a request freezes: the flow it names is its own field, and it is applied at its base.
-NOT_PARAMS = ("id", "rowVersion", "dryRun")
+# Not part of what a request freezes: the flow it names is its own field, and it is applied at its base;
+# an emergency is a direct call's own (a request is the way with review).
+NOT_PARAMS = ("id", "rowVersion", "dryRun", "emergency")
 # Room in a request's item for what it gathers later: title, description, up to five reviews' comments.
 REVIEW_BYTES = 16 * 1024
 
@@ -151,31 +159,18 @@ class ChangeService:
         plan = self._plan(identity, body.flow_id, direct, None)
         if plan.new is plan.previous:
             raise Unprocessable("NOTHING_TO_CHANGE", "The call would change nothing: there is nothing to review.")
-        config = plan.version.config if plan.version is not None else None
-        params = _canonical(body.params)
-        content = {"action": body.action.value, "params": body.params, "config": _parsed(config)}
         policy = self._policies.get_policy(identity.tenant_id)
         moment = self._clock()
-        now = timestamp(moment)
+        made = _made(identity, moment, plan, body.action, body.params)
         change = ChangeRequest(
+            **made,
             change_id=self._new_id(moment, body.flow_id),
-            tenant_id=identity.tenant_id,
             flow_id=body.flow_id,
-            action=body.action,
-            params=params,
             title=body.title,
             description=body.description,
             state=ChangeState.APPROVED if policy.required == 0 else ChangeState.PENDING,
-            author=identity.principal,
-            created_at=now,
-            expires_at=timestamp(moment + timedelta(days=EXPIRES_AFTER_DAYS)),
-            base=base_of(plan.previous),
-            content_hash="sha256:" + hashlib.sha256(_canonical(content).encode()).hexdigest(),
-            config=config,
-            diff_summary=self._diff_summary(plan, params),
+            diff_summary=self._diff_summary(plan, made["params"]),
             required=policy.required,
-            last_actor=identity.principal,
-            updated_at=now,
         )
         self._changes.create_change(change)
         return change
@@ -183,8 +178,8 @@ class ChangeService:
     def approve(self, identity: Identity, body: ApproveRequest) -> ChangeRequest:
         change = self.get(identity, body.change_id)
         state = change.state_at(self._now())
-        if state != ChangeState.PENDING:
-            raise not_pending(change, state)
+        if state != ChangeState.PENDING and not _awaits_review(change):
+            raise not_pending(change, state, "pending or an emergency change awaiting review")
         if body.content_hash != change.content_hash:
             raise Conflict(
                 "CONTENT_MISMATCH",
@@ -196,15 +191,12 @@ class ChangeService:
             raise Forbidden("SELF_APPROVAL_FORBIDDEN", "The author of a change request may not approve it.")
         _check_not_reviewed(change, identity)
         approvals = [*change.approvals, Review(by=identity.principal, at=self._now(), comment=body.comment)]
-        approved = len(approvals) >= change.required
-        new = self._next(
-            change,
-            identity,
-            FlowAction.CHANGE_APPROVED,
-            body.comment,
-            approvals=approvals,
-            state=ChangeState.APPROVED if approved else ChangeState.PENDING,
-        )
+        approved = len(approvals) >= change.approvals_needed
+        if change.emergency is not None:  # applied already: the approvals review it afterwards
+            outcome: dict[str, Any] = {"emergency": change.emergency.model_copy(update={"reviewed": approved})}
+        else:
+            outcome = {"state": ChangeState.APPROVED if approved else ChangeState.PENDING}
+        new = self._next(change, identity, FlowAction.CHANGE_APPROVED, body.comment, approvals=approvals, **outcome)
         self._changes.save_change(change, new)
         return new
 
@@ -292,6 +284,46 @@ class ChangeService:
         self._changes.apply_change(plan, change, new)
         return new, plan.new if plan.new is not None else plan.previous
 
+    def emergency(self, identity: Identity, direct: RollbackRequest | AbortRequest, if_match: int | None) -> Flow:
+        """An admin's rollback or abort made at once, past the review policy when the policy opens the
+        emergency path, and recorded as a request already applied that reviewers approve afterwards:
+        the flow's write and the request's creation are one transaction."""
+        assert direct.emergency is not None, "an emergency call carries its reason"
+        if identity.role < Role.ADMIN:
+            raise Forbidden("INSUFFICIENT_ROLE", "An emergency change needs the admin role.")
+        if isinstance(direct, RollbackRequest):
+            action = ChangeAction.ROLLBACK
+            plan = self._flows.plan_rollback(identity, direct, if_match, with_policy=True)
+        else:
+            action = ChangeAction.ABORT
+            plan = self._flows.plan_abort(identity, direct, if_match, with_policy=True)
+        policy = plan.policy if plan.policy is not None else self._policies.get_policy(identity.tenant_id)
+        if not policy.emergency_enabled:
+            raise Forbidden("EMERGENCY_DISABLED", "The tenant's policy closes the emergency path: request the change.")
+        assert plan.new is not None, "a rollback or an abort writes the flow"
+        note = EmergencyNote(reason=direct.emergency.reason, incident=direct.emergency.incident)
+        moment = self._clock()
+        change_id = self._new_id(moment, direct.id)
+        params = direct.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=set(_NOT_FIELDS))
+        made = _made(identity, moment, plan, action, params)
+        applied = AppliedChange(change_id=change_id, author=identity.principal, approved_by=[], emergency=note)
+        flow = plan.new.model_copy(update={"last_change": applied})
+        plan = Plan(plan.previous, flow, plan.version)
+        change = ChangeRequest(
+            **made,
+            change_id=change_id,
+            flow_id=direct.id,
+            title=f"Emergency {action.value}",
+            state=ChangeState.APPLIED,
+            required=policy.required,
+            applied_at=made["created_at"],
+            applied_by=identity.principal,
+            result={"version": plan.version.version} if plan.version is not None else {},
+            emergency=EmergencyRecord(**note.model_dump()),
+        )
+        self._changes.record_emergency(plan, change)
+        return flow
+
     # Helpers
 
     def _plan(self, identity: Identity, flow_id: str, direct: BaseModel | None, config: str | None) -> Plan:
@@ -354,6 +386,36 @@ class ChangeService:
 
     def _now(self) -> str:
         return timestamp(self._clock())
+
+
+def _made(
+    identity: Identity, moment: datetime, plan: Plan, action: ChangeAction, params: dict[str, Any]
+) -> dict[str, Any]:
+    """What a request holds from its making: by whom and when, its base, and the content it binds."""
+    config = plan.version.config if plan.version is not None else None
+    content = {"action": action.value, "params": params, "config": _parsed(config)}
+    now = timestamp(moment)
+    return {
+        "tenant_id": identity.tenant_id,
+        "action": action,
+        "params": _canonical(params),
+        "author": identity.principal,
+        "created_at": now,
+        "expires_at": timestamp(moment + timedelta(days=EXPIRES_AFTER_DAYS)),
+        "base": base_of(plan.previous),
+        "content_hash": "sha256:" + hashlib.sha256(_canonical(content).encode()).hexdigest(),
+        "config": config,
+        "last_actor": identity.principal,
+        "updated_at": now,
+    }
+
+
+# The direct call's fields that are not its request's params (NOT_PARAMS by field name).
+_NOT_FIELDS = ("id", "row_version", "dry_run", "emergency")
+
+
+def _awaits_review(change: ChangeRequest) -> bool:
+    return change.emergency is not None and not change.emergency.reviewed
 
 
 def _check_not_reviewed(change: ChangeRequest, identity: Identity) -> None:

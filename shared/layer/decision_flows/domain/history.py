@@ -174,10 +174,14 @@ def policy_entry(event_id: str, old: Policy | None, new: Policy) -> ChangeEntry:
 
 def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | None:
     """A change request's event (requested, approved, …), under the request's own id: none for its
-    application, whose entry is the flow's own write (it names the request)."""
+    application (an emergency's creation included), whose entry is the flow's own write (it names the
+    request)."""
     from decision_flows.models.change_terms import ChangeState  # the consumer's records only
 
-    if change.state == ChangeState.APPLIED:
+    # An emergency change's approvals come after it was applied: they are entries like any review.
+    if change.state == ChangeState.APPLIED and not (
+        change.emergency is not None and change.last_event == FlowAction.CHANGE_APPROVED
+    ):
         return None
     return ChangeEntry(
         event_id=event_id,

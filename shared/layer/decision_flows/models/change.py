@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from decision_flows.models.change_terms import OPEN_STATES, ChangeAction, ChangeState
-from decision_flows.models.flow import FlowAction, StoredModel
+from decision_flows.models.flow import EmergencyNote, FlowAction, StoredModel
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,12 @@ class Blocked(StoredModel):
     detail: str
 
 
+class EmergencyRecord(EmergencyNote):
+    """An emergency change's request: applied at once, ``reviewed`` once it holds its approvals."""
+
+    reviewed: bool = False
+
+
 class ChangeRequest(StoredModel):
     change_id: str
     tenant_id: str
@@ -63,12 +69,18 @@ class ChangeRequest(StoredModel):
     applied_at: str | None = None
     applied_by: str | None = None
     result: dict[str, Any] | None = None
+    emergency: EmergencyRecord | None = None
     row_version: int = 1
     # What the last write did, by whom and when: the stream consumer's history entry for it.
     last_event: FlowAction = FlowAction.CHANGE_REQUESTED
     last_actor: str
     updated_at: str
     last_comment: str | None = None
+
+    @property
+    def approvals_needed(self) -> int:
+        """An emergency change is reviewed by someone even when the policy asks for no approval."""
+        return max(self.required, 1) if self.emergency is not None else self.required
 
     def state_at(self, now: str) -> ChangeState:
         """The state as a reader sees it at ``now``: an open request past its expiresAt is expired."""

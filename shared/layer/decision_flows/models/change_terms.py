@@ -31,6 +31,7 @@ class ChangeState(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # never stored: a pending or approved request read after its expiresAt
+    UNREVIEWED = "unreviewed"  # never stored, a listing's filter: emergency changes awaiting approval
 
 
 OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)

@@ -121,6 +121,14 @@ class PublishRequest(RequestBody):
     dry_run: StrictBool = False
 
 
+class Emergency(RequestBody):
+    """An admin's call made at once, past the review policy: only a rollback or an abort, which can
+    only take a flow back to what was already live or published (the contract's Emergency changes)."""
+
+    reason: Annotated[str, Strict(), StringConstraints(min_length=10, max_length=1000)]
+    incident: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=200)] | None = None
+
+
 class RollbackRequest(RequestBody):
     id: FlowId
     # Any integer of up to 18 digits: one that is no published version (0, -1) is 404 VERSION_NOT_FOUND.
@@ -129,6 +137,7 @@ class RollbackRequest(RequestBody):
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
     dry_run: StrictBool = False
+    emergency: Emergency | None = None
 
 
 # What POST /rollout may change; a field left out keeps its stored value.
@@ -176,3 +185,4 @@ class AbortRequest(RequestBody):
     notes: Notes | None = None
     row_version: Counter | None = None
     expected_current_version: Counter | None = None
+    emergency: Emergency | None = None

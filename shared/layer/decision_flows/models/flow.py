@@ -83,12 +83,20 @@ class Rollout(StoredModel):
         return self.basis_points / 100
 
 
+class EmergencyNote(StoredModel):
+    """Why an admin made an emergency change: on its history entry and its change request."""
+
+    reason: str
+    incident: str | None = None
+
+
 class AppliedChange(StoredModel):
     """On the flow written by an applied change request, for that write's history entry."""
 
     change_id: str
     author: str
     approved_by: list[str]
+    emergency: EmergencyNote | None = None  # an emergency change: recorded as applied, reviewed afterwards
 
 
 class Flow(StoredModel):

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from decision_flows.models.flow import FlowAction, FlowStatus, StoredModel
+from decision_flows.models.flow import EmergencyNote, FlowAction, FlowStatus, StoredModel
 
 
 class FlowTombstone(StoredModel):
@@ -57,4 +57,5 @@ class ChangeEntry(StoredModel):
     change_id: str | None = None
     author: str | None = None
     approved_by: list[str] | None = None
+    emergency: EmergencyNote | None = None  # the entry of an emergency change
     comment: str | None = None

@@ -28,9 +28,15 @@ class BlockedView(ResponseBody):
     detail: str
 
 
+class EmergencyChangeView(ResponseBody):
+    reason: str
+    incident: str | None
+    reviewed: bool
+
+
 class ChangeView(ResponseBody):
-    """``state`` as of the read (an open request past ``expiresAt`` reads ``expired``). ``schedule`` and
-    ``emergency`` are always null until scheduled and emergency changes exist."""
+    """``state`` as of the read (an open request past ``expiresAt`` reads ``expired``). ``schedule`` is
+    always null until scheduled changes exist; ``emergency`` is null but on an emergency change's."""
 
     change_id: str
     flow_id: str
@@ -53,7 +59,7 @@ class ChangeView(ResponseBody):
     applied_at: NullableTimestamp
     applied_by: str | None
     result: dict[str, Any] | None
-    emergency: None = None
+    emergency: EmergencyChangeView | None
     row_version: int
 
     @classmethod
@@ -61,7 +67,10 @@ class ChangeView(ResponseBody):
         base = change.base
         return cls(
             **cls.fields_of(
-                change, exclude=frozenset({"params", "state", "base", "diff", "approvals", "rejections", "blocked"})
+                change,
+                exclude=frozenset(
+                    {"params", "state", "base", "diff", "approvals", "rejections", "blocked", "emergency"}
+                ),
             ),
             params=json.loads(change.params),
             state=change.state_at(now),
@@ -74,6 +83,9 @@ class ChangeView(ResponseBody):
             approvals=[ReviewView(**ReviewView.fields_of(review)) for review in change.approvals],
             rejections=[ReviewView(**ReviewView.fields_of(review)) for review in change.rejections],
             blocked=BlockedView(code=change.blocked.code, detail=change.blocked.detail) if change.blocked else None,
+            emergency=EmergencyChangeView(**EmergencyChangeView.fields_of(change.emergency))
+            if change.emergency
+            else None,
         )
 
 

@@ -13,6 +13,11 @@ class EndedRolloutView(ResponseBody):
     percent: float
 
 
+class EmergencyEntryView(ResponseBody):
+    reason: str
+    incident: str | None
+
+
 class ChangeEntryView(ResponseBody):
     event_id: str
     flow_id: str
@@ -34,13 +39,14 @@ class ChangeEntryView(ResponseBody):
     change_id: str | None = left_out_when_none()  # a change request's entries, and the change it applied
     author: str | None = left_out_when_none()
     approved_by: list[str] | None = left_out_when_none()
+    emergency: EmergencyEntryView | None = left_out_when_none()  # an emergency change's entry
     comment: str | None = left_out_when_none()
 
     @classmethod
     def of(cls, entry: ChangeEntry) -> Self:
         ended = entry.rollout_ended
         return cls(
-            **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent", "rollout_ended"})),
+            **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent", "rollout_ended", "emergency"})),
             previous_draft=json.loads(entry.previous_draft) if entry.previous_draft else None,
             percent=entry.basis_points / 100 if entry.basis_points is not None else None,
             rollout_ended=EndedRolloutView(
@@ -48,6 +54,7 @@ class ChangeEntryView(ResponseBody):
             )
             if ended
             else None,
+            emergency=EmergencyEntryView(**EmergencyEntryView.fields_of(entry.emergency)) if entry.emergency else None,
         )
 
 
