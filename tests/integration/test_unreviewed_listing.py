@@ -11,6 +11,8 @@ from decision_flows_local.api.gateway import Api, HttpResponse
 from tests.integration.test_change_requests import approve
 from tests.integration.test_emergency_changes import emergency_rollback, unreviewed
 from tests.integration.test_policy_routes import live_flow
+from tests.support.costs import measure
+from tests.support.dynamodb_calls import DynamoCalls
 
 
 def across_flows(api: Api, **query: Any) -> HttpResponse:
@@ -58,7 +60,7 @@ def test_a_reviewed_emergency_leaves_the_listing(admin: Api, editor: Api) -> Non
     assert change_ids(across_flows(admin)) == [newer]
 
 
-def test_pages_follow_each_other_without_gap_or_duplicate(admin: Api) -> None:
+def test_pages_follow_each_other_without_gap_or_duplicate(admin: Api, dynamo_calls: DynamoCalls) -> None:
     # Given three unreviewed emergencies on one flow
     flow = live_flow(admin)
     for version in (1, 2, 1):
@@ -67,10 +69,12 @@ def test_pages_follow_each_other_without_gap_or_duplicate(admin: Api) -> None:
     assert len(every) == 3
 
     # When they are listed two at a time
-    first = across_flows(admin, limit=2)
+    first, calls = measure(dynamo_calls, lambda: across_flows(admin, limit=2))
     second = across_flows(admin, limit=2, cursor=first.body["pagination"]["nextCursor"])
 
-    # Then the two pages are the listing, in order, and the last says so
+    # Then a page is one Query (of the index), the two pages are the listing, in order, and the last
+    # says so
+    assert calls.by_operation()["Query"] == 1
     assert first.body["pagination"]["hasMore"] is True
     assert change_ids(first) + change_ids(second) == every
     assert second.body["pagination"] == {"limit": 2, "hasMore": False, "nextCursor": None}
