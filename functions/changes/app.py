@@ -45,7 +45,8 @@ CREATE = Route.post(
 )
 READ = Route.get(
     CHANGES,
-    "One change request with ?id=, or a flow's with ?flowId= (and state), newest first",
+    "One change request with ?id=, a flow's with ?flowId= (and state), or the tenant's with"
+    " ?state=unreviewed (emergencies awaiting review), newest first",
     role=Role.EDITOR,
     ok={200: (ChangeView, ChangeListView)},
     errors=(404,),
@@ -91,7 +92,10 @@ def read() -> Response[str]:
     if "id" in (app.current_event.query_string_parameters or {}):
         return change_response(change_service().get(identity, READ.read_query(app.current_event, ChangeIdQuery).id))
     query = READ.read_query(app.current_event, ChangeListQuery)
-    page = change_service().list(identity, query.flow_id, query.state, query.limit, query.cursor)
+    if query.flow_id is None:  # the query allows it with state=unreviewed only
+        page = change_service().list_unreviewed(identity, query.limit, query.cursor)
+    else:
+        page = change_service().list(identity, query.flow_id, query.state, query.limit, query.cursor)
     now = change_service().now()
     return json_response(
         200,

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 # Parametrised once, as models.page does for its pages (kept here: only the changes function lists requests).
 ChangeRequestPage = Page[ChangeRequest]
 _CURSOR_KEYS = frozenset({"PK", "SK"})
+# A start key in an index holds the table's key as well as the index's.
+_UNREVIEWED_CURSOR_KEYS = frozenset({"PK", "SK", "UnreviewedPK", "UnreviewedSK"})
+_INDEX_KEYS = ("UnreviewedPK", "UnreviewedSK")
 # Never rewritten after creation (a publish's config may be 300 KB): updates leave them alone.
 _FROZEN = frozenset({"PK", "SK", "config", "params", "contentHash", "base", "diffSummary"})
 
@@ -97,6 +100,26 @@ class ChangeRepository:
             _CURSOR_KEYS,
             lambda start: start["PK"] == pk and start["SK"].startswith(key_schema.CHANGE_REQUEST_PREFIX),
         )
+        page = paging.query_page(self._client, query, limit, cursor)
+        return ChangeRequestPage(items=[change_from_item(item) for item in page.items], next_cursor=page.next_cursor)
+
+    def list_unreviewed(self, tenant_id: str, limit: int, cursor: str | None) -> Page[ChangeRequest]:
+        """The tenant's emergency requests awaiting review, across its flows, newest first: one Query of
+        the sparse index, reading at most ``limit`` requests (eventually consistent, as any index: an
+        approval made a moment ago may not have left it yet). A cursor must be of this tenant's."""
+        index_pk = key_schema.unreviewed_pk(tenant_id)
+
+        def in_scope(start: dict[str, str]) -> bool:
+            return start["UnreviewedPK"] == index_pk and key_schema.of_tenant(start["PK"], tenant_id)
+
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": key_schema.UNREVIEWED_INDEX,
+            "KeyConditionExpression": "UnreviewedPK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": index_pk}},
+            "ScanIndexForward": False,
+        }
+        query = paging.PageQuery(params, _UNREVIEWED_CURSOR_KEYS, in_scope)
         page = paging.query_page(self._client, query, limit, cursor)
         return ChangeRequestPage(items=[change_from_item(item) for item in page.items], next_cursor=page.next_cursor)
 
@@ -202,15 +225,21 @@ def _update_step(previous: ChangeRequest, new: ChangeRequest) -> WriteStep:
 
 
 def change_attributes(change: ChangeRequest) -> dict[str, Any]:
-    return {
+    """The request's item. An unreviewed emergency's carries the keys of the Unreviewed index; the
+    update that reviews it leaves them out, so that same write removes it from the index."""
+    attributes = {
         "PK": key_schema.flow_pk(change.tenant_id, change.flow_id),
         "SK": key_schema.change_request_sk(change.change_id),
         **change.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
+    if change.emergency is not None and not change.emergency.reviewed:
+        attributes["UnreviewedPK"] = key_schema.unreviewed_pk(change.tenant_id)
+        attributes["UnreviewedSK"] = change.change_id
+    return attributes
 
 
 def change_from_item(item: items.Item) -> ChangeRequest:
     attributes = items.from_wire(item)
-    attributes.pop("PK", None)
-    attributes.pop("SK", None)
+    for name in ("PK", "SK", *_INDEX_KEYS):
+        attributes.pop(name, None)
     return ChangeRequest.model_validate(attributes)

@@ -20,6 +20,10 @@ The change-history table keys a flow's entries ``PK = T#<t>#F#<flowId>``, ``SK =
 Every history entry also carries ``FeedPK = T#<t>#FEED`` and ``FeedSK = <at, UTC, ms>#<eventId>``,
 the keys of the sparse index ``ByTenantTime``: the tenant feed, across flows, in time order (the stream
 record's eventId breaks ties and makes the key unique).
+
+An emergency change request awaiting review also carries ``UnreviewedPK = T#<t>#UNREVIEWED`` and
+``UnreviewedSK = <changeId>`` (the id starts with its creation time), the keys of the sparse index
+``Unreviewed`` of the flows table: the tenant's unreviewed emergencies across flows, newest first.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ POLICY_SK = "POLICY"
 CHANGE_REQUEST_PREFIX = "CR#"
 LIST_INDEX = "ByStatus"
 FEED_INDEX = "ByTenantTime"
+UNREVIEWED_INDEX = "Unreviewed"
 
 # By FlowStatus value (a StrEnum: its members look these up).
 STATUS_RANK = {"active": 1, "draft": 2, "paused": 3, "archived": 4}
@@ -77,6 +82,10 @@ def tenant_pk(tenant_id: str) -> str:
 
 def feed_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#FEED"
+
+
+def unreviewed_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#UNREVIEWED"
 
 
 def feed_instant(moment: datetime) -> str:

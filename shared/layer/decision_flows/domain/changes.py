@@ -148,6 +148,10 @@ class ChangeService:
     ) -> Page[ChangeRequest]:
         return self._changes.list_changes(ChangeListing(identity.tenant_id, flow_id, state, self._now()), limit, cursor)
 
+    def list_unreviewed(self, identity: Identity, limit: int, cursor: str | None) -> Page[ChangeRequest]:
+        """The tenant's emergency requests awaiting review, across its flows, newest first."""
+        return self._changes.list_unreviewed(identity.tenant_id, limit, cursor)
+
     def now(self) -> str:
         return self._now()
 
