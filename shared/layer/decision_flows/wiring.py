@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
     from decision_flows.domain.policy import PolicyService
+    from decision_flows.domain.ports import Scheduler
+    from decision_flows.domain.schedules import ScheduleService
     from decision_flows.domain.service import FlowService
 
 
@@ -70,6 +72,18 @@ def change_service() -> ChangeService:
     from decision_flows.domain.changes import ChangeService
 
     return ChangeService(flow_service(), flow_repository(), change_repository(), policy_repository())
+
+
+def scheduler() -> Scheduler:
+    """The EventBridge Scheduler adapter is not built yet (issue 25): tests replace this."""
+    raise NotImplementedError("no scheduler adapter yet")
+
+
+@built_once
+def schedule_service() -> ScheduleService:
+    from decision_flows.domain.schedules import ScheduleService
+
+    return ScheduleService(change_service(), change_repository(), scheduler())
 
 
 @built_once

@@ -29,6 +29,9 @@ REQUEST_EVENTS = frozenset(
         FlowAction.CHANGE_REJECTED,
         FlowAction.CHANGE_CANCELLED,
         FlowAction.CHANGE_BLOCKED,
+        FlowAction.CHANGE_SCHEDULED,
+        FlowAction.CHANGE_UNSCHEDULED,
+        FlowAction.SCHEDULE_SUSPENDED,
     }
 )
 # The flow item's id of the write that left it (a uuid4 per write): not part of the Flow model, so

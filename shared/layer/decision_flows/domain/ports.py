@@ -124,3 +124,18 @@ class ChangeStore(Protocol):
     def list_unreviewed(self, tenant_id: str, limit: int, cursor: str | None) -> Page[ChangeRequest]: ...
 
     def cancel_open_changes(self, tenant_id: str, flow_id: str, cancelled_by: str, at: str) -> None: ...
+
+
+class Scheduler(Protocol):
+    """One one-time schedule per scheduled change request (EventBridge Scheduler on AWS), named by the
+    request. Both calls are idempotent: the schedule's DynamoDB write comes first and the firing checks
+    the store, so a crash between the two leaves a schedule that fires into a no-op or a request the
+    sweeper finds missed, never a change applied twice or late."""
+
+    def put_schedule(self, tenant_id: str, change_id: str, run_at: datetime) -> None:
+        """Create the schedule, or replace the request's one."""
+        ...
+
+    def delete_schedule(self, tenant_id: str, change_id: str) -> None:
+        """Delete the request's schedule; none is no error."""
+        ...

@@ -4,7 +4,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Strict, StringConstraints
+from pydantic import Field, Strict, StringConstraints
 
 # cr_<12 hex of the creation time in ms><8 random hex>_<flowId>: the flow names the item's partition
 # (a request is an item beside its flow), the time orders a flow's requests newest first.
@@ -35,3 +35,18 @@ class ChangeState(StrEnum):
 
 
 OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)
+
+
+class ScheduleStatus(StrEnum):
+    PENDING = "pending"
+    SUSPENDED = "suspended"  # it could not apply (``reason``: the problem's code, or MISSED)
+    DONE = "done"
+
+
+# A schedule's runAt: RFC 3339 with its offset (Z or ±hh:mm), so that no time zone is guessed.
+RunAt = Annotated[
+    str,
+    Strict(),
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:\d{2})$"),
+    Field(json_schema_extra={"format": "date-time"}),
+]

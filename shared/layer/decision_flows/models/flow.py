@@ -41,6 +41,9 @@ class FlowAction(StrEnum):
     CHANGE_REJECTED = "change_rejected"
     CHANGE_CANCELLED = "change_cancelled"
     CHANGE_BLOCKED = "change_blocked"
+    CHANGE_SCHEDULED = "change_scheduled"
+    CHANGE_UNSCHEDULED = "change_unscheduled"
+    SCHEDULE_SUSPENDED = "schedule_suspended"
 
 
 class StoredModel(BaseModel):

@@ -1,0 +1,121 @@
+"""Scheduled change requests: an approved request applied at ``runAt`` with every check of a manual
+apply, or suspended with the problem's code and nothing else changed.
+
+The request's item is the truth; the scheduler (ports.Scheduler) only wakes ``fire`` up. A firing
+that finds no pending schedule, or one not yet due (a replaced schedule's old time), does nothing, so
+a schedule fires at most once whatever the scheduler delivers twice or late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from decision_flows.domain.changes import ChangeService, not_pending, role_for
+from decision_flows.domain.clock import timestamp, utc_now
+from decision_flows.domain.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    InvalidRequest,
+    RateLimited,
+    StoreUnavailable,
+    Unprocessable,
+)
+from decision_flows.domain.ports import ChangeStore, Scheduler
+from decision_flows.models.change import ChangeRequest, Schedule
+from decision_flows.models.change_terms import ChangeState, ScheduleStatus
+from decision_flows.models.flow import FlowAction
+from decision_flows.models.identity import Identity
+from decision_flows.models.review_commands import ScheduleRequest
+
+EARLIEST_AHEAD = timedelta(minutes=1)
+LATEST_AHEAD = timedelta(days=90)
+# Later than this past runAt (the service was down), a schedule is suspended as MISSED, never applied.
+MISSED_AFTER = timedelta(minutes=5)
+MISSED = "MISSED"
+# Problems the scheduler retries: the store's, not the request's, so they suspend nothing.
+TRANSIENT = (StoreUnavailable, RateLimited)
+
+
+class ScheduleService:
+    def __init__(
+        self,
+        changes: ChangeService,
+        store: ChangeStore,
+        scheduler: Scheduler,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._changes = changes
+        self._store = store
+        self._scheduler = scheduler
+        self._clock = clock
+
+    def schedule(self, identity: Identity, body: ScheduleRequest) -> ChangeRequest:
+        """Schedule an approved request, or move its schedule (a suspended one is scheduled anew)."""
+        change = self._changes.get(identity, body.change_id)
+        self._changes.check_role(identity, change.action)
+        now = self._clock()
+        state = change.state_at(timestamp(now))
+        if state != ChangeState.APPROVED or change.blocked is not None:
+            raise not_pending(change, state, "approved")
+        run_at = _run_at(body.run_at)
+        if not now + EARLIEST_AHEAD <= run_at <= now + LATEST_AHEAD:
+            raise Unprocessable(
+                "SCHEDULE_OUT_OF_RANGE", f"runAt {body.run_at} is not between 1 minute and 90 days ahead."
+            )
+        schedule = Schedule(run_at=timestamp(run_at), scheduled_by=identity.principal)
+        new = self._changes.stamped(change, identity, FlowAction.CHANGE_SCHEDULED, None, schedule=schedule)
+        self._store.save_change(change, new)  # first: the firing reads it, whatever the scheduler holds
+        self._scheduler.put_schedule(change.tenant_id, change.change_id, run_at)
+        return new
+
+    def unschedule(self, identity: Identity, change_id: str) -> ChangeRequest:
+        change = self._changes.get(identity, change_id)
+        self._changes.check_role(identity, change.action)
+        if not change.schedule_pending:
+            raise Conflict("SCHEDULE_NOT_PENDING", f"Change request {change_id!r} has no pending schedule.")
+        new = self._changes.stamped(change, identity, FlowAction.CHANGE_UNSCHEDULED, None, schedule=None)
+        self._store.save_change(change, new)  # first: a schedule left behind fires into a no-op
+        self._scheduler.delete_schedule(change.tenant_id, change_id)
+        return new
+
+    def fire(self, tenant_id: str, change_id: str) -> ChangeRequest | None:
+        """The scheduler's call at runAt: the request as it ends, None when it does not exist."""
+        change = self._store.get_change(tenant_id, change_id)
+        if change is None or change.schedule is None or change.schedule.status != ScheduleStatus.PENDING:
+            return change  # unscheduled, done or suspended already: at most once
+        schedule = change.schedule
+        now = self._clock()
+        run_at = datetime.fromisoformat(schedule.run_at)
+        if now < run_at:
+            return change  # an earlier time's schedule that a reschedule replaced
+        identity = Identity(tenant_id, role_for(change.action), schedule.scheduled_by)
+        if now > run_at + MISSED_AFTER:
+            return self._suspend(change, identity, MISSED)
+        done = schedule.model_copy(update={"status": ScheduleStatus.DONE})
+        try:
+            applied, _ = self._changes.apply_checked(identity, change, block_when_stale=False, schedule=done)
+        except TRANSIENT:
+            raise
+        except DomainError as refused:
+            return self._suspend(change, identity, refused.code)
+        return applied
+
+    def _suspend(self, change: ChangeRequest, identity: Identity, reason: str) -> ChangeRequest:
+        assert change.schedule is not None, "only a scheduled request suspends"
+        suspended = change.schedule.model_copy(update={"status": ScheduleStatus.SUSPENDED, "reason": reason})
+        new = self._changes.stamped(change, identity, FlowAction.SCHEDULE_SUSPENDED, None, schedule=suspended)
+        self._store.save_change(change, new)
+        return new
+
+
+def _run_at(text: str) -> datetime:
+    """The body's runAt (RFC 3339 with an offset, by its pattern) as an instant: 400 for a date that
+    does not exist (a 30th of February)."""
+    try:
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError:
+        problem = FieldProblem("runAt", "is not a date and time that exists")
+        raise InvalidRequest("VALIDATION_ERROR", "runAt is not a valid RFC 3339 date and time.", [problem]) from None
+    return moment.astimezone(UTC)
