@@ -58,6 +58,10 @@ def history_of(api: Api, stream: StreamPoller, change: dict[str, Any]) -> set[tu
     return {(entry["action"], entry["actor"]) for entry in entries if entry.get("changeId") == change["changeId"]}
 
 
+def listed(api: Api, flow: dict[str, Any], state: str) -> list[str]:
+    return [change["changeId"] for change in api.get("/changes", flowId=flow["id"], state=state).body["data"]]
+
+
 def live_version(api: Api, flow: dict[str, Any]) -> int:
     version: int = api.get("", id=flow["id"]).body["liveVersion"]
     return version
@@ -235,6 +239,8 @@ def test_a_pending_schedule_keeps_the_request_from_expiring(
 
     clock.advance(timedelta(days=30))
     assert read(editor, change)["state"] == "approved"
+    assert listed(editor, flow, "approved") == [change["changeId"]]
+    assert listed(editor, flow, "expired") == []
     fire_due(scheduler, clock)
 
     assert (read(editor, change)["state"], live_version(editor, flow)) == ("applied", 3)

@@ -13,7 +13,7 @@ from decision_flows.dal import flows, items, key_schema, paging, writes
 from decision_flows.dal.store_errors import WriteStep, call
 from decision_flows.domain.errors import Conflict, NotFound
 from decision_flows.models.change import ChangeListing, ChangeRequest
-from decision_flows.models.change_terms import OPEN_STATES, ChangeState
+from decision_flows.models.change_terms import OPEN_STATES, ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.page import Page
 
@@ -93,8 +93,10 @@ class ChangeRepository:
             "ConsistentRead": True,
         }
         if listing.state is not None:
-            params["FilterExpression"] = _state_filter(listing.state, params["ExpressionAttributeValues"], listing.now)
             params["ExpressionAttributeNames"] = {"#state": "state"}
+            params["FilterExpression"] = _state_filter(
+                listing.state, params["ExpressionAttributeValues"], params["ExpressionAttributeNames"], listing.now
+            )
         query = paging.PageQuery(
             params,
             _CURSOR_KEYS,
@@ -170,19 +172,23 @@ def _flow_steps(plan: Plan) -> list[WriteStep]:
     return flows.save_steps(plan.previous, plan.new)
 
 
-def _state_filter(state: ChangeState, values: dict[str, Any], now: str) -> str:
-    """A stored state; ``expired`` is an open one past expiresAt, and an open one only before it."""
+def _state_filter(state: ChangeState, values: dict[str, Any], names: dict[str, str], now: str) -> str:
+    """A stored state; ``expired`` is an open one past expiresAt, and an open one only before it,
+    unless a pending schedule holds it (ChangeRequest.state_at)."""
     if state == ChangeState.UNREVIEWED:
         values[":applied"], values[":no"] = {"S": ChangeState.APPLIED.value}, {"BOOL": False}
         return "#state = :applied AND emergency.reviewed = :no"
+    if state not in OPEN_STATES and state != ChangeState.EXPIRED:
+        values[":state"] = {"S": state.value}
+        return "#state = :state"
+    names["#schedule"], names["#status"] = "schedule", "status"
+    values[":now"], values[":scheduled"] = {"S": now}, {"S": ScheduleStatus.PENDING.value}
+    scheduled = "#schedule.#status = :scheduled"
     if state == ChangeState.EXPIRED:
-        values[":p"], values[":a"], values[":now"] = {"S": "pending"}, {"S": "approved"}, {"S": now}
-        return "(#state = :p OR #state = :a) AND expiresAt <= :now"
+        values[":p"], values[":a"] = {"S": "pending"}, {"S": "approved"}
+        return f"(#state = :p OR #state = :a) AND expiresAt <= :now AND NOT {scheduled}"
     values[":state"] = {"S": state.value}
-    if state in OPEN_STATES:
-        values[":now"] = {"S": now}
-        return "#state = :state AND expiresAt > :now"
-    return "#state = :state"
+    return f"#state = :state AND (expiresAt > :now OR {scheduled})"
 
 
 def _update_step(previous: ChangeRequest, new: ChangeRequest) -> WriteStep:
