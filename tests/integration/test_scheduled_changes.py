@@ -247,3 +247,21 @@ def test_a_pending_schedule_keeps_the_request_from_expiring(
 
 
 _PARIS = timezone(timedelta(hours=1))
+
+
+def test_a_schedule_whose_flow_was_deleted_is_suspended(
+    editor: Api, admin: Api, clock: Clock, scheduler: InMemoryScheduler
+) -> None:
+    # Given a scheduled publish whose flow is deleted (the stream consumer cancels its requests later)
+    flow, change = approved_publish(editor)
+    assert schedule(editor, change, timestamp(clock() + timedelta(minutes=2))).status == 200
+    assert admin.delete(flow["id"]).status == 204
+
+    # When it fires
+    clock.advance(timedelta(minutes=2))
+    fire_due(scheduler, clock)
+
+    # Then the schedule is suspended with the refusal's code, and nothing is applied
+    refused = read(editor, change)
+    assert (refused["state"], refused["schedule"]["status"]) == ("approved", "suspended")
+    assert refused["schedule"]["reason"] == "FLOW_NOT_FOUND"
