@@ -4,8 +4,6 @@ API keys by hash, JWTs by signature, 401 for unknown credentials, 403 for anothe
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,6 +19,7 @@ from decision_flows.models.identity import Role
 from decision_flows_local import template
 from decision_flows_local.api.gateway import HttpResponse, LambdaContext, build_event, invoke_through_authorizer
 from decision_flows_local.fixtures.api_keys import SeedError, seed_api_keys
+from tests.support.function_init import modules_loaded_by
 
 ISSUER = "https://idp.example.com/"
 AUDIENCE = "decision-flows"
@@ -275,22 +274,6 @@ def test_the_sample_authorizer_event_runs_and_refuses_its_placeholder_key(api_ke
 
 def test_the_authorizer_starts_without_pydantic_or_pyjwt() -> None:
     # Given the authorizer's handler module with JWTs off (API keys only), loaded as Lambda would at init
-    properties = template.resources("AWS::Serverless::Function")["AuthorizerFunction"]["Properties"]
-    handler = template.ROOT / properties["CodeUri"] / "app.py"
-    probe = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('app', {str(handler)!r})\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print(*(name in sys.modules for name in ('jwt', 'cryptography', 'pydantic')))"
-    )
-    environment = {
-        **template.function_environment(),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "PYTHONPATH": str(template.ROOT / "shared" / "layer"),
-    }
-    # When it is imported
-    loaded = subprocess.run(  # noqa: S603 (this interpreter, our own probe)
-        [sys.executable, "-c", probe], capture_output=True, text=True, env=environment, check=True
-    )
+    loaded = modules_loaded_by("AuthorizerFunction")
     # Then PyJWT and cryptography (≈65 ms, until a bearer JWT comes) and pydantic (≈50 ms) are not among its imports
-    assert loaded.stdout.strip() == "False False False"
+    assert [name in loaded for name in ("jwt", "cryptography", "pydantic")] == [False, False, False]

@@ -8,11 +8,13 @@ import sys
 from decision_flows_local import template
 
 
-def modules_loaded_by(function: str) -> set[str]:
-    """The modules in ``sys.modules`` once ``function``'s handler (template.yaml's) is imported."""
+def modules_loaded_by(function: str, with_client: bool = False) -> set[str]:
+    """The modules in ``sys.modules`` once ``function``'s handler (template.yaml's) is imported, and,
+    ``with_client``, its DynamoDB client made (as a function's first request would make it)."""
     properties = template.resources("AWS::Serverless::Function")[function]["Properties"]
     handler = template.ROOT / properties["CodeUri"] / "app.py"
-    probe = f"import runpy, sys\nrunpy.run_path({str(handler)!r}, run_name='app')\nprint(*sys.modules)"
+    client = "from decision_flows.dal.client import dynamodb_client\ndynamodb_client()\n" if with_client else ""
+    probe = f"import runpy, sys\nrunpy.run_path({str(handler)!r}, run_name='app')\n{client}print(*sys.modules)"
     layer = str(template.ROOT / "shared" / "layer")
     environment = template.function_environment() | {"AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": layer}
     loaded = subprocess.run(  # noqa: S603 (this interpreter, our own probe)
