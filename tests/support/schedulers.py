@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from decision_flows.models.scheduled_job import ScheduledJob
+
 
 @dataclass
 class Clock:
@@ -21,17 +23,17 @@ class Clock:
 
 @dataclass
 class InMemoryScheduler:
-    """One one-time schedule per (tenant, change), as EventBridge Scheduler names them."""
+    """One one-time schedule per job, as EventBridge Scheduler names them."""
 
-    schedules: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    schedules: dict[ScheduledJob, datetime] = field(default_factory=dict)
 
-    def put_schedule(self, tenant_id: str, change_id: str, run_at: datetime) -> None:
-        self.schedules[(tenant_id, change_id)] = run_at
+    def put_schedule(self, job: ScheduledJob, run_at: datetime) -> None:
+        self.schedules[job] = run_at
 
-    def delete_schedule(self, tenant_id: str, change_id: str) -> None:
-        self.schedules.pop((tenant_id, change_id), None)
+    def delete_schedule(self, job: ScheduledJob) -> None:
+        self.schedules.pop(job, None)
 
-    def take_due(self, now: datetime) -> list[tuple[str, str]]:
+    def take_due(self, now: datetime) -> list[ScheduledJob]:
         """The schedules due at ``now``, removed as a one-time schedule is once it has fired."""
         due = [named for named, run_at in self.schedules.items() if run_at <= now]
         for named in due:

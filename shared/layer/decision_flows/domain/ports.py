@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: a function that writes flows builds no hi
     from decision_flows.models.live import LiveEntry
     from decision_flows.models.page import Page
     from decision_flows.models.policy import Policy
+    from decision_flows.models.scheduled_job import ScheduledJob
 
 
 @dataclass(frozen=True)
@@ -127,15 +128,15 @@ class ChangeStore(Protocol):
 
 
 class Scheduler(Protocol):
-    """One one-time schedule per scheduled change request (EventBridge Scheduler on AWS), named by the
-    request. Both calls are idempotent: the schedule's DynamoDB write comes first and the firing checks
-    the store, so a crash between the two leaves a schedule that fires into a no-op or a request the
-    sweeper finds missed, never a change applied twice or late."""
+    """One one-time schedule per scheduled job (EventBridge Scheduler on AWS), named by the job. Both
+    calls are idempotent: the job's DynamoDB write comes first and the firing checks the store, so a
+    crash between the two leaves a schedule that fires into a no-op or a job the sweeper finds due,
+    never a change applied twice or late."""
 
-    def put_schedule(self, tenant_id: str, change_id: str, run_at: datetime) -> None:
-        """Create the schedule, or replace the request's one."""
+    def put_schedule(self, job: ScheduledJob, run_at: datetime) -> None:
+        """Create the job's schedule, or replace it."""
         ...
 
-    def delete_schedule(self, tenant_id: str, change_id: str) -> None:
-        """Delete the request's schedule; none is no error."""
+    def delete_schedule(self, job: ScheduledJob) -> None:
+        """Delete the job's schedule; none is no error."""
         ...

@@ -28,6 +28,7 @@ from decision_flows.models.change_terms import ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.identity import Identity
 from decision_flows.models.review_commands import ScheduleRequest
+from decision_flows.models.scheduled_job import ScheduledJob
 
 EARLIEST_AHEAD = timedelta(minutes=1)
 LATEST_AHEAD = timedelta(days=90)
@@ -67,7 +68,7 @@ class ScheduleService:
         schedule = Schedule(run_at=timestamp(run_at), scheduled_by=identity.principal)
         new = self._changes.stamped(change, identity, FlowAction.CHANGE_SCHEDULED, None, schedule=schedule)
         self._store.save_change(change, new)  # first: the firing reads it, whatever the scheduler holds
-        self._scheduler.put_schedule(change.tenant_id, change.change_id, run_at)
+        self._scheduler.put_schedule(ScheduledJob.for_change(change.tenant_id, change.change_id), run_at)
         return new
 
     def unschedule(self, identity: Identity, change_id: str) -> ChangeRequest:
@@ -77,11 +78,17 @@ class ScheduleService:
             raise Conflict("SCHEDULE_NOT_PENDING", f"Change request {change_id!r} has no pending schedule.")
         new = self._changes.stamped(change, identity, FlowAction.CHANGE_UNSCHEDULED, None, schedule=None)
         self._store.save_change(change, new)  # first: a schedule left behind fires into a no-op
-        self._scheduler.delete_schedule(change.tenant_id, change_id)
+        self._scheduler.delete_schedule(ScheduledJob.for_change(change.tenant_id, change_id))
         return new
 
-    def fire(self, tenant_id: str, change_id: str) -> ChangeRequest | None:
-        """The scheduler's call at runAt: the request as it ends, None when it does not exist."""
+    def fire(self, job: ScheduledJob) -> ChangeRequest | None:
+        """The scheduler's call at the job's time: a change request's firing; a plan step's is not built yet."""
+        if job.change_id is None:
+            raise NotImplementedError("rollout plan steps")
+        return self.fire_change(job.tenant_id, job.change_id)
+
+    def fire_change(self, tenant_id: str, change_id: str) -> ChangeRequest | None:
+        """A scheduled request at runAt: the request as it ends, None when it does not exist."""
         change = self._store.get_change(tenant_id, change_id)
         if change is None or change.schedule is None or change.schedule.status != ScheduleStatus.PENDING:
             return change  # unscheduled, done or suspended already: at most once
