@@ -11,6 +11,7 @@ import pytest
 
 from decision_flows import wiring
 from decision_flows.domain.clock import timestamp
+from decision_flows.domain.schedules import Fired
 from decision_flows.models.scheduled_job import ScheduledJob
 from decision_flows_local.api.gateway import Api, HttpResponse
 from decision_flows_local.dynamodb.streams import StreamPoller
@@ -41,10 +42,9 @@ def schedule(api: Api, change: dict[str, Any], run_at: str) -> HttpResponse:
     return api.request("POST", "/changes/schedule", body={"changeId": change["changeId"], "runAt": run_at})
 
 
-def fire_due(scheduler: InMemoryScheduler, clock: Clock) -> list[dict[str, Any] | None]:
+def fire_due(scheduler: InMemoryScheduler, clock: Clock) -> list[Fired]:
     """What the firing function does for each schedule the scheduler delivers at the clock's time."""
-    fired = [wiring.schedule_service().fire(job) for job in scheduler.take_due(clock())]
-    return [None if change is None else change.model_dump(mode="json", by_alias=True) for change in fired]
+    return [wiring.schedule_service().fire(job) for job in scheduler.take_due(clock())]
 
 
 def read(api: Api, change: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def test_a_scheduled_change_applies_on_time_once_and_blocks_a_manual_apply(
     assert live_version(editor, flow) == 3
 
     # And a second delivery of the same schedule changes nothing (at most once)
-    wiring.schedule_service().fire_change(TENANT_A, change["changeId"])
+    wiring.schedule_service().fire(ScheduledJob.for_change(TENANT_A, change["changeId"]))
     assert read(editor, change)["rowVersion"] == applied["rowVersion"]
 
     # And the history has the scheduling (the flow service's own clock stamps the flow's entries)
@@ -195,7 +195,7 @@ def test_a_rescheduled_change_fires_at_its_new_time_only(
 
     # When the old time comes, nothing applies; at the new time, it does
     clock.advance(timedelta(minutes=2))
-    wiring.schedule_service().fire_change(TENANT_A, change["changeId"])
+    wiring.schedule_service().fire(ScheduledJob.for_change(TENANT_A, change["changeId"]))
     assert (read(editor, change)["schedule"]["status"], live_version(editor, flow)) == ("pending", 2)
     clock.advance(timedelta(minutes=8))
     fire_due(scheduler, clock)

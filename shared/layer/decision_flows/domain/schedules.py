@@ -9,6 +9,7 @@ a schedule fires at most once whatever the scheduler delivers twice or late.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from decision_flows.domain.changes import ChangeService, not_pending, role_for
@@ -37,6 +38,17 @@ MISSED_AFTER = timedelta(minutes=5)
 MISSED = "MISSED"
 # Problems the scheduler retries: the store's, not the request's, so they suspend nothing.
 TRANSIENT = (StoreUnavailable, RateLimited)
+
+
+@dataclass(frozen=True)
+class Fired:
+    """What one firing did: ``status`` DONE (applied) or SUSPENDED (with ``reason``, which the firing
+    function counts as SchedulesSuspended), None when there was nothing to do (gone, not yet due, or
+    fired already)."""
+
+    job: ScheduledJob
+    status: ScheduleStatus | None = None
+    reason: str | None = None
 
 
 class ScheduleService:
@@ -81,40 +93,36 @@ class ScheduleService:
         self._scheduler.delete_schedule(ScheduledJob.for_change(change.tenant_id, change_id))
         return new
 
-    def fire(self, job: ScheduledJob) -> ChangeRequest | None:
+    def fire(self, job: ScheduledJob) -> Fired:
         """The scheduler's call at the job's time: a change request's firing; a plan step's is not built yet."""
         if job.change_id is None:
             raise NotImplementedError("rollout plan steps")
-        return self.fire_change(job.tenant_id, job.change_id)
-
-    def fire_change(self, tenant_id: str, change_id: str) -> ChangeRequest | None:
-        """A scheduled request at runAt: the request as it ends, None when it does not exist."""
-        change = self._store.get_change(tenant_id, change_id)
+        change = self._store.get_change(job.tenant_id, job.change_id)
         if change is None or change.schedule is None or change.schedule.status != ScheduleStatus.PENDING:
-            return change  # unscheduled, done or suspended already: at most once
+            return Fired(job)  # gone, unscheduled, done or suspended already: at most once
         schedule = change.schedule
         now = self._clock()
         run_at = datetime.fromisoformat(schedule.run_at)
         if now < run_at:
-            return change  # an earlier time's schedule that a reschedule replaced
-        identity = Identity(tenant_id, role_for(change.action), schedule.scheduled_by)
+            return Fired(job)  # an earlier time's schedule that a reschedule replaced
+        identity = Identity(job.tenant_id, role_for(change.action), schedule.scheduled_by)
         if now > run_at + MISSED_AFTER:
-            return self._suspend(change, identity, MISSED)
+            return self._suspend(job, change, identity, MISSED)
         done = schedule.model_copy(update={"status": ScheduleStatus.DONE})
         try:
-            applied, _ = self._changes.apply_checked(identity, change, block_when_stale=False, schedule=done)
+            self._changes.apply_checked(identity, change, block_when_stale=False, schedule=done)
         except TRANSIENT:
             raise
         except DomainError as refused:
-            return self._suspend(change, identity, refused.code)
-        return applied
+            return self._suspend(job, change, identity, refused.code)
+        return Fired(job, ScheduleStatus.DONE)
 
-    def _suspend(self, change: ChangeRequest, identity: Identity, reason: str) -> ChangeRequest:
+    def _suspend(self, job: ScheduledJob, change: ChangeRequest, identity: Identity, reason: str) -> Fired:
         assert change.schedule is not None, "only a scheduled request suspends"
         suspended = change.schedule.model_copy(update={"status": ScheduleStatus.SUSPENDED, "reason": reason})
         new = self._changes.stamped(change, identity, FlowAction.SCHEDULE_SUSPENDED, None, schedule=suspended)
         self._store.save_change(change, new)
-        return new
+        return Fired(job, ScheduleStatus.SUSPENDED, reason)
 
 
 def _run_at(text: str) -> datetime:
