@@ -74,9 +74,12 @@ def change_service() -> ChangeService:
     return ChangeService(flow_service(), flow_repository(), change_repository(), policy_repository())
 
 
+@built_once
 def scheduler() -> Scheduler:
-    """The EventBridge Scheduler adapter is not built yet (issue 25): tests replace this."""
-    raise NotImplementedError("no scheduler adapter yet")
+    """EventBridge Scheduler on AWS (not built yet); elsewhere the local scheduler sweeps the store."""
+    from decision_flows.scheduling.swept import SweptFromStore
+
+    return SweptFromStore()
 
 
 @built_once
