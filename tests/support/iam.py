@@ -210,7 +210,7 @@ def role_statements(function: str) -> list[Statement]:
         for raw in resolve(policy["PolicyDocument"])["Statement"]:
             found.append(_statement(raw, policy["PolicyName"]))
     for arn in role.get("ManagedPolicyArns", []):
-        own = arn.get("Ref") if isinstance(arn, dict) else None
+        own = str(arn.get("Ref")) if isinstance(arn, dict) else ""
         if own in deployed()["Resources"]:  # a managed policy of the stack's own
             document = resolve(deployed()["Resources"][own]["Properties"]["PolicyDocument"])
             found += [_statement(raw, own) for raw in document["Statement"]]

@@ -151,7 +151,7 @@ def test_a_scheduler_out_of_reach_is_503_store_busy() -> None:
     def unreachable(**_: Any) -> None:
         raise EndpointConnectionError(endpoint_url="https://scheduler.us-east-1.amazonaws.com")
 
-    client.create_schedule = unreachable  # type: ignore[method-assign]
+    client.create_schedule = unreachable  # type: ignore[method-assign,assignment]
     with pytest.raises(StoreUnavailable):
         adapter(client).put_schedule(CHANGE, RUN_AT)
 

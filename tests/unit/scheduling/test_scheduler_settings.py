@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from decision_flows import wiring
 from decision_flows.scheduling.eventbridge import EventBridgeScheduler
 from decision_flows.scheduling.swept import SweptFromStore
-from decision_flows.settings import Settings
+from decision_flows.settings import Settings, settings
 from decision_flows_local import template
 
 ON_AWS = {
@@ -37,7 +37,7 @@ def test_with_every_setting_the_functions_schedule_on_eventbridge(
         monkeypatch.setenv(name, value)
     scheduler = wiring.scheduler()
     assert isinstance(scheduler, EventBridgeScheduler)
-    target = wiring.settings().schedule_target
+    target = settings().schedule_target
     assert target is not None
     assert target.group_name == ON_AWS["SCHEDULE_GROUP_NAME"]
 
