@@ -161,3 +161,23 @@ def test_a_refused_schedule_is_not_disguised_as_a_busy_scheduler() -> None:
     for client in failing("ValidationException", 400):
         with pytest.raises(ClientError, match="ValidationException"):
             adapter(client).put_schedule(CHANGE, RUN_AT)
+
+
+def test_a_schedule_that_fired_between_create_and_replace_is_created_again() -> None:
+    # Given Scheduler that finds the schedule on create, then has deleted it (fired) by the replace
+    client = boto3.client("scheduler", region_name="us-east-1", config=client_config())
+    with Stubber(client) as stubber:
+        stubber.add_client_error("create_schedule", service_error_code="ConflictException", http_status_code=409)
+        stubber.add_client_error(
+            "update_schedule", service_error_code="ResourceNotFoundException", http_status_code=404
+        )
+        stubber.add_response(
+            "create_schedule",
+            {"ScheduleArn": f"arn:aws:scheduler:us-east-1:123456789012:schedule/{TARGET.group_name}/{CHANGE.name}"},
+        )
+
+        # When the job is scheduled
+        adapter(client).put_schedule(CHANGE, RUN_AT)
+
+        # Then all three calls were made: the job has its schedule
+        stubber.assert_no_pending_responses()
