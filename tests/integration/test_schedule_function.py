@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from decision_flows import wiring
+from decision_flows.dal.client import scheduler_client
 from decision_flows.domain.clock import timestamp
 from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.models.scheduled_job import ScheduledJob
+from decision_flows.scheduling.eventbridge import EventBridgeScheduler, at_expression
+from decision_flows.settings import ScheduleTarget
 from decision_flows_local import template
 from decision_flows_local.api.gateway import Api, LambdaContext
 from tests.integration.test_change_requests import request_change
@@ -23,6 +26,14 @@ from tests.support.schedulers import Clock, InMemoryScheduler
 from tests.support.tenants import TENANT_A
 
 __all__ = ["clock"]  # the fixture, shared with the schedules' other tests
+# The template's resources by their logical ids, as the local runs name tables (tests/support/iam.py
+# maps them to the deployed stack's ARNs for the least-privilege check).
+LOCAL_TARGET = ScheduleTarget(
+    group_name="ScheduleGroup",
+    function_arn="arn:aws:lambda:us-east-1:123456789012:function:ScheduleFunction",
+    role_arn="arn:aws:iam::123456789012:role/SchedulerRole",
+    dead_letter_arn="arn:aws:sqs:us-east-1:123456789012:SchedulesDeadLetterQueue",
+)
 
 
 def deliver(scheduler: InMemoryScheduler, clock: Clock) -> list[Any]:
@@ -118,3 +129,29 @@ def test_a_schedule_call_that_failed_after_the_write_is_503_and_a_retry_succeeds
     assert retried.status == 200, retried.body
     assert retried.body["schedule"]["status"] == "pending"
     assert failing.schedules == {ScheduledJob.for_change(TENANT_A, change["changeId"]): run_at}
+
+
+def test_the_changes_function_makes_moves_and_deletes_a_schedule_on_eventbridge(
+    editor: Api, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the EventBridge adapter on moto's scheduler (its calls are held against the function's role)
+    client = scheduler_client()
+    client.create_schedule_group(Name=LOCAL_TARGET.group_name)
+    monkeypatch.setattr(wiring.schedule_service(), "_scheduler", EventBridgeScheduler(LOCAL_TARGET, scheduler_client))
+    _, change = approved_publish(editor)
+    job = ScheduledJob.for_change(TENANT_A, change["changeId"])
+
+    def expression() -> str:
+        return str(client.get_schedule(Name=job.name, GroupName=LOCAL_TARGET.group_name)["ScheduleExpression"])
+
+    # When it is scheduled, then moved
+    first, moved = clock() + timedelta(minutes=2), clock() + timedelta(minutes=3)
+    assert schedule(editor, change, timestamp(first)).status == 200
+    assert expression() == at_expression(first)
+    assert schedule(editor, change, timestamp(moved)).status == 200
+
+    # Then Scheduler holds the new time; and once unscheduled, no schedule
+    assert expression() == at_expression(moved)
+    unscheduled = editor.request("POST", "/changes/unschedule", body={"changeId": change["changeId"]})
+    assert unscheduled.status == 200, unscheduled.body
+    assert client.list_schedules(GroupName=LOCAL_TARGET.group_name)["Schedules"] == []
