@@ -4,6 +4,7 @@ Scheduler call failed after the DynamoDB write answers 503 and succeeds when ret
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -155,3 +156,10 @@ def test_the_changes_function_makes_moves_and_deletes_a_schedule_on_eventbridge(
     unscheduled = editor.request("POST", "/changes/unschedule", body={"changeId": change["changeId"]})
     assert unscheduled.status == 200, unscheduled.body
     assert client.list_schedules(GroupName=LOCAL_TARGET.group_name)["Schedules"] == []
+
+
+def test_the_sample_events_are_what_scheduler_and_the_sweeper_deliver(dynamodb: Any) -> None:
+    samples = template.ROOT / "events" / "schedules"
+    fire = json.loads((samples / "fire-change.json").read_text())
+    assert template.handler("ScheduleFunction")(fire, LambdaContext()) == {"nothing": 1}  # no such request
+    assert json.loads((samples / "sweep.json").read_text()) == template.handler_module("ScheduleFunction").SWEEP_EVENT
