@@ -154,6 +154,7 @@ class ChangeRepository:
                         "last_actor": cancelled_by,
                         "updated_at": at,
                         "last_comment": "the flow was deleted",
+                        "schedule": change.schedule and change.schedule.ended(),
                     }
                 )
                 # Reviewed or cancelled meanwhile (a 409): it is no longer open either way.

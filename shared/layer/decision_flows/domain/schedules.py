@@ -28,7 +28,7 @@ from decision_flows.models.change import ChangeRequest, Schedule
 from decision_flows.models.change_terms import ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.identity import Identity
-from decision_flows.models.review_commands import ScheduleRequest
+from decision_flows.models.review_commands import RejectRequest, ScheduleRequest
 from decision_flows.models.scheduled_job import ScheduledJob
 
 EARLIEST_AHEAD = timedelta(minutes=1)
@@ -92,6 +92,20 @@ class ScheduleService:
         self._store.save_change(change, new)  # first: a schedule left behind fires into a no-op
         self._scheduler.delete_schedule(ScheduledJob.for_change(change.tenant_id, change_id))
         return new
+
+    def cancel(self, identity: Identity, change_id: str) -> ChangeRequest:
+        """ChangeService.cancel, and the scheduler's schedule of the request deleted."""
+        return self._forget_schedule(self._changes.cancel(identity, change_id))
+
+    def reject(self, identity: Identity, body: RejectRequest) -> ChangeRequest:
+        """ChangeService.reject, and the scheduler's schedule of the request deleted."""
+        return self._forget_schedule(self._changes.reject(identity, body))
+
+    def _forget_schedule(self, closed: ChangeRequest) -> ChangeRequest:
+        """After the write that cancelled the schedule: left behind, it would only fire into a no-op."""
+        if closed.schedule is not None and closed.schedule.status == ScheduleStatus.CANCELLED:
+            self._scheduler.delete_schedule(ScheduledJob.for_change(closed.tenant_id, closed.change_id))
+        return closed
 
     def fire(self, job: ScheduledJob) -> Fired:
         """The scheduler's call at the job's time: a change request's firing; a plan step's is not built yet."""
