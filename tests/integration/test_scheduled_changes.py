@@ -4,7 +4,7 @@ stale base, unscheduled, rescheduled, and the manual apply a pending schedule re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -21,18 +21,9 @@ from tests.support.schedulers import Clock, InMemoryScheduler
 from tests.support.tenants import TENANT_A
 
 
-@pytest.fixture
-def clock(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The change and schedule services' clock (the flow service keeps the real one)."""
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
-    monkeypatch.setattr(wiring.change_service(), "_clock", clock)
-    monkeypatch.setattr(wiring.schedule_service(), "_clock", clock)
-    return clock
-
-
-def approved_publish(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+def approved_publish(api: Api, key: str = "offers") -> tuple[dict[str, Any], dict[str, Any]]:
     """A live flow (v2) with an edited draft, and its publish requested: approved at once (required 0)."""
-    flow = live_flow(api)
+    flow = live_flow(api, key)
     made = request_change(api, flow["id"], "publish", notes="campaign")
     assert (made.status, made.body["state"]) == (201, "approved"), made.body
     return flow, made.body
@@ -279,7 +270,7 @@ def test_a_scheduled_change_cancelled_or_rejected_never_fires(
 
     # When its author cancels it, or another editor rejects it
     closer = editor if close == "cancel" else reviewer(editor)
-    closed = review(closer, close, change, **({"comment": "not this week"} if close == "reject" else {}))
+    closed = review(closer, close, change, None, **({"comment": "not this week"} if close == "reject" else {}))
 
     # Then its schedule is cancelled with it and deleted from the scheduler
     assert closed.status == 200, closed.body
