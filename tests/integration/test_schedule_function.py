@@ -22,11 +22,10 @@ from decision_flows_local.api.gateway import Api, LambdaContext
 from tests.integration.test_change_requests import request_change
 from tests.integration.test_metrics import SERVICE, Emitted
 from tests.integration.test_policy_routes import live_flow
-from tests.integration.test_scheduled_changes import approved_publish, clock, live_version, read, schedule
+from tests.integration.test_scheduled_changes import approved_publish, live_version, read, schedule
 from tests.support.schedulers import Clock, InMemoryScheduler
 from tests.support.tenants import TENANT_A
 
-__all__ = ["clock"]  # the fixture, shared with the schedules' other tests
 # The template's resources by their logical ids, as the local runs name tables (tests/support/iam.py
 # maps them to the deployed stack's ARNs for the least-privilege check).
 LOCAL_TARGET = ScheduleTarget(
@@ -81,6 +80,24 @@ def test_a_scheduled_rollback_or_delete_applies_through_the_function(
     assert read(admin, change)["state"] == "applied"
     after = admin.get(id=flow["id"])
     assert after.status == 404 if action == "delete" else after.body["liveVersion"] == 3  # v1 restored as v3
+
+
+def test_the_sweepers_event_fires_a_due_job_whose_schedule_was_lost(
+    editor: Api, clock: Clock, scheduler: InMemoryScheduler
+) -> None:
+    # Given a scheduled change whose Scheduler schedule is gone (a crash after the DynamoDB write)
+    flow, _ = publish_in_two_minutes(editor, clock)
+    scheduler.schedules.clear()
+
+    # When the sweeper's rule invokes the function after runAt, within the five minutes
+    clock.advance(timedelta(minutes=4))
+    swept = template.handler("ScheduleFunction")(
+        template.handler_module("ScheduleFunction").SWEEP_EVENT, LambdaContext()
+    )
+
+    # Then the change is applied
+    assert swept == {"done": 1}
+    assert live_version(editor, flow) == 3
 
 
 def test_a_missed_schedule_is_suspended_and_counted(

@@ -41,6 +41,7 @@ class ScheduleStatus(StrEnum):
     PENDING = "pending"
     SUSPENDED = "suspended"  # it could not apply (``reason``: the problem's code, or MISSED)
     DONE = "done"
+    CANCELLED = "cancelled"  # its request was cancelled or rejected (or its flow deleted) before runAt
 
 
 # A schedule's runAt: RFC 3339 with its offset (Z or ±hh:mm), so that no time zone is guessed.
