@@ -56,6 +56,17 @@ NOT_AT_INIT = {
         "dal.changes",
         "dal.policies",
     ],
+    # fires and sweeps schedules: no HTTP at all; the schedule and change services, the change
+    # requests' models and reader, and the Scheduler adapter wait for the first firing
+    "ScheduleFunction": [
+        "web.api",
+        "web.routes",
+        "domain.schedules",
+        "domain.changes",
+        "dal.changes",
+        "models.change",
+        "scheduling.eventbridge",
+    ],
     # writes flows: no history, live-pointer or version-listing models, no other route family's queries
     "DraftsFunction": [
         "models.history",

@@ -77,10 +77,16 @@ def change_service() -> ChangeService:
 
 @built_once
 def scheduler() -> Scheduler:
-    """EventBridge Scheduler on AWS (not built yet); elsewhere the local scheduler sweeps the store."""
-    from decision_flows.scheduling.swept import SweptFromStore
+    """EventBridge Scheduler where its settings are (AWS); elsewhere the local scheduler sweeps the store."""
+    target = settings().schedule_target
+    if target is None:
+        from decision_flows.scheduling.swept import SweptFromStore
 
-    return SweptFromStore()
+        return SweptFromStore()
+    from decision_flows.dal.client import scheduler_client
+    from decision_flows.scheduling.eventbridge import EventBridgeScheduler
+
+    return EventBridgeScheduler(target, scheduler_client)
 
 
 @built_once
