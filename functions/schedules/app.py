@@ -2,7 +2,7 @@
 
 Two callers, told apart by the event. EventBridge Scheduler delivers a job's schedule Input (the
 job's payload, models/scheduled_job.py) at its runAt; the sweeper's rule delivers ``{"sweep": true}``
-every five minutes, to settle the jobs whose schedule never fired. A store that fails raises, so
+every minute, to settle the jobs whose schedule never fired. A store that fails raises, so
 that the invocation is retried and, past its retries, lands in the schedules' dead-letter queue; a
 payload that names no job is logged and dropped, as retrying it could only fail again.
 """

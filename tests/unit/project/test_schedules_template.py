@@ -99,7 +99,7 @@ class TestTheFiringFunction:
             for body in iam.resources_of("AWS::Events::Rule").values()
             if body["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ScheduleFunction", "Arn"]}
         ]
-        assert rule["ScheduleExpression"] == "rate(5 minutes)"
+        assert rule["ScheduleExpression"] == "rate(1 minute)"
         (target,) = rule["Targets"]
         assert json.loads(target["Input"]) == template.handler_module("ScheduleFunction").SWEEP_EVENT
         assert iam.resolve(target["DeadLetterConfig"]["Arn"]) == DEAD_LETTERS
