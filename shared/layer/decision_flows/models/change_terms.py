@@ -41,6 +41,7 @@ class ScheduleStatus(StrEnum):
     PENDING = "pending"
     SUSPENDED = "suspended"  # it could not apply (``reason``: the problem's code, or MISSED)
     DONE = "done"
+    CANCELLED = "cancelled"  # a rollout plan's step that a manual rollout call, a rollback or a delete ended
 
 
 # A schedule's runAt: RFC 3339 with its offset (Z or ±hh:mm), so that no time zone is guessed.
