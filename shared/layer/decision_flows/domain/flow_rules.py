@@ -117,7 +117,7 @@ def check_plan(share: RolloutShare) -> None:
     problems: list[FieldProblem] = []
     delay, percent = None, share.percent
     for index, step in enumerate(share.plan or ()):
-        where = f"rollout.plan[{index}]"
+        where = f"rollout.plan.{index}"  # as the request's own validation names a field
         if delay is not None and plan_delay(step.after) <= delay:
             problems.append(FieldProblem(f"{where}.after", "must be later than the step before"))
         if step.percent is not None and step.percent <= percent:

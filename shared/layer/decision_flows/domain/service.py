@@ -191,6 +191,7 @@ class FlowService:
         """Make a planned write: one conditional write or transaction at the rowVersion read."""
         if plan.new is None:
             self._store.delete_flow(plan.previous, plan.by, plan.at)
+            self.follow_plan(plan.previous, None)
             return plan.previous
         if plan.version is not None:
             self._store.publish_version(plan.previous, plan.new, plan.version)
