@@ -19,6 +19,7 @@ from decision_flows.models.scheduled_job import ScheduledJob
 from decision_flows.settings import settings
 from decision_flows_local.api.gateway import Api
 from decision_flows_local.dynamodb.streams import StreamPoller
+from decision_flows_local.fixtures.samples import v2_config
 from tests.integration.test_change_requests import request_change, review
 from tests.integration.test_policy_routes import live_flow
 from tests.support.schedulers import Clock, InMemoryScheduler
@@ -100,9 +101,10 @@ def test_a_plan_steps_up_and_promotes_each_step_once_at_its_time(
     assert scheduler.schedules == {job(flow, 0): first}
     assert due_keys(dynamodb, flow) == key_schema.due_attributes(first, job(flow, 0))["DueSK"]
 
-    # When nothing is due yet, and then the first step's time comes
+    # When a delivery comes early (a replaced plan's schedule), and then the first step's time comes
     clock.advance(timedelta(minutes=59))
-    assert fire_due(scheduler, clock) == []
+    assert wiring.schedule_service().fire(job(flow, 0)) == Fired(job(flow, 0))
+    assert read(editor, flow)["rollout"]["percent"] == 5
     clock.now = first
     assert fire_due(scheduler, clock) == [Fired(job(flow, 0), ScheduleStatus.DONE)]
 
@@ -314,3 +316,19 @@ def test_a_job_fires_only_in_its_own_tenant(
     assert fired == Fired(job(flow, 0, tenant=TENANT_B))
     assert statuses(read(editor, flow)) == [("pending", None), ("pending", None)]
     assert other_tenant.get(id=flow["id"]).status == 404
+
+
+def test_a_job_of_a_replaced_rollout_does_nothing(editor: Api, clock: Clock, scheduler: InMemoryScheduler) -> None:
+    # Given a planned rollout of v3, aborted, and v4 published with a plan of its own
+    flow = planned(editor)
+    assert editor.request("POST", "/rollout/abort", body={"id": flow["id"]}).status == 200
+    assert editor.update(id=flow["id"], draftConfig=v2_config("v4")).status == 200
+    again = editor.publish(id=flow["id"], rollout={"percent": 5, "plan": PLAN}).body
+
+    # When v3's first step comes late, at v4's first step's time
+    clock.now = at(again, timedelta(hours=1))
+    fired = wiring.schedule_service().fire(job(flow, 0))
+
+    # Then it leaves v4's plan alone
+    assert fired == Fired(job(flow, 0))
+    assert statuses(read(editor, flow)) == [("pending", None), ("pending", None)]
