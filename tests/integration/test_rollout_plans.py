@@ -21,6 +21,7 @@ from decision_flows_local.api.gateway import Api
 from decision_flows_local.dynamodb.streams import StreamPoller
 from decision_flows_local.fixtures.samples import v2_config
 from tests.integration.test_change_requests import request_change, review
+from tests.integration.test_emergency_changes import emergency_rollback
 from tests.integration.test_policy_routes import live_flow
 from tests.support.schedulers import Clock, InMemoryScheduler
 from tests.support.tenants import TENANT_A, TENANT_B
@@ -332,3 +333,25 @@ def test_a_job_of_a_replaced_rollout_does_nothing(editor: Api, clock: Clock, sch
     # Then it leaves v4's plan alone
     assert fired == Fired(job(flow, 0))
     assert statuses(read(editor, flow)) == [("pending", None), ("pending", None)]
+
+
+@pytest.mark.parametrize("call", ["emergency rollback", "abort request", "promote"])
+def test_every_way_of_ending_a_rollout_cancels_its_plan(
+    admin: Api, editor: Api, scheduler: InMemoryScheduler, stream: StreamPoller, call: str
+) -> None:
+    # Given a planned rollout
+    flow = planned(editor)
+
+    # When it ends by an admin's emergency rollback, an applied abort request, or a manual promote
+    if call == "emergency rollback":
+        ended = emergency_rollback(admin, flow["id"])
+    elif call == "abort request":
+        ended = review(admin, "apply", request_change(admin, flow["id"], "abort").body)
+    else:
+        ended = editor.request("POST", "/rollout/promote", body={"id": flow["id"]})
+
+    # Then nothing stays scheduled, and history records the plan cancelled by its caller
+    assert ended.status == 200, ended.body
+    assert scheduler.schedules == {}
+    last = history(editor, stream, flow)[-1]
+    assert (last["action"], len(last["steps"])) == ("plan_cancelled", 2)

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from decision_flows.domain import transitions
+from decision_flows.domain.change_feed import ChangeFeed, FlowWritten
 from decision_flows.domain.errors import InvalidRequest
 from decision_flows.domain.flow_rules import check_plan
 from decision_flows.domain.history import plan_cancelled_entry
@@ -16,8 +17,11 @@ from decision_flows.domain.transitions import Share
 from decision_flows.models.change_terms import ScheduleStatus
 from decision_flows.models.commands import PlanStepRequest, RolloutShare
 from decision_flows.models.flow import FlowAction, FlowStatus, Rollout
+from decision_flows.models.history import ChangeEntry
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.live import LiveEntry
 from tests.support.flows import NOW, a_flow
+from tests.support.in_memory_flows import InMemoryFlowStore
 
 START = "2026-12-06T10:00:00.000Z"
 BOB = Identity("t", Role.EDITOR, "bob")
@@ -147,3 +151,36 @@ def test_a_write_that_ends_the_rollout_cancels_its_pending_steps_but_not_the_pla
     assert [step.after for step in cancelled.steps or ()] == ["PT2H"]
     assert plan_cancelled_entry("e", stepped, edited) is None
     assert plan_cancelled_entry("e", stepped, suspended) is None
+
+
+class Recorded:
+    """The history entries and live pointers the consumer wrote."""
+
+    def __init__(self) -> None:
+        self.entries: list[ChangeEntry] = []
+        self.pointers: list[LiveEntry] = []
+
+    def record(self, entry: ChangeEntry) -> None:
+        self.entries.append(entry)
+
+    def put_live(self, entry: LiveEntry) -> bool:
+        self.pointers.append(entry)
+        return True
+
+
+def test_the_consumer_records_a_cancellation_beside_its_write_and_leaves_live_alone_for_a_suspension() -> None:
+    flow = _planned_flow()
+    recorded = Recorded()
+    feed = ChangeFeed(recorded, recorded, InMemoryFlowStore())  # type: ignore[arg-type]
+
+    feed.apply(FlowWritten("e1", flow, transitions.plan_suspended(flow, BOB, NOW, 0, "MISSED")))
+    assert [(e.action, e.plan_step, e.reason) for e in recorded.entries] == [
+        (FlowAction.SCHEDULE_SUSPENDED, 0, "MISSED")
+    ]
+    assert recorded.pointers == []  # what /live serves did not change
+
+    feed.apply(FlowWritten("e2", flow, transitions.rollout_changed(flow, BOB, NOW, Share(4000))))
+    assert [(e.action, e.event_id) for e in recorded.entries[1:]] == [
+        (FlowAction.ROLLOUT_CHANGED, "e2"),
+        (FlowAction.PLAN_CANCELLED, "e2#plan"),
+    ]

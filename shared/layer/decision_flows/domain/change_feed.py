@@ -144,5 +144,7 @@ class ChangeFeed:
 
 
 def _live_state(flow: Flow) -> tuple[object, ...]:
-    """What a live entry depends on: edits of the name or the draft leave it as it is."""
-    return flow.key, flow.status, flow.live_version, flow.live_config_hash, flow.rollout
+    """What a live entry depends on: edits of the name or the draft, or of a rollout plan's states (a
+    suspension), leave it as it is."""
+    rollout = flow.rollout.model_copy(update={"plan": None}) if flow.rollout is not None else None
+    return flow.key, flow.status, flow.live_version, flow.live_config_hash, rollout
