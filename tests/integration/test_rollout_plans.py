@@ -194,6 +194,8 @@ def test_a_manual_abort_cancels_the_plan(
         ("PT1H", "cancelled"),
         ("PT4H", "cancelled"),
     ]
+    in_feed = {(entry["action"], entry["rowVersion"]) for entry in editor.get("/history").body["data"]}
+    assert {("rollout_aborted", aborted["rowVersion"]), ("plan_cancelled", aborted["rowVersion"])} <= in_feed
 
 
 def test_a_manual_rollout_step_cancels_the_steps_to_come(
