@@ -135,7 +135,7 @@ def approve() -> Response[str]:
 def reject() -> Response[str]:
     identity = REJECT.admit(app.current_event)
     request = REJECT.read_body(app.current_event, RejectRequest)
-    return REJECT.once(app, identity, request, lambda: change_response(change_service().reject(identity, request)))
+    return REJECT.once(app, identity, request, lambda: change_response(schedule_service().reject(identity, request)))
 
 
 def on_change_id(route: Route, act: Callable[[Identity, str], ChangeRequest]) -> Response[str]:
@@ -147,7 +147,7 @@ def on_change_id(route: Route, act: Callable[[Identity, str], ChangeRequest]) ->
 
 @CANCEL.handles(app)
 def cancel() -> Response[str]:
-    return on_change_id(CANCEL, change_service().cancel)
+    return on_change_id(CANCEL, schedule_service().cancel)
 
 
 @APPLY.handles(app)

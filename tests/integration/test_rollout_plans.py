@@ -5,7 +5,7 @@ and jobs that name another tenant's flow."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,15 +27,6 @@ from tests.support.schedulers import Clock, InMemoryScheduler
 from tests.support.tenants import TENANT_A, TENANT_B
 
 PLAN = [{"after": "PT1H", "percent": 25}, {"after": "PT4H", "promote": True}]
-
-
-@pytest.fixture
-def clock(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The one time of every service a plan involves: the rollout's start is the flow service's."""
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
-    for service in (wiring.flow_service(), wiring.change_service(), wiring.plan_service()):
-        monkeypatch.setattr(service, "_clock", clock)
-    return clock
 
 
 def planned(api: Api, plan: list[dict[str, Any]] | None = None, percent: float = 5) -> dict[str, Any]:
@@ -357,3 +348,22 @@ def test_every_way_of_ending_a_rollout_cancels_its_plan(
     assert scheduler.schedules == {}
     last = history(editor, stream, flow)[-1]
     assert (last["action"], len(last["steps"])) == ("plan_cancelled", 2)
+
+
+def test_a_step_whose_schedule_was_lost_is_fired_by_the_sweep(
+    editor: Api, clock: Clock, scheduler: InMemoryScheduler
+) -> None:
+    # Given a planned rollout whose schedule was lost (a crash between the flow's write and the Scheduler call)
+    flow = planned(editor)
+    scheduler.schedules.clear()
+
+    # When the sweep runs before the step's time, and again at it
+    clock.now = at(flow, timedelta(minutes=59))
+    early = wiring.schedule_service().sweep()
+    clock.now = at(flow, timedelta(hours=1, seconds=30))
+    due = wiring.schedule_service().sweep()
+
+    # Then the store's DueJobs listing fired the step once, at its time, and now lists the next one
+    assert (early, due) == ([], [Fired(job(flow, 0), ScheduleStatus.DONE)])
+    assert read(editor, flow)["rollout"]["percent"] == 25
+    assert scheduler.schedules == {job(flow, 1): at(flow, timedelta(hours=4))}

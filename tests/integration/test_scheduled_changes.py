@@ -4,7 +4,7 @@ stale base, unscheduled, rescheduled, and the manual apply a pending schedule re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,24 +15,15 @@ from decision_flows.domain.schedules import Fired
 from decision_flows.models.scheduled_job import ScheduledJob
 from decision_flows_local.api.gateway import Api, HttpResponse
 from decision_flows_local.dynamodb.streams import StreamPoller
-from tests.integration.test_change_requests import request_change, review
+from tests.integration.test_change_requests import request_change, review, reviewer
 from tests.integration.test_policy_routes import live_flow
 from tests.support.schedulers import Clock, InMemoryScheduler
 from tests.support.tenants import TENANT_A
 
 
-@pytest.fixture
-def clock(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The change and schedule services' clock (the flow service keeps the real one)."""
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
-    monkeypatch.setattr(wiring.change_service(), "_clock", clock)
-    monkeypatch.setattr(wiring.schedule_service(), "_clock", clock)
-    return clock
-
-
-def approved_publish(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+def approved_publish(api: Api, key: str = "offers") -> tuple[dict[str, Any], dict[str, Any]]:
     """A live flow (v2) with an edited draft, and its publish requested: approved at once (required 0)."""
-    flow = live_flow(api)
+    flow = live_flow(api, key)
     made = request_change(api, flow["id"], "publish", notes="campaign")
     assert (made.status, made.body["state"]) == (201, "approved"), made.body
     return flow, made.body
@@ -266,3 +257,49 @@ def test_a_schedule_whose_flow_was_deleted_is_suspended(
     refused = read(editor, change)
     assert (refused["state"], refused["schedule"]["status"]) == ("approved", "suspended")
     assert refused["schedule"]["reason"] == "FLOW_NOT_FOUND"
+
+
+@pytest.mark.parametrize(("close", "closed_state"), [("cancel", "cancelled"), ("reject", "rejected")])
+def test_a_scheduled_change_cancelled_or_rejected_never_fires(
+    close: str, closed_state: str, editor: Api, clock: Clock, scheduler: InMemoryScheduler
+) -> None:
+    # Given a scheduled publish, whose schedule the scheduler would still deliver after a crash
+    flow, change = approved_publish(editor)
+    assert schedule(editor, change, timestamp(clock() + timedelta(minutes=2))).status == 200
+    left_behind = dict(scheduler.schedules)
+
+    # When its author cancels it, or another editor rejects it
+    closer = editor if close == "cancel" else reviewer(editor)
+    closed = review(closer, close, change, None, **({"comment": "not this week"} if close == "reject" else {}))
+
+    # Then its schedule is cancelled with it and deleted from the scheduler
+    assert closed.status == 200, closed.body
+    assert (closed.body["state"], closed.body["schedule"]["status"]) == (
+        f"{close}ed".replace("led", "lled"),
+        "cancelled",
+    )
+    assert scheduler.schedules == {}
+    # And a schedule delivered anyway changes nothing
+    scheduler.schedules.update(left_behind)
+    clock.advance(timedelta(minutes=2))
+    assert fire_due(scheduler, clock) == [Fired(ScheduledJob.for_change(TENANT_A, change["changeId"]))]
+    assert (read(editor, change)["schedule"]["status"], live_version(editor, flow)) == ("cancelled", 2)
+
+
+def test_deleting_a_flow_cancels_its_scheduled_change_and_its_schedule(
+    editor: Api, admin: Api, clock: Clock, scheduler: InMemoryScheduler, stream: StreamPoller
+) -> None:
+    # Given a scheduled publish whose flow is deleted, and the stream consumer has run
+    flow, change = approved_publish(editor)
+    assert schedule(editor, change, timestamp(clock() + timedelta(minutes=2))).status == 200
+    assert admin.delete(flow["id"]).status == 204
+    stream.deliver()
+
+    # When the scheduler delivers it
+    clock.advance(timedelta(minutes=2))
+    fired = fire_due(scheduler, clock)
+
+    # Then the request and its schedule read cancelled, and the firing did nothing
+    cancelled = read(editor, change)
+    assert (cancelled["state"], cancelled["schedule"]["status"]) == ("cancelled", "cancelled")
+    assert fired == [Fired(ScheduledJob.for_change(TENANT_A, change["changeId"]))]

@@ -5,17 +5,25 @@ lets both land."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from decision_flows import wiring
 from decision_flows.domain.schedules import Fired
 from decision_flows.models.change_terms import ScheduleStatus
 from decision_flows_local.api.gateway import Api, HttpResponse
 from decision_flows_local.dynamodb.streams import StreamPoller
-from tests.integration.test_rollout_plans import at, clock, fire_due, history, job, planned, read, statuses
+from tests.integration.test_rollout_plans import at, fire_due, history, job, planned, read, statuses
 from tests.reliability.test_interleaved_races import Interleaving, interleaved
-from tests.support.schedulers import Clock, InMemoryScheduler
+from tests.support.schedulers import Clock, InMemoryScheduler, services_clock
 
-__all__ = ["clock", "interleaved"]  # the fixtures, shared with the integration and race tests
+__all__ = ["interleaved"]  # the fixture, shared with the other race tests
+
+
+@pytest.fixture
+def clock(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return services_clock(monkeypatch)
 
 
 def test_a_step_delivered_twice_at_once_applies_once(

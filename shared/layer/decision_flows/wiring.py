@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from decision_flows.dal.changes import ChangeRepository
+    from decision_flows.dal.due_jobs import DueJobRepository
     from decision_flows.dal.history import HistoryRepository
     from decision_flows.dal.live_pointers import LivePointerRepository
     from decision_flows.dal.policies import PolicyRepository
@@ -85,10 +86,17 @@ def scheduler() -> Scheduler:
 
 
 @built_once
+def due_jobs() -> DueJobRepository:
+    from decision_flows.dal.due_jobs import DueJobRepository
+
+    return DueJobRepository(dynamodb_client(), settings().flows_table)
+
+
+@built_once
 def schedule_service() -> ScheduleService:
     from decision_flows.domain.schedules import ScheduleService
 
-    return ScheduleService(change_service(), change_repository(), scheduler(), plans=plan_service())
+    return ScheduleService(change_service(), change_repository(), scheduler(), due_jobs(), plans=plan_service())
 
 
 @built_once

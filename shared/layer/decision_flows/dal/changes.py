@@ -7,6 +7,7 @@ one Query of its partition, newest first (the id starts with its creation time).
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import flows, items, key_schema, paging, writes
@@ -16,6 +17,7 @@ from decision_flows.models.change import ChangeListing, ChangeRequest
 from decision_flows.models.change_terms import OPEN_STATES, ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.page import Page
+from decision_flows.models.scheduled_job import ScheduledJob
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,7 +29,7 @@ ChangeRequestPage = Page[ChangeRequest]
 _CURSOR_KEYS = frozenset({"PK", "SK"})
 # A start key in an index holds the table's key as well as the index's.
 _UNREVIEWED_CURSOR_KEYS = frozenset({"PK", "SK", "UnreviewedPK", "UnreviewedSK"})
-_INDEX_KEYS = ("UnreviewedPK", "UnreviewedSK")
+_INDEX_KEYS = ("UnreviewedPK", "UnreviewedSK", "DuePK", "DueSK", "dueJob")
 # Never rewritten after creation (a publish's config may be 300 KB): updates leave them alone.
 _FROZEN = frozenset({"PK", "SK", "config", "params", "contentHash", "base", "diffSummary"})
 
@@ -154,6 +156,7 @@ class ChangeRepository:
                         "last_actor": cancelled_by,
                         "updated_at": at,
                         "last_comment": "the flow was deleted",
+                        "schedule": change.schedule and change.schedule.ended(),
                     }
                 )
                 # Reviewed or cancelled meanwhile (a 409): it is no longer open either way.
@@ -231,8 +234,10 @@ def _update_step(previous: ChangeRequest, new: ChangeRequest) -> WriteStep:
 
 
 def change_attributes(change: ChangeRequest) -> dict[str, Any]:
-    """The request's item. An unreviewed emergency's carries the keys of the Unreviewed index; the
-    update that reviews it leaves them out, so that same write removes it from the index."""
+    """The request's item. An unreviewed emergency's carries the keys of the Unreviewed index, and one
+    with a pending schedule those of the DueJobs index; the update that reviews it, or that fires,
+    suspends or unschedules its schedule, leaves them out, so that same write removes it from the index
+    (_update_step removes what the new item lacks and leaves alone what both have)."""
     attributes = {
         "PK": key_schema.flow_pk(change.tenant_id, change.flow_id),
         "SK": key_schema.change_request_sk(change.change_id),
@@ -241,6 +246,9 @@ def change_attributes(change: ChangeRequest) -> dict[str, Any]:
     if change.emergency is not None and not change.emergency.reviewed:
         attributes["UnreviewedPK"] = key_schema.unreviewed_pk(change.tenant_id)
         attributes["UnreviewedSK"] = change.change_id
+    if change.schedule is not None and change.schedule_pending:
+        job = ScheduledJob.for_change(change.tenant_id, change.change_id)
+        attributes |= key_schema.due_attributes(datetime.fromisoformat(change.schedule.run_at), job)
     return attributes
 
 

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from decision_flows.dal import key_schema
-from decision_flows.models.change_terms import ScheduleStatus
-from decision_flows.models.flow import Flow, FlowAction, PlanStep, PublishedVersion
+from decision_flows.models.flow import Flow, FlowAction, PlanStep, PublishedVersion, ScheduleStatus
 
 # The history and live-pointer models are imported where they are built: every function maps flows,
 # few map history entries, tombstones or pointers, and their classes cost each cold start (bench/cold_start.py).

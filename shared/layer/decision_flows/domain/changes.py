@@ -222,6 +222,7 @@ class ChangeService:
             body.comment,
             rejections=rejections,
             state=ChangeState.REJECTED,
+            schedule=change.schedule and change.schedule.ended(),
         )
         self._changes.save_change(change, new)
         return new
@@ -240,6 +241,7 @@ class ChangeService:
             None,
             state=ChangeState.CANCELLED,
             cancelled_by=identity.principal,
+            schedule=change.schedule and change.schedule.ended(),
         )
         self._changes.save_change(change, new)
         return new

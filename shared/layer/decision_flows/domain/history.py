@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain.errors import flow_not_found
 from decision_flows.domain.ports import FlowStore, History
-from decision_flows.models.change_terms import ScheduleStatus
-from decision_flows.models.flow import Flow, FlowAction, PlanStep
+from decision_flows.models.flow import Flow, FlowAction, PlanStep, ScheduleStatus
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page

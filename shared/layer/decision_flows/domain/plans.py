@@ -17,8 +17,7 @@ from decision_flows.domain.errors import Conflict, DomainError, NotFound
 from decision_flows.domain.ports import FlowStore
 from decision_flows.domain.schedules import MISSED, MISSED_AFTER, TRANSIENT, Fired
 from decision_flows.domain.service import FlowService
-from decision_flows.models.change_terms import ScheduleStatus
-from decision_flows.models.flow import Flow, PlanStep
+from decision_flows.models.flow import Flow, PlanStep, ScheduleStatus
 from decision_flows.models.scheduled_job import ScheduledJob
 
 # A write that lost its race re-reads and decides again: the winner was another firing (the next read

@@ -140,3 +140,12 @@ class Scheduler(Protocol):
     def delete_schedule(self, job: ScheduledJob) -> None:
         """Delete the job's schedule; none is no error."""
         ...
+
+
+class DueJobs(Protocol):
+    """Every tenant's jobs waiting for their time, read from the store (the sweeper's backstop to the
+    Scheduler, and the whole of the local scheduler)."""
+
+    def due_by(self, until: datetime) -> list[ScheduledJob]:
+        """The jobs due at or before ``until``, soonest first; an unreadable one is left out."""
+        ...

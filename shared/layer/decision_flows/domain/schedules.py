@@ -4,10 +4,15 @@ apply, or suspended with the problem's code and nothing else changed.
 The request's item is the truth; the scheduler (ports.Scheduler) only wakes ``fire`` up. A firing
 that finds no pending schedule, or one not yet due (a replaced schedule's old time), does nothing, so
 a schedule fires at most once whatever the scheduler delivers twice or late.
+
+``sweep`` fires every job the store lists as due (ports.DueJobs): the same firing, so it is both the
+backstop on AWS (a schedule lost between the DynamoDB write and the Scheduler call) and the whole of
+the local scheduler.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,12 +29,12 @@ from decision_flows.domain.errors import (
     StoreUnavailable,
     Unprocessable,
 )
-from decision_flows.domain.ports import ChangeStore, Scheduler
+from decision_flows.domain.ports import ChangeStore, DueJobs, Scheduler
 from decision_flows.models.change import ChangeRequest, Schedule
 from decision_flows.models.change_terms import ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.identity import Identity
-from decision_flows.models.review_commands import ScheduleRequest
+from decision_flows.models.review_commands import RejectRequest, ScheduleRequest
 from decision_flows.models.scheduled_job import ScheduledJob
 
 if TYPE_CHECKING:
@@ -42,6 +47,9 @@ MISSED_AFTER = timedelta(minutes=5)
 MISSED = "MISSED"
 # Problems the scheduler retries: the store's, not the request's, so they suspend nothing.
 TRANSIENT = (StoreUnavailable, RateLimited)
+
+# The domain loads no powertools: this logs through the standard library (Lambda's root handler).
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,11 +64,12 @@ class Fired:
 
 
 class ScheduleService:
-    def __init__(
+    def __init__(  # noqa: PLR0913 (the ports it composes, and the clock tests fix)
         self,
         changes: ChangeService,
         store: ChangeStore,
         scheduler: Scheduler,
+        due: DueJobs,
         clock: Callable[[], datetime] = utc_now,
         plans: PlanService | None = None,
     ) -> None:
@@ -68,6 +77,7 @@ class ScheduleService:
         self._changes = changes
         self._store = store
         self._scheduler = scheduler
+        self._due = due
         self._clock = clock
         self._plans = plans
 
@@ -100,6 +110,20 @@ class ScheduleService:
         self._scheduler.delete_schedule(ScheduledJob.for_change(change.tenant_id, change_id))
         return new
 
+    def cancel(self, identity: Identity, change_id: str) -> ChangeRequest:
+        """ChangeService.cancel, and the scheduler's schedule of the request deleted."""
+        return self._forget_schedule(self._changes.cancel(identity, change_id))
+
+    def reject(self, identity: Identity, body: RejectRequest) -> ChangeRequest:
+        """ChangeService.reject, and the scheduler's schedule of the request deleted."""
+        return self._forget_schedule(self._changes.reject(identity, body))
+
+    def _forget_schedule(self, closed: ChangeRequest) -> ChangeRequest:
+        """After the write that cancelled the schedule: left behind, it would only fire into a no-op."""
+        if closed.schedule is not None and closed.schedule.status == ScheduleStatus.CANCELLED:
+            self._scheduler.delete_schedule(ScheduledJob.for_change(closed.tenant_id, closed.change_id))
+        return closed
+
     def fire(self, job: ScheduledJob) -> Fired:
         """The scheduler's call at the job's time: a change request's, or a rollout plan step's."""
         if job.change_id is None:
@@ -125,6 +149,28 @@ class ScheduleService:
         except DomainError as refused:
             return self._suspend(job, change, identity, refused.code)
         return Fired(job, ScheduleStatus.DONE)
+
+    def sweep(self) -> list[Fired]:
+        """Fire every job due now, soonest first, and say what each firing did.
+
+        One job's failure never stops the others: each is logged and the sweep goes on. Then the first
+        transient one (the store's: throttled or down) is raised, so that the invocation fails and is
+        retried or counted as an error; its job is still due, so the next sweep fires it if it is still
+        within its window. A job that fails for any other reason (a bug, an unreadable item) is logged
+        only: raising would fail every sweep after it, the other jobs' too, for as long as it stays due.
+        """
+        fired: list[Fired] = []
+        transient: Exception | None = None
+        for job in self._due.due_by(self._clock()):
+            try:
+                fired.append(self.fire(job))
+            except Exception as error:
+                _log.exception("a due job failed to fire", extra={"job": job.payload()})
+                if transient is None and isinstance(error, TRANSIENT):
+                    transient = error
+        if transient is not None:
+            raise transient
+        return fired
 
     def _suspend(self, job: ScheduledJob, change: ChangeRequest, identity: Identity, reason: str) -> Fired:
         assert change.schedule is not None, "only a scheduled request suspends"

@@ -14,7 +14,6 @@ from typing import TypedDict, Unpack
 
 from decision_flows.domain.clock import timestamp
 from decision_flows.domain.flow_rules import running_rollout
-from decision_flows.models.change_terms import ScheduleStatus
 from decision_flows.models.commands import PlanStepRequest, plan_delay
 from decision_flows.models.flow import (
     PUBLISHED_VERSIONS_ON_FLOW,
@@ -24,6 +23,7 @@ from decision_flows.models.flow import (
     PlanStep,
     PublishedVersion,
     Rollout,
+    ScheduleStatus,
     VersionSummary,
 )
 from decision_flows.models.identity import Identity

@@ -47,6 +47,12 @@ class Schedule(StoredModel):
     scheduled_by: str
     reason: str | None = None  # why it was suspended: the problem's code, or MISSED
 
+    def ended(self) -> "Schedule":
+        """The schedule of a request closed before it fired: cancelled if pending, else as it was."""
+        if self.status != ScheduleStatus.PENDING:
+            return self
+        return self.model_copy(update={"status": ScheduleStatus.CANCELLED})
+
 
 class EmergencyRecord(EmergencyNote):
     """An emergency change's request: applied at once, ``reviewed`` once it holds its approvals."""

@@ -14,7 +14,7 @@ import math
 from datetime import timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -34,6 +34,9 @@ from decision_flows.models.body_fields import Counter, Description, Notes
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
 from decision_flows.models.request_body import RequestBody
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
 
@@ -113,6 +116,8 @@ PLAN_DELAY_PATTERN = r"^P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$"
 
 @cache
 def _durations() -> TypeAdapter[timedelta]:
+    from pydantic import TypeAdapter  # only a plan's request needs it: not at the functions' init
+
     return TypeAdapter(timedelta)
 
 

@@ -10,8 +10,6 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from decision_flows.models.change_terms import ScheduleStatus
-
 # The flow record carries the latest versions only, so its size does not grow with history.
 PUBLISHED_VERSIONS_ON_FLOW = 20
 
@@ -47,6 +45,17 @@ class FlowAction(StrEnum):
     CHANGE_UNSCHEDULED = "change_unscheduled"
     SCHEDULE_SUSPENDED = "schedule_suspended"
     PLAN_CANCELLED = "plan_cancelled"  # beside the entry of the flow write that cancelled the steps
+
+
+class ScheduleStatus(StrEnum):
+    """A scheduled change request's schedule, or a rollout plan's step."""
+
+    PENDING = "pending"
+    SUSPENDED = "suspended"  # it could not apply (``reason``: the problem's code, or MISSED)
+    DONE = "done"
+    # a request cancelled or rejected (or its flow deleted) before runAt; a rollout plan's step that a
+    # manual rollout call, a rollback or a delete ended
+    CANCELLED = "cancelled"
 
 
 class StoredModel(BaseModel):

@@ -2,8 +2,7 @@
 
 from typing import Self
 
-from decision_flows.models.change_terms import ScheduleStatus
-from decision_flows.models.flow import PlanStep
+from decision_flows.models.flow import PlanStep, ScheduleStatus
 from decision_flows.web.views.body import ResponseBody, Timestamp, left_out_when_none
 
 
