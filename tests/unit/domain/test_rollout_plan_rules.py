@@ -41,6 +41,7 @@ BOB = Identity("t", Role.EDITOR, "bob")
         {"after": "PT1H"},  # neither a share nor a promote
         {"after": "PT1H", "percent": 10, "promote": True},  # both
         {"after": "PT1H", "promote": False},
+        {"after": "PT1H", "percent": None, "promote": True},  # null is refused, not read as left out
         {"after": "PT1H", "percent": 100},
         {"after": "PT1H", "percent": 10, "pause": True},
     ],

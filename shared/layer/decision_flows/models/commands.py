@@ -108,7 +108,16 @@ class UpdateFlowRequest(RequestBody):
     row_version: Counter | None = None
 
 
+def _refuse_null(value: Any, instead: str = "leave the field out") -> Any:
+    """An optional field that is sent has a value: null is refused, as the documents say (REFUSED_NULLS)."""
+    if value is None:
+        raise ValueError(f"may not be null: {instead}")
+    return value
+
+
 MAX_PLAN_STEPS = 10
+# What a plan's step does: exactly one of them, neither null.
+PLAN_STEP_MOVES = ("percent", "promote")
 LATEST_PLAN_STEP = timedelta(days=90)
 # ISO 8601 durations in weeks, days, hours, minutes and seconds: years and months have no fixed length.
 PLAN_DELAY_PATTERN = r"^P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$"
@@ -154,7 +163,12 @@ class PlanStepRequest(RequestBody):
 
     after: PlanDelay
     percent: Percent | None = None
-    promote: Annotated[bool, Strict()] | None = None
+    promote: Annotated[bool, Strict(), WithJsonSchema({"type": "boolean", "const": True})] | None = None
+
+    @field_validator(*PLAN_STEP_MOVES, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _refuse_null(value)
 
     @model_validator(mode="after")
     def _one_move(self) -> PlanStepRequest:
@@ -225,9 +239,7 @@ class RolloutRequest(RequestBody):
     @field_validator(*ROLLOUT_SETTINGS, mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null: leave the field out to keep its stored value")
-        return value
+        return _refuse_null(value, "leave the field out to keep its stored value")
 
     @model_validator(mode="after")
     def _changes_something(self) -> RolloutRequest:
