@@ -22,7 +22,7 @@ from decision_flows_local.dynamodb.streams import StreamPoller
 from decision_flows_local.fixtures.samples import v2_config
 from tests.integration.test_change_requests import request_change, review
 from tests.integration.test_emergency_changes import emergency_rollback
-from tests.integration.test_policy_routes import live_flow
+from tests.integration.test_policy_routes import live_flow, put_policy
 from tests.support.schedulers import Clock, InMemoryScheduler
 from tests.support.tenants import TENANT_A, TENANT_B
 
@@ -367,3 +367,20 @@ def test_a_step_whose_schedule_was_lost_is_fired_by_the_sweep(
     assert (early, due) == ([], [Fired(job(flow, 0), ScheduleStatus.DONE)])
     assert read(editor, flow)["rollout"]["percent"] == 25
     assert scheduler.schedules == {job(flow, 1): at(flow, timedelta(hours=4))}
+
+
+def test_a_step_needs_no_approval_under_a_policy_that_asks_for_review(
+    editor: Api, admin: Api, clock: Clock, scheduler: InMemoryScheduler
+) -> None:
+    # Given a planned rollout, and then a policy that refuses a direct rollout step
+    flow = planned(editor)
+    put_policy(admin, 1)
+    refused = editor.request("POST", "/rollout", body={"id": flow["id"], "percent": 10})
+    assert refused.code == "APPROVAL_REQUIRED"
+
+    # When the plan's first step comes
+    clock.now = at(flow, timedelta(hours=1))
+
+    # Then it applies: the plan was approved with its publish
+    assert fire_due(scheduler, clock) == [Fired(job(flow, 0), ScheduleStatus.DONE)]
+    assert read(editor, flow)["rollout"]["percent"] == 25
