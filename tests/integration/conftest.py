@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from decision_flows import wiring
-from tests.support.schedulers import Clock
+from tests.support.schedulers import Clock, services_clock
 
 
 @pytest.fixture
 def clock(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The change and schedule services' clock (the flow service keeps the real one)."""
-    clock = Clock(datetime.now(UTC).replace(microsecond=0))
-    monkeypatch.setattr(wiring.change_service(), "_clock", clock)
-    monkeypatch.setattr(wiring.schedule_service(), "_clock", clock)
-    return clock
+    return services_clock(monkeypatch)

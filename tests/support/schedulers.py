@@ -4,7 +4,9 @@ Scheduler schedules but never fires them, and no test waits in real time."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from decision_flows.models.scheduled_job import ScheduledJob
 
@@ -39,3 +41,15 @@ class InMemoryScheduler:
         for named in due:
             del self.schedules[named]
         return due
+
+
+def services_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """One clock, now to the second, for every service that reads the time (the flow service's stamps a
+    rollout's start, from which its plan counts); the test moves it."""
+    from decision_flows import wiring  # built against the test's store: after its settings exist
+
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    services = (wiring.flow_service(), wiring.change_service(), wiring.schedule_service(), wiring.plan_service())
+    for service in services:
+        monkeypatch.setattr(service, "_clock", clock)
+    return clock

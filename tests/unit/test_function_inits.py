@@ -67,6 +67,9 @@ NOT_AT_INIT = {
         "models.change",
         "scheduling.eventbridge",
     ],
+    # publishes and steps rollouts: a rollout plan's firing and the scheduler wait for a plan to need them
+    "PublishFunction": ["domain.plans", "domain.schedules", "models.scheduled_job", "scheduling.swept"],
+    "RolloutFunction": ["domain.plans", "domain.schedules", "models.scheduled_job", "scheduling.swept"],
     # writes flows: no history, live-pointer or version-listing models, no other route family's queries
     "DraftsFunction": [
         "models.history",

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from decision_flows.domain.errors import StoreUnavailable
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
+    from decision_flows.domain.plans import PlanService
     from decision_flows.domain.policy import PolicyService
     from decision_flows.domain.ports import Scheduler
     from decision_flows.domain.schedules import ScheduleService
@@ -51,7 +52,8 @@ def flow_repository() -> FlowRepository:
 def flow_service() -> FlowService:
     from decision_flows.domain.service import FlowService
 
-    return FlowService(flow_repository(), review_policy=True)
+    # The scheduler is looked up when a write moves a rollout plan: most writes never build it.
+    return FlowService(flow_repository(), review_policy=True, scheduler=lambda: scheduler())
 
 
 @built_once
@@ -100,7 +102,14 @@ def due_jobs() -> DueJobRepository:
 def schedule_service() -> ScheduleService:
     from decision_flows.domain.schedules import ScheduleService
 
-    return ScheduleService(change_service(), change_repository(), scheduler(), due_jobs())
+    return ScheduleService(change_service(), change_repository(), scheduler(), due_jobs(), plans=plan_service())
+
+
+@built_once
+def plan_service() -> PlanService:
+    from decision_flows.domain.plans import PlanService
+
+    return PlanService(flow_service(), flow_repository())
 
 
 @built_once

@@ -305,6 +305,7 @@ class ChangeService:
             }
         )
         self._changes.apply_change(plan, change, new)
+        self._flows.follow_plan(plan.previous, plan.new)
         return new, plan.new if plan.new is not None else plan.previous
 
     def emergency(self, identity: Identity, direct: RollbackRequest | AbortRequest, if_match: int | None) -> Flow:
@@ -345,6 +346,7 @@ class ChangeService:
             emergency=EmergencyRecord(**note.model_dump()),
         )
         self._changes.record_emergency(plan, change)
+        self._flows.follow_plan(plan.previous, flow)
         return flow
 
     # Helpers

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from decision_flows.domain.changes import ChangeService, not_pending, role_for
 from decision_flows.domain.clock import timestamp, utc_now
@@ -35,6 +36,9 @@ from decision_flows.models.flow import FlowAction
 from decision_flows.models.identity import Identity
 from decision_flows.models.review_commands import RejectRequest, ScheduleRequest
 from decision_flows.models.scheduled_job import ScheduledJob
+
+if TYPE_CHECKING:
+    from decision_flows.domain.plans import PlanService
 
 EARLIEST_AHEAD = timedelta(minutes=1)
 LATEST_AHEAD = timedelta(days=90)
@@ -60,19 +64,22 @@ class Fired:
 
 
 class ScheduleService:
-    def __init__(
+    def __init__(  # noqa: PLR0913 (the ports it composes, and the clock tests fix)
         self,
         changes: ChangeService,
         store: ChangeStore,
         scheduler: Scheduler,
         due: DueJobs,
         clock: Callable[[], datetime] = utc_now,
+        plans: PlanService | None = None,
     ) -> None:
+        """``plans`` fires rollout plans' steps (without, a plan step's job is refused)."""
         self._changes = changes
         self._store = store
         self._scheduler = scheduler
         self._due = due
         self._clock = clock
+        self._plans = plans
 
     def schedule(self, identity: Identity, body: ScheduleRequest) -> ChangeRequest:
         """Schedule an approved request, or move its schedule (a suspended one is scheduled anew)."""
@@ -118,9 +125,11 @@ class ScheduleService:
         return closed
 
     def fire(self, job: ScheduledJob) -> Fired:
-        """The scheduler's call at the job's time: a change request's firing; a plan step's is not built yet."""
+        """The scheduler's call at the job's time: a change request's, or a rollout plan step's."""
         if job.change_id is None:
-            raise NotImplementedError("rollout plan steps")
+            if self._plans is None:
+                raise NotImplementedError("a schedule service without plans fires change requests only")
+            return self._plans.fire(job)
         change = self._store.get_change(job.tenant_id, job.change_id)
         if change is None or change.schedule is None or change.schedule.status != ScheduleStatus.PENDING:
             return Fired(job)  # gone, unscheduled, done or suspended already: at most once

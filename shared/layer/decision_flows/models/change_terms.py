@@ -6,6 +6,9 @@ from typing import Annotated
 
 from pydantic import Field, Strict, StringConstraints
 
+# Defined beside the flow, whose rollout plan's steps have one each: every function loads that module.
+from decision_flows.models.flow import ScheduleStatus as ScheduleStatus
+
 # cr_<12 hex of the creation time in ms><8 random hex>_<flowId>: the flow names the item's partition
 # (a request is an item beside its flow), the time orders a flow's requests newest first.
 ChangeId = Annotated[
@@ -35,13 +38,6 @@ class ChangeState(StrEnum):
 
 
 OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)
-
-
-class ScheduleStatus(StrEnum):
-    PENDING = "pending"
-    SUSPENDED = "suspended"  # it could not apply (``reason``: the problem's code, or MISSED)
-    DONE = "done"
-    CANCELLED = "cancelled"  # its request was cancelled or rejected (or its flow deleted) before runAt
 
 
 # A schedule's runAt: RFC 3339 with its offset (Z or ±hh:mm), so that no time zone is guessed.

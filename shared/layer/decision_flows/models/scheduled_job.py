@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from decision_flows.models.flow import Flow
 
 # EventBridge Scheduler names: 1-64 characters of [0-9A-Za-z_.-], unique within the schedule group.
 _NAME_DIGEST_CHARACTERS = 48
@@ -64,3 +68,13 @@ class ScheduledJob:
         return cls.for_plan_step(
             tenant_id, str(payload["flowId"]), int(payload["challengerVersion"]), int(payload["step"])
         )
+
+
+def next_plan_job(flow: Flow | None) -> tuple[ScheduledJob, datetime] | None:
+    """The job of the flow's rollout plan's next pending step and its time: the one schedule a plan has."""
+    rollout = flow.rollout if flow is not None else None
+    index = rollout.next_step() if rollout is not None else None
+    if flow is None or rollout is None or rollout.plan is None or index is None:
+        return None
+    job = ScheduledJob.for_plan_step(flow.tenant_id, flow.id, rollout.challenger_version, index)
+    return job, datetime.fromisoformat(rollout.plan[index].run_at)
