@@ -13,6 +13,7 @@ import pytest
 from decision_flows import wiring
 from decision_flows.dal import key_schema
 from decision_flows.domain.clock import timestamp
+from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.domain.schedules import Fired
 from decision_flows.models.change_terms import ScheduleStatus
 from decision_flows.models.scheduled_job import ScheduledJob
@@ -384,3 +385,22 @@ def test_a_step_needs_no_approval_under_a_policy_that_asks_for_review(
     # Then it applies: the plan was approved with its publish
     assert fire_due(scheduler, clock) == [Fired(job(flow, 0), ScheduleStatus.DONE)]
     assert read(editor, flow)["rollout"]["percent"] == 25
+
+
+def test_a_publish_whose_plan_schedule_fails_lands_and_the_sweep_fires_the_step(
+    editor: Api, clock: Clock, scheduler: InMemoryScheduler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Scheduler that does not answer
+    def unreachable(*_: Any) -> None:
+        raise StoreUnavailable("STORE_BUSY", "The scheduler did not answer; retry shortly.")
+
+    with monkeypatch.context() as scheduler_down:
+        scheduler_down.setattr(scheduler, "put_schedule", unreachable)
+
+        # When a planned rollout is published
+        flow = planned(editor)
+
+    # Then the publish answers 200 (it has landed: a retry would be refused), and the sweep fires its step
+    assert (scheduler.schedules, statuses(flow)) == ({}, [("pending", None), ("pending", None)])
+    clock.now = at(flow, timedelta(hours=1, seconds=30))
+    assert wiring.schedule_service().sweep() == [Fired(job(flow, 0), ScheduleStatus.DONE)]
