@@ -238,6 +238,8 @@ def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | 
         change.emergency is not None and change.last_event == FlowAction.CHANGE_APPROVED
     ):
         return None
+    # Why a schedule was suspended (the refusal's code, or MISSED): what its reader acts on.
+    suspended = change.schedule if change.last_event == FlowAction.SCHEDULE_SUSPENDED else None
     return ChangeEntry(
         event_id=event_id,
         flow_id=change.flow_id,
@@ -248,6 +250,7 @@ def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | 
         row_version=change.row_version,
         change_id=change.change_id,
         comment=change.last_comment,
+        reason=suspended.reason if suspended else None,
     )
 
 
