@@ -105,13 +105,17 @@ def write_events(events: EventFiles, samples: int, api: Api, stream: StreamPolle
         events.add("PolicyFunction", i, api_event("GET", "/policy"))
         own = {
             name: published_twice(api, f"bench-{name.lower()}-{i}")
-            for name in ("drafts", "publish", "rollback", "changes")
+            for name in ("drafts", "publish", "rollback", "changes", "schedules")
         }
         events.add(
             "ChangesFunction",
             i,
             api_event("POST", "/changes", body={"flowId": own["changes"]["id"], "action": "publish", "params": {}}),
         )
+        unscheduled = api.request(
+            "POST", "/changes", body={"flowId": own["schedules"]["id"], "action": "publish", "params": {}}
+        )
+        events.add("ScheduleFunction", i, {"tenantId": TENANT, "changeId": unscheduled.body["changeId"]})
         events.add("DraftsFunction", i, api_event("PUT", "", body={"id": own["drafts"]["id"], "name": f"Renamed {i}"}))
         events.add("PublishFunction", i, api_event("POST", "/publish", body={"id": own["publish"]["id"]}))
         events.add(

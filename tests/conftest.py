@@ -19,6 +19,7 @@ from decision_flows_local.dynamodb.embedded import embedded_tables
 from decision_flows_local.dynamodb.streams import StreamPoller
 from tests.support import least_privilege
 from tests.support.dynamodb_calls import Access, CallRecorder, DynamoCalls, from_subprocesses
+from tests.support.schedulers import InMemoryScheduler
 from tests.support.tenants import TENANT_A, TENANT_B
 
 TESTS = Path(__file__).parent
@@ -42,7 +43,17 @@ os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
 
 
 @pytest.fixture
-def dynamodb() -> Iterator[Any]:
+def scheduler(monkeypatch: pytest.MonkeyPatch) -> InMemoryScheduler:
+    """The schedules the handlers make (moto never fires EventBridge Scheduler's): a test fires them."""
+    from decision_flows import wiring
+
+    scheduler = InMemoryScheduler()
+    monkeypatch.setattr(wiring, "scheduler", lambda: scheduler)
+    return scheduler
+
+
+@pytest.fixture
+def dynamodb(scheduler: InMemoryScheduler) -> Iterator[Any]:
     """A fresh moto DynamoDB with the template's tables; handlers build their clients against it."""
     with embedded_tables() as client:
         yield client

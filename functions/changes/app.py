@@ -8,7 +8,13 @@ from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
 from decision_flows.models.identity import Role
-from decision_flows.models.review_commands import ApproveRequest, ChangeIdRequest, NewChangeRequest, RejectRequest
+from decision_flows.models.review_commands import (
+    ApproveRequest,
+    ChangeIdRequest,
+    NewChangeRequest,
+    RejectRequest,
+    ScheduleRequest,
+)
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.change_queries import ChangeIdQuery, ChangeListQuery
 from decision_flows.web.responses import etag, json_response
@@ -16,10 +22,13 @@ from decision_flows.web.routes import Header, Route
 from decision_flows.web.views.body import PaginationView
 from decision_flows.web.views.changes import AppliedView, ChangeListView, ChangeView
 from decision_flows.web.views.flows import FlowView
-from decision_flows.wiring import change_service
+from decision_flows.wiring import change_service, schedule_service
 
 if TYPE_CHECKING:
-    from decision_flows.models.change import ChangeRequest  # the service builds it, on the first request
+    from collections.abc import Callable
+
+    from decision_flows.models.change import ChangeRequest
+    from decision_flows.models.identity import Identity  # the service builds it, on the first request
 
 CHANGES = "/api/v1/decision-flows/changes"
 CHANGE = {200: (ChangeView,)}
@@ -64,6 +73,16 @@ APPLY = Route.post(
     errors=(403, 404, 409, 422),
     headers=KEYED,
 )
+SCHEDULE = Route.post(
+    f"{CHANGES}/schedule",
+    "Schedule an approved change request to apply at runAt (1 minute to 90 days ahead), or move it",
+    role=Role.EDITOR,
+    body=ScheduleRequest,
+    ok=CHANGE,
+    errors=(403, 404, 409, 422),
+    headers=KEYED,
+)
+UNSCHEDULE = review_step("unschedule", "Remove a change request's pending schedule", ChangeIdRequest)
 app = new_resolver()
 
 
@@ -116,16 +135,19 @@ def approve() -> Response[str]:
 def reject() -> Response[str]:
     identity = REJECT.admit(app.current_event)
     request = REJECT.read_body(app.current_event, RejectRequest)
-    return REJECT.once(app, identity, request, lambda: change_response(change_service().reject(identity, request)))
+    return REJECT.once(app, identity, request, lambda: change_response(schedule_service().reject(identity, request)))
+
+
+def on_change_id(route: Route, act: Callable[[Identity, str], ChangeRequest]) -> Response[str]:
+    """A step whose body names the request only (cancel, unschedule)."""
+    identity = route.admit(app.current_event)
+    request = route.read_body(app.current_event, ChangeIdRequest)
+    return route.once(app, identity, request, lambda: change_response(act(identity, request.change_id)))
 
 
 @CANCEL.handles(app)
 def cancel() -> Response[str]:
-    identity = CANCEL.admit(app.current_event)
-    request = CANCEL.read_body(app.current_event, ChangeIdRequest)
-    return CANCEL.once(
-        app, identity, request, lambda: change_response(change_service().cancel(identity, request.change_id))
-    )
+    return on_change_id(CANCEL, schedule_service().cancel)
 
 
 @APPLY.handles(app)
@@ -142,6 +164,20 @@ def apply() -> Response[str]:
         return json_response(200, view, {"ETag": etag(flow)})
 
     return APPLY.once(app, identity, request, applied)
+
+
+@SCHEDULE.handles(app)
+def schedule() -> Response[str]:
+    identity = SCHEDULE.admit(app.current_event)
+    request = SCHEDULE.read_body(app.current_event, ScheduleRequest)
+    return SCHEDULE.once(
+        app, identity, request, lambda: change_response(schedule_service().schedule(identity, request))
+    )
+
+
+@UNSCHEDULE.handles(app)
+def unschedule() -> Response[str]:
+    return on_change_id(UNSCHEDULE, schedule_service().unschedule)
 
 
 lambda_handler = entrypoint(app)

@@ -47,6 +47,8 @@ def attempt(api: Api, method: str, path: str, flow_id: str, change_id: str) -> H
         ("POST", "/changes/reject"): {"changeId": change_id, "comment": "no"},
         ("POST", "/changes/cancel"): {"changeId": change_id},
         ("POST", "/changes/apply"): {"changeId": change_id},
+        ("POST", "/changes/schedule"): {"changeId": change_id, "runAt": "2099-01-01T09:00:00+01:00"},
+        ("POST", "/changes/unschedule"): {"changeId": change_id},
     }
     if (method, suffix) == ("GET", "/changes"):
         return api.request(method, suffix, query={"id": change_id})
@@ -62,7 +64,7 @@ def attempt(api: Api, method: str, path: str, flow_id: str, change_id: str) -> H
 
 
 def test_the_routes_are_all_covered() -> None:
-    assert len(FLOW_ROUTES) == 23
+    assert len(FLOW_ROUTES) == 25
 
 
 @pytest.mark.parametrize("path", ["/publish", "/rollback"])

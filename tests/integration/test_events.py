@@ -11,6 +11,7 @@ import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -18,16 +19,18 @@ from urllib.parse import urlencode
 import jsonpatch
 import pytest
 
+from decision_flows import wiring
 from decision_flows.dal.changes import ChangeRepository
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.flows import FlowRepository
 from decision_flows.dal.policies import PolicyRepository
 from decision_flows.domain.changes import ChangeService
+from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.service import FlowService
 from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.policy import Policy
-from decision_flows.models.review_commands import NewChangeRequest
+from decision_flows.models.review_commands import NewChangeRequest, ScheduleRequest
 from decision_flows.settings import settings
 from decision_flows_local import template
 from decision_flows_local.api.gateway import LambdaContext, route_for
@@ -144,6 +147,13 @@ def seed_change(flows: FlowService, author: Identity, required: int) -> None:
     changes.create(author, NewChangeRequest.model_validate(body))
 
 
+def seed_scheduled_change(flows: FlowService) -> None:
+    """An approved request (no review required) scheduled an hour ahead of the real clock."""
+    seed_change(flows, SEEDER, required=0)
+    run_at = timestamp(utc_now() + timedelta(hours=1))
+    wiring.schedule_service().schedule(SEEDER, ScheduleRequest.model_validate({"changeId": CHANGE_ID, "runAt": run_at}))
+
+
 SEEDS: dict[str, Callable[[FlowService], None]] = {
     "request-change": seed_publishable,
     "get-change": lambda flows: seed_change(flows, SEEDER, required=1),
@@ -151,6 +161,8 @@ SEEDS: dict[str, Callable[[FlowService], None]] = {
     "reject-change": lambda flows: seed_change(flows, SEEDER, required=1),
     "cancel-change": lambda flows: seed_change(flows, REQUESTER, required=1),
     "apply-change": lambda flows: seed_change(flows, SEEDER, required=0),
+    "schedule-change": lambda flows: seed_change(flows, SEEDER, required=0),
+    "unschedule-change": seed_scheduled_change,
     "publish": seed_draft,
     "rollback": seed_two_versions,
     "diff": seed_two_versions,
@@ -355,8 +367,18 @@ def check_apply_change(event: dict[str, Any], result: Result) -> None:
     assert result.body["flow"]["liveVersion"] == 2
 
 
-# Events whose point is a refusal: what no route takes.
-REFUSALS = frozenset({"not-found"})
+def check_schedule_change(event: dict[str, Any], result: Result) -> None:
+    # A sample's fixed runAt cannot stay within 90 days of the real clock: it shows the refusal.
+    assert (result.status, result.body["code"]) == (422, "SCHEDULE_OUT_OF_RANGE")
+
+
+def check_unschedule_change(event: dict[str, Any], result: Result) -> None:
+    assert result.status == 200
+    assert (result.body["state"], result.body["schedule"]) == ("approved", None)
+
+
+# Events whose point is a refusal: what no route takes, and a runAt no fixed sample keeps in range.
+REFUSALS = frozenset({"not-found", "schedule-change"})
 CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "list-flows": check_list_flows,
     "get-flow": check_get_flow,
@@ -386,6 +408,8 @@ CHECKS: dict[str, Callable[[dict[str, Any], Result], None]] = {
     "reject-change": check_reject_change,
     "cancel-change": check_cancel_change,
     "apply-change": check_apply_change,
+    "schedule-change": check_schedule_change,
+    "unschedule-change": check_unschedule_change,
 }
 
 

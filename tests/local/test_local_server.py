@@ -8,6 +8,7 @@ import os
 import shlex
 import socket
 import subprocess
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -209,3 +210,40 @@ def test_the_moto_server_the_tests_start_refuses_what_dynamodb_refuses(endpoint:
     # Then it refuses both as DynamoDB does (strict_moto_server), not as plain moto would
     assert long_key.value.response["Error"]["Code"] == "ValidationException"
     assert reused.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+
+
+def test_the_local_scheduler_fires_a_due_schedule_it_finds_in_the_store(endpoint: str) -> None:
+    # Given make serve against a DynamoDB endpoint, and an approved publish scheduled a minute ahead
+    import boto3
+
+    from decision_flows.dal.changes import ChangeRepository
+    from decision_flows.domain.clock import timestamp
+    from decision_flows.settings import settings
+
+    moto_server.reset(endpoint)
+    with running_server(DYNAMODB_ENDPOINT_URL=endpoint) as server:
+        assert any(line.startswith("scheduler: ") for line in server.banner)
+        created = {"key": "t", "name": "T", "draftConfig": v2_config("a")}
+        _, flow = server.call("POST", "/api/v1/decision-flows", body=created)
+        request = {"flowId": flow["id"], "action": "publish", "params": {"notes": "at nine"}}
+        status, change = server.call("POST", "/api/v1/decision-flows/changes", body=request)
+        assert (status, change["state"]) == (201, "approved"), change
+        run_at = datetime.now(UTC) + timedelta(minutes=1, seconds=5)
+        schedule = {"changeId": change["changeId"], "runAt": timestamp(run_at)}
+        assert server.call("POST", "/api/v1/decision-flows/changes/schedule", body=schedule)[0] == 200
+
+        # When its time comes: the store's copy is moved to now, as a minute passing would (no waiting)
+        changes = ChangeRepository(boto3.client("dynamodb", endpoint_url=endpoint), settings().flows_table)
+        stored = changes.get_change("tenant-a", change["changeId"])
+        assert stored is not None
+        assert stored.schedule is not None
+        now = stored.schedule.model_copy(update={"run_at": timestamp(datetime.now(UTC))})
+        changes.save_change(stored, stored.model_copy(update={"schedule": now, "row_version": stored.row_version + 1}))
+
+        # Then the server's scheduler applies it within a second or so, and says so
+        def applied() -> bool:
+            status, read = server.call("GET", f"/api/v1/decision-flows/changes?id={change['changeId']}")
+            return status == 200 and read["state"] == "applied"
+
+        assert eventually(applied, seconds=10)  # a sweep every 0.25 s: at once, unless the machine is busy
+    assert f"scheduler: {{'tenantId': 'tenant-a', 'changeId': '{change['changeId']}'}} done" in server.stop()

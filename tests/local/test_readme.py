@@ -16,6 +16,9 @@ from tests.support.local_server import running_server
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 WALKTHROUGH = re.compile(r"<!-- readme-walkthrough:start -->\n```bash\n(.*?)```\n<!-- readme-walkthrough:end -->", re.S)
 REVIEW = re.compile(r"<!-- review-walkthrough:start -->\n```bash\n(.*?)```\n<!-- review-walkthrough:end -->", re.S)
+SCHEDULE = re.compile(
+    r"<!-- schedule-walkthrough:start -->\n```bash\n(.*?)```\n<!-- schedule-walkthrough:end -->", re.S
+)
 # The review section's keys, as docs/API.md tells a reader to start make serve for it.
 REVIEW_KEYS = "sk_test_admin_a=tenant-a:admin,sk_test_alice=tenant-a:editor,sk_test_bobby=tenant-a:editor"
 STRICT_CURL = 'curl() { command curl --fail-with-body --show-error "$@"; }\n'
@@ -80,3 +83,20 @@ def test_the_review_walkthrough_runs_verbatim_after_the_walkthroughs_first_lines
     for action in ("change_requested", "change_approved", "policy_changed", "rolled_back"):
         assert f'"action": "{action}"' in output
     assert output.splitlines()[-1].startswith('{"approvals": {"required": 0')
+
+
+def test_the_schedule_walkthrough_runs_verbatim_after_the_walkthroughs_first_lines() -> None:
+    # Given the walkthrough's first lines, the schedule section, and a plain make serve
+    (script,) = WALKTHROUGH.findall(API_DOC.read_text())
+    preamble = script[: script.index("# create (editor)")]
+    (schedules,) = SCHEDULE.findall(API_DOC.read_text())
+    with running_server(LOCAL_API_KEYS="") as server:
+        # When a reader runs it
+        output = run_walkthrough(preamble + schedules, server.base.rsplit(":", 1)[1])
+
+    # Then the request was scheduled and unscheduled, the plan shown, and its cancellation recorded
+    assert re.search(r'"schedule": \{"runAt": "[^"]+", "status": "pending"', output)
+    assert '"schedule": null' in output
+    assert re.search(r'"plan": \[\{"after": "PT1H", "percent": 25(\.0)?, "runAt": "[^"]+", "status": "pending"', output)
+    for action in ("plan_cancelled", "rollout_aborted"):
+        assert f'"action": "{action}"' in output

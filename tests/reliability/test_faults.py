@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore.endpoint
@@ -22,6 +22,7 @@ from decision_flows.dal import writes
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.probe import REMEMBER_SECONDS, StoreProbe
 from decision_flows.domain.api_keys import new_api_key
+from decision_flows.domain.clock import timestamp
 from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.models.identity import Role
 from decision_flows.web import auth_refusals
@@ -97,6 +98,11 @@ def review_step(change: str, **fields: str) -> Callable[[dict[str, Any]], dict[s
     return lambda s: {"body": {"changeId": s[change], **fields}}
 
 
+def an_hour_ahead(change_id: str) -> dict[str, Any]:
+    """A schedule's body: runAt an hour after the real clock (the rig's services keep it)."""
+    return {"body": {"changeId": change_id, "runAt": timestamp(datetime.now(UTC) + timedelta(hours=1))}}
+
+
 def approval(s: dict[str, Any]) -> dict[str, Any]:
     """The pending request's approval, bound to its content as the reviewer read it."""
     return {"body": {"changeId": s["pending"], "contentHash": s["pending_hash"]}}
@@ -153,9 +159,16 @@ REQUESTS = [
     ),
     RouteRequest("cancel", "POST", "/changes/cancel", 200, review_step("approved"), under_review=True),
     RouteRequest("apply", "POST", "/changes/apply", 200, review_step("approved"), under_review=True),
+    RouteRequest(
+        "schedule", "POST", "/changes/schedule", 200, lambda s: an_hour_ahead(s["approved"]), under_review=True
+    ),
+    RouteRequest("unschedule", "POST", "/changes/unschedule", 200, review_step("scheduled"), under_review=True),
 ]
 # Writes of one item (one UpdateItem or PutItem, no transaction to cancel).
-SINGLE_WRITES = {"rename", "share", "promote", "abort", "set policy", "request", "approve", "reject", "cancel"}
+SINGLE_WRITES = {
+    *("rename", "share", "promote", "abort", "set policy", "request", "approve", "reject", "cancel"),
+    *("schedule", "unschedule"),
+}
 READ_ONLY_POSTS = {"validate"}
 EMERGENCIES = {"emergency rollback", "emergency abort"}
 WRITES_AFTER_A_READ = [
@@ -209,7 +222,10 @@ def under_review(admin: Api, other_admin: Api, flow_id: str) -> dict[str, Any]:
     assert other_admin.request("PUT", "/policy", body={"approvals": {"required": 1}}).status == 200
     pending = other_admin.request("POST", "/changes", body={"flowId": elsewhere["id"], "action": "publish"})
     assert (pending.status, pending.body["state"]) == (201, "pending"), pending.body
+    scheduled = admin.request("POST", "/changes", body={"flowId": flow_id, "action": "publish"}).body["changeId"]
+    assert admin.request("POST", "/changes/schedule", **an_hour_ahead(scheduled)).status == 200
     return {
+        "scheduled": scheduled,
         "approved": approved.body["changeId"],
         "pending": pending.body["changeId"],
         "pending_hash": pending.body["contentHash"],
@@ -597,7 +613,7 @@ def api_key(dynamodb: Any) -> Iterator[str]:
 def through_authorizer(route: RouteRequest, key: str) -> HttpResponse:
     """``route`` as API Gateway runs it: the authorizer first, with ``key``; the ids are placeholders
     (no request gets past authentication in these tests)."""
-    placeholders = dict.fromkeys(["id", "rolling", "approved", "pending", "pending_hash"], "placeholder")
+    placeholders = dict.fromkeys(["id", "rolling", "approved", "pending", "pending_hash", "scheduled"], "placeholder")
     headers = {"Authorization": f"Bearer {key}", "X-Tenant-Id": "tenant-a"}
     event = build_event(route.method, FLOW + route.path, caller=None, headers=headers, **route.args(placeholders))
     return invoke_through_authorizer(event)

@@ -57,9 +57,13 @@ class Interleaving:
     def race(self, *requests: Callable[[], HttpResponse]) -> list[HttpResponse]:
         """Run the requests at once; each racer starts once the one before is at the gate, so that no two
         of them are inside one handler's request parsing together (a resolver holds one event at a time)."""
-        replies: list[HttpResponse | BaseException] = [RuntimeError("did not run")] * len(requests)
+        return self.run_at_once(*requests)
 
-        def run(index: int, request: Callable[[], HttpResponse]) -> None:
+    def run_at_once[T](self, *requests: Callable[[], T]) -> list[T]:
+        """``race`` for any calls (a schedule's firings): what each returned, in order."""
+        replies: list[T | BaseException] = [RuntimeError("did not run")] * len(requests)
+
+        def run(index: int, request: Callable[[], T]) -> None:
             self.racing.add(threading.get_ident())
             try:
                 replies[index] = request()
@@ -75,7 +79,7 @@ class Interleaving:
             thread.join(GATE_SECONDS * 3)
         unhandled = [reply for reply in replies if isinstance(reply, BaseException)]
         assert not unhandled, f"unhandled (a 500 on AWS): {unhandled!r}"
-        return [reply for reply in replies if isinstance(reply, HttpResponse)]
+        return [reply for reply in replies if not isinstance(reply, BaseException)]
 
 
 def _reads_flows(params: dict[str, Any]) -> bool:

@@ -1,4 +1,5 @@
-"""Every DynamoDB call a template function makes, as IAM authorises it: (function, action, resource).
+"""Every DynamoDB call a template function makes, as IAM authorises it: (function, action, resource);
+and its EventBridge Scheduler calls, with the iam:PassRole that creating or replacing a schedule needs.
 
 A botocore handler registered for every session (as moto registers its own) sees each operation
 once, before it is sent (``before-parameter-build``: once per operation, whatever the retries), and
@@ -23,6 +24,7 @@ from typing import Any
 import botocore.handlers
 
 from decision_flows_local import template
+from tests.support import iam
 from tests.support.iam import table_arn
 
 # The variable that tells a server in a subprocess where to write the calls it saw.
@@ -40,6 +42,29 @@ class Access:
     function: str
     action: str  # as IAM names it, e.g. dynamodb:GetItem
     resource: str  # the table's or index's ARN
+    passed_to: str = ""  # iam:PassRole's iam:PassedToService
+
+    @property
+    def context(self) -> dict[str, str]:
+        """The request's condition keys, as IAM sees them."""
+        return {"iam:PassedToService": self.passed_to} if self.passed_to else {}
+
+
+SCHEDULE_WRITES = ("CreateSchedule", "UpdateSchedule")
+
+
+def scheduler_access(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """A Scheduler call as IAM authorises it, on the deployed stack: the local runs name the group and
+    the execution role by their logical ids, as they name tables."""
+    group = iam.resolve({"Ref": params["GroupName"]})
+    yield (
+        f"scheduler:{operation}",
+        f"arn:{iam.PARTITION}:scheduler:{iam.REGION}:{iam.ACCOUNT}:schedule/{group}/{params['Name']}",
+        "",
+    )
+    if operation in SCHEDULE_WRITES:
+        role = params["Target"]["RoleArn"].rsplit("/", 1)[1]
+        yield "iam:PassRole", iam.resolve({"Fn::GetAtt": [role, "Arn"]}), "scheduler.amazonaws.com"
 
 
 def tables_named(params: dict[str, Any]) -> set[str]:
@@ -84,8 +109,11 @@ class CallRecorder:
         function = template.running_function()
         if function is None:
             return
-        for action, resource in authorised_as(model.name, params):
-            access = Access(function, action, resource)
+        if model.service_model.service_name == "scheduler":
+            accesses = [Access(function, *access) for access in scheduler_access(model.name, params)]
+        else:
+            accesses = [Access(function, *access) for access in authorised_as(model.name, params)]
+        for access in accesses:
             with self._lock:
                 if access in self.seen:
                     continue
@@ -97,6 +125,7 @@ class CallRecorder:
     def install(self) -> None:
         """Watch every botocore session created from now on."""
         botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", self))
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build.scheduler", self))
 
 
 _subprocess_logs: list[Path] = []  # the folder, once made

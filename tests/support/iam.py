@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
@@ -70,10 +71,15 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     source: str  # the policy it came from, for messages
+    # StringEquals only: (key, allowed values); a request's context must hold one of them for each key.
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
 
-    def matches(self, action: str, resource: str) -> bool:
-        return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in self.actions) and any(
-            fnmatchcase(resource, pattern) for pattern in self.resources
+    def matches(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+        given = context or {}
+        return (
+            any(fnmatchcase(action.lower(), pattern.lower()) for pattern in self.actions)
+            and any(fnmatchcase(resource, pattern) for pattern in self.resources)
+            and all(given.get(key) in allowed for key, allowed in self.conditions)
         )
 
 
@@ -145,6 +151,11 @@ def _ref(name: str) -> str:
         return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical_name(name)}"
     if kind == "AWS::ApiGatewayV2::Api":
         return "a1b2c3d4e5"  # an API id
+    if kind == "AWS::IAM::ManagedPolicy":
+        return f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{physical_name(name)}"
+    named = deployed()["Resources"][name].get("Properties", {}).get("FunctionName")
+    if kind == "AWS::Lambda::Function" and named is not None:  # a name of its own, not a generated one
+        return str(resolve(named))
     if kind == "AWS::Logs::LogGroup":
         return log_group_name(name)
     return physical_name(name)
@@ -163,7 +174,11 @@ def _get_att(name: str, attribute: str) -> str:
         ("AWS::DynamoDB::Table", "Arn"): table_arn(name),
         ("AWS::DynamoDB::Table", "StreamArn"): f"{table_arn(name)}/stream/{STREAM_LABEL}",
         ("AWS::SQS::Queue", "Arn"): f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{physical_name(name)}",
-        ("AWS::Lambda::Function", "Arn"): f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{physical_name(name)}",
+        ("AWS::Lambda::Function", "Arn"): f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{_ref(name)}",
+        (
+            "AWS::Scheduler::ScheduleGroup",
+            "Arn",
+        ): f"arn:{PARTITION}:scheduler:{REGION}:{ACCOUNT}:schedule-group/{_ref(name)}",
         ("AWS::IAM::Role", "Arn"): f"arn:{PARTITION}:iam::{ACCOUNT}:role/{physical_name(name)}",
     }
     if (kind, attribute) not in arns:
@@ -195,6 +210,11 @@ def role_statements(function: str) -> list[Statement]:
         for raw in resolve(policy["PolicyDocument"])["Statement"]:
             found.append(_statement(raw, policy["PolicyName"]))
     for arn in role.get("ManagedPolicyArns", []):
+        own = str(arn.get("Ref")) if isinstance(arn, dict) else ""
+        if own in deployed()["Resources"]:  # a managed policy of the stack's own
+            document = resolve(deployed()["Resources"][own]["Properties"]["PolicyDocument"])
+            found += [_statement(raw, own) for raw in document["Statement"]]
+            continue
         name = resolve(arn).rsplit("/", 1)[1]
         if name not in MANAGED_POLICIES:
             raise NotImplementedError(f"{function}: managed policy {name} is not known to this reading")
@@ -203,19 +223,26 @@ def role_statements(function: str) -> list[Statement]:
 
 
 def _statement(raw: dict[str, Any], source: str) -> Statement:
-    unsupported = set(raw) - {"Effect", "Action", "Resource", "Sid"}
-    if unsupported:  # Condition, NotAction, NotResource, Principal: not read here, so refused here
-        raise NotImplementedError(f"{source}: statement keys {sorted(unsupported)} are not read by this check")
+    unsupported = set(raw) - {"Effect", "Action", "Resource", "Sid", "Condition"}
+    operators = set(raw.get("Condition", {})) - {"StringEquals"}
+    if unsupported or operators:  # NotAction, NotResource, Principal, other operators: refused, not misread
+        raise NotImplementedError(
+            f"{source}: statement keys {sorted(unsupported)} / Condition {sorted(operators)} are not read by this check"
+        )
 
     def strings(value: Any) -> tuple[str, ...]:
         return tuple(value) if isinstance(value, list) else (value,)
 
-    return Statement(raw["Effect"], strings(raw["Action"]), strings(raw["Resource"]), source)
+    conditions = tuple(
+        (key, strings(values)) for key, values in raw.get("Condition", {}).get("StringEquals", {}).items()
+    )
+    return Statement(raw["Effect"], strings(raw["Action"]), strings(raw["Resource"]), source, conditions)
 
 
-def allows(statements: list[Statement], action: str, resource: str) -> bool:
-    """IAM's rule: an explicit Deny wins, otherwise some Allow must match."""
-    matching = [statement for statement in statements if statement.matches(action, resource)]
+def allows(statements: list[Statement], action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+    """IAM's rule: an explicit Deny wins, otherwise some Allow must match (``context``: the request's
+    condition keys, e.g. iam:PassedToService)."""
+    matching = [statement for statement in statements if statement.matches(action, resource, context)]
     return bool(matching) and all(statement.effect == "Allow" for statement in matching)
 
 

@@ -30,7 +30,7 @@ def denied(accesses: Iterable[Access]) -> list[Access]:
     return [
         access
         for access in sorted(set(accesses))
-        if not iam.allows(iam.role_statements(access.function), access.action, access.resource)
+        if not iam.allows(iam.role_statements(access.function), access.action, access.resource, access.context)
     ]
 
 
@@ -46,7 +46,9 @@ def unused(accesses: Iterable[Access]) -> list[Grant]:
 
 def report(accesses: set[Access], denials: list[Access], unused_grants: list[Grant] | None) -> list[str]:
     functions = len({access.function for access in accesses})
-    lines = [f"{len(accesses)} distinct DynamoDB accesses of {functions} functions held against their roles"]
+    lines = [
+        f"{len(accesses)} distinct DynamoDB and Scheduler accesses of {functions} functions held against their roles"
+    ]
     lines += [
         f"DENIED on AWS: {a.function} {a.action} on {a.resource} (no policy of its role allows it)" for a in denials
     ]

@@ -56,6 +56,20 @@ NOT_AT_INIT = {
         "dal.changes",
         "dal.policies",
     ],
+    # fires and sweeps schedules: no HTTP at all; the schedule and change services, the change
+    # requests' models and reader, and the Scheduler adapter wait for the first firing
+    "ScheduleFunction": [
+        "web.api",
+        "web.routes",
+        "domain.schedules",
+        "domain.changes",
+        "dal.changes",
+        "models.change",
+        "scheduling.eventbridge",
+    ],
+    # publishes and steps rollouts: a rollout plan's firing and the scheduler wait for a plan to need them
+    "PublishFunction": ["domain.plans", "domain.schedules", "models.scheduled_job", "scheduling.swept"],
+    "RolloutFunction": ["domain.plans", "domain.schedules", "models.scheduled_job", "scheduling.swept"],
     # writes flows: no history, live-pointer or version-listing models, no other route family's queries
     "DraftsFunction": [
         "models.history",

@@ -28,6 +28,7 @@ class Metric(StrEnum):
     ROLLOUTS_PROMOTED = "RolloutsPromoted"
     ROLLOUTS_ABORTED = "RolloutsAborted"
     EMERGENCY_CHANGES = "EmergencyChanges"  # rollbacks and aborts made past review (alarmed)
+    SCHEDULES_SUSPENDED = "SchedulesSuspended"  # scheduled jobs that could not apply, or missed (alarmed)
     IDEMPOTENT_REPLAYS = "IdempotentReplays"
     LIVE_READS = "LiveReads"
     LIVE_VERSION_SERVED = "LiveVersionServed"  # by FlowId, Version and Role

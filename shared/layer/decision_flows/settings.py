@@ -8,9 +8,9 @@ a missing or malformed variable fails its cold start, not some later request. Th
 
 import os
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from decision_flows.environment import TABLE_NAME_CHARACTERS, TABLE_NAME_LENGTHS
 
@@ -19,6 +19,28 @@ TableName = Annotated[
     Field(min_length=TABLE_NAME_LENGTHS.start, max_length=TABLE_NAME_LENGTHS.stop - 1, pattern=TABLE_NAME_CHARACTERS),
 ]
 DEFAULT_REQUESTS_PER_MINUTE = 500
+# EventBridge Scheduler's and IAM's rules for the names and ARNs a schedule is made with.
+_PARTITION_REGION_ACCOUNT = r"arn:aws[a-z-]*:{service}:[a-z0-9-]+:[0-9]{{12}}"
+ScheduleGroupName = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.-]{1,64}$")]
+FunctionArn = Annotated[
+    str, Field(pattern=f"^{_PARTITION_REGION_ACCOUNT.format(service='lambda')}:function:[A-Za-z0-9_-]{{1,64}}$")
+]
+RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")]
+QueueArn = Annotated[
+    str, Field(pattern=f"^{_PARTITION_REGION_ACCOUNT.format(service='sqs')}:[A-Za-z0-9_-]{{1,80}}(\\.fifo)?$")
+]
+
+
+class ScheduleTarget(BaseModel):
+    """Where EventBridge Scheduler's schedules live and what they invoke (template.yaml's ScheduleGroup,
+    ScheduleFunction, SchedulerRole and SchedulesDeadLetterQueue)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group_name: ScheduleGroupName
+    function_arn: FunctionArn
+    role_arn: RoleArn
+    dead_letter_arn: QueueArn
 
 
 class Settings(BaseModel):
@@ -34,6 +56,42 @@ class Settings(BaseModel):
     requests_per_minute: int = Field(
         default=DEFAULT_REQUESTS_PER_MINUTE, ge=0, validation_alias="RATE_LIMIT_PER_MINUTE"
     )
+    # EventBridge Scheduler on AWS: all four or none (none: `make serve` and the tests sweep the store).
+    schedule_group: ScheduleGroupName | None = Field(default=None, validation_alias="SCHEDULE_GROUP_NAME")
+    schedule_target_arn: FunctionArn | None = Field(default=None, validation_alias="SCHEDULE_TARGET_ARN")
+    scheduler_role_arn: RoleArn | None = Field(default=None, validation_alias="SCHEDULER_ROLE_ARN")
+    schedule_dead_letter_arn: QueueArn | None = Field(default=None, validation_alias="SCHEDULE_DEAD_LETTER_ARN")
+
+    @field_validator(
+        "schedule_group", "schedule_target_arn", "scheduler_role_arn", "schedule_dead_letter_arn", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _scheduler_all_or_none(self) -> Self:
+        values = (self.schedule_group, self.schedule_target_arn, self.scheduler_role_arn, self.schedule_dead_letter_arn)
+        if any(value is None for value in values) and any(value is not None for value in values):
+            raise ValueError(
+                "SCHEDULE_GROUP_NAME, SCHEDULE_TARGET_ARN, SCHEDULER_ROLE_ARN and SCHEDULE_DEAD_LETTER_ARN"
+                " are set together or not at all"
+            )
+        return self
+
+    @property
+    def schedule_target(self) -> ScheduleTarget | None:
+        """EventBridge Scheduler's settings when the function runs on AWS, else None."""
+        if self.schedule_group is None:
+            return None
+        return ScheduleTarget.model_validate(
+            {
+                "group_name": self.schedule_group,
+                "function_arn": self.schedule_target_arn,
+                "role_arn": self.scheduler_role_arn,
+                "dead_letter_arn": self.schedule_dead_letter_arn,
+            }
+        )
 
 
 @cache

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from decision_flows.dal.changes import ChangeRepository
+    from decision_flows.dal.due_jobs import DueJobRepository
     from decision_flows.dal.history import HistoryRepository
     from decision_flows.dal.live_pointers import LivePointerRepository
     from decision_flows.dal.policies import PolicyRepository
@@ -35,7 +36,10 @@ if TYPE_CHECKING:
     from decision_flows.domain.errors import StoreUnavailable
     from decision_flows.domain.history import HistoryService
     from decision_flows.domain.live import LiveService
+    from decision_flows.domain.plans import PlanService
     from decision_flows.domain.policy import PolicyService
+    from decision_flows.domain.ports import Scheduler
+    from decision_flows.domain.schedules import ScheduleService
     from decision_flows.domain.service import FlowService
 
 
@@ -48,7 +52,8 @@ def flow_repository() -> FlowRepository:
 def flow_service() -> FlowService:
     from decision_flows.domain.service import FlowService
 
-    return FlowService(flow_repository(), review_policy=True)
+    # The scheduler is looked up when a write moves a rollout plan: most writes never build it.
+    return FlowService(flow_repository(), review_policy=True, scheduler=lambda: scheduler())
 
 
 @built_once
@@ -70,6 +75,41 @@ def change_service() -> ChangeService:
     from decision_flows.domain.changes import ChangeService
 
     return ChangeService(flow_service(), flow_repository(), change_repository(), policy_repository())
+
+
+@built_once
+def scheduler() -> Scheduler:
+    """EventBridge Scheduler where its settings are (AWS); elsewhere the local scheduler sweeps the store."""
+    target = settings().schedule_target
+    if target is None:
+        from decision_flows.scheduling.swept import SweptFromStore
+
+        return SweptFromStore()
+    from decision_flows.dal.client import scheduler_client
+    from decision_flows.scheduling.eventbridge import EventBridgeScheduler
+
+    return EventBridgeScheduler(target, scheduler_client)
+
+
+@built_once
+def due_jobs() -> DueJobRepository:
+    from decision_flows.dal.due_jobs import DueJobRepository
+
+    return DueJobRepository(dynamodb_client(), settings().flows_table)
+
+
+@built_once
+def schedule_service() -> ScheduleService:
+    from decision_flows.domain.schedules import ScheduleService
+
+    return ScheduleService(change_service(), change_repository(), scheduler(), due_jobs(), plans=plan_service())
+
+
+@built_once
+def plan_service() -> PlanService:
+    from decision_flows.domain.plans import PlanService
+
+    return PlanService(flow_service(), flow_repository())
 
 
 @built_once

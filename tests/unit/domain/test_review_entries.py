@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from decision_flows.domain.history import change_request_entry, policy_entry
-from decision_flows.models.change import ChangeBase, ChangeRequest
-from decision_flows.models.change_terms import ChangeAction, ChangeState
+from decision_flows.models.change import ChangeBase, ChangeRequest, Schedule
+from decision_flows.models.change_terms import ChangeAction, ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.policy import Policy
 
@@ -73,3 +73,17 @@ def test_a_review_is_an_entry_of_its_request_with_its_comment() -> None:
 
 def test_an_applied_request_leaves_the_entry_to_the_flows_own_write() -> None:
     assert change_request_entry("e4", request(ChangeState.APPLIED, FlowAction.CHANGE_APPROVED)) is None
+
+
+def test_a_suspended_schedules_entry_says_why() -> None:
+    suspended = Schedule(run_at=AT, status=ScheduleStatus.SUSPENDED, scheduled_by="bob", reason="CHANGE_STALE")
+    scheduled = request(ChangeState.APPROVED, FlowAction.SCHEDULE_SUSPENDED).model_copy(update={"schedule": suspended})
+
+    entry = change_request_entry("e5", scheduled)
+
+    assert entry is not None
+    assert (entry.action, entry.reason) == ("schedule_suspended", "CHANGE_STALE")
+    # and an entry of another event of the same request carries no reason
+    approved = scheduled.model_copy(update={"last_event": FlowAction.CHANGE_APPROVED})
+    assert (again := change_request_entry("e6", approved)) is not None
+    assert again.reason is None

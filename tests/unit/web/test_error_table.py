@@ -20,6 +20,8 @@ SOURCES = [template.ROOT / "shared" / "layer" / "decision_flows", template.ROOT 
 API_DOC = template.ROOT / "docs" / "API.md"
 # Codes that are made but never answered, and why.
 NEVER_ANSWERED = {
+    # domain/flow_rules.py: only a rollout plan's step refuses with it, as a suspended step's reason.
+    "FLOW_NOT_ACTIVE",
     # dal/live_pointers.py: a live-entry write that lost to a newer one is dropped, not refused.
     "STALE_LIVE_ENTRY",
     # dal/flows.py: a guard for a write with no condition refused on one; a bug if ever seen.

@@ -7,15 +7,17 @@ one Query of its partition, newest first (the id starts with its creation time).
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.dal import flows, items, key_schema, paging, writes
 from decision_flows.dal.store_errors import WriteStep, call
 from decision_flows.domain.errors import Conflict, NotFound
 from decision_flows.models.change import ChangeListing, ChangeRequest
-from decision_flows.models.change_terms import OPEN_STATES, ChangeState
+from decision_flows.models.change_terms import OPEN_STATES, ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.page import Page
+from decision_flows.models.scheduled_job import ScheduledJob
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,7 +29,7 @@ ChangeRequestPage = Page[ChangeRequest]
 _CURSOR_KEYS = frozenset({"PK", "SK"})
 # A start key in an index holds the table's key as well as the index's.
 _UNREVIEWED_CURSOR_KEYS = frozenset({"PK", "SK", "UnreviewedPK", "UnreviewedSK"})
-_INDEX_KEYS = ("UnreviewedPK", "UnreviewedSK")
+_INDEX_KEYS = ("UnreviewedPK", "UnreviewedSK", "DuePK", "DueSK", "dueJob")
 # Never rewritten after creation (a publish's config may be 300 KB): updates leave them alone.
 _FROZEN = frozenset({"PK", "SK", "config", "params", "contentHash", "base", "diffSummary"})
 
@@ -93,8 +95,10 @@ class ChangeRepository:
             "ConsistentRead": True,
         }
         if listing.state is not None:
-            params["FilterExpression"] = _state_filter(listing.state, params["ExpressionAttributeValues"], listing.now)
             params["ExpressionAttributeNames"] = {"#state": "state"}
+            params["FilterExpression"] = _state_filter(
+                listing.state, params["ExpressionAttributeValues"], params["ExpressionAttributeNames"], listing.now
+            )
         query = paging.PageQuery(
             params,
             _CURSOR_KEYS,
@@ -152,6 +156,7 @@ class ChangeRepository:
                         "last_actor": cancelled_by,
                         "updated_at": at,
                         "last_comment": "the flow was deleted",
+                        "schedule": change.schedule and change.schedule.ended(),
                     }
                 )
                 # Reviewed or cancelled meanwhile (a 409): it is no longer open either way.
@@ -170,19 +175,23 @@ def _flow_steps(plan: Plan) -> list[WriteStep]:
     return flows.save_steps(plan.previous, plan.new)
 
 
-def _state_filter(state: ChangeState, values: dict[str, Any], now: str) -> str:
-    """A stored state; ``expired`` is an open one past expiresAt, and an open one only before it."""
+def _state_filter(state: ChangeState, values: dict[str, Any], names: dict[str, str], now: str) -> str:
+    """A stored state; ``expired`` is an open one past expiresAt, and an open one only before it,
+    unless a pending schedule holds it (ChangeRequest.state_at)."""
     if state == ChangeState.UNREVIEWED:
         values[":applied"], values[":no"] = {"S": ChangeState.APPLIED.value}, {"BOOL": False}
         return "#state = :applied AND emergency.reviewed = :no"
+    if state not in OPEN_STATES and state != ChangeState.EXPIRED:
+        values[":state"] = {"S": state.value}
+        return "#state = :state"
+    names["#schedule"], names["#status"] = "schedule", "status"
+    values[":now"], values[":scheduled"] = {"S": now}, {"S": ScheduleStatus.PENDING.value}
+    scheduled = "#schedule.#status = :scheduled"
     if state == ChangeState.EXPIRED:
-        values[":p"], values[":a"], values[":now"] = {"S": "pending"}, {"S": "approved"}, {"S": now}
-        return "(#state = :p OR #state = :a) AND expiresAt <= :now"
+        values[":p"], values[":a"] = {"S": "pending"}, {"S": "approved"}
+        return f"(#state = :p OR #state = :a) AND expiresAt <= :now AND NOT {scheduled}"
     values[":state"] = {"S": state.value}
-    if state in OPEN_STATES:
-        values[":now"] = {"S": now}
-        return "#state = :state AND expiresAt > :now"
-    return "#state = :state"
+    return f"#state = :state AND (expiresAt > :now OR {scheduled})"
 
 
 def _update_step(previous: ChangeRequest, new: ChangeRequest) -> WriteStep:
@@ -225,8 +234,10 @@ def _update_step(previous: ChangeRequest, new: ChangeRequest) -> WriteStep:
 
 
 def change_attributes(change: ChangeRequest) -> dict[str, Any]:
-    """The request's item. An unreviewed emergency's carries the keys of the Unreviewed index; the
-    update that reviews it leaves them out, so that same write removes it from the index."""
+    """The request's item. An unreviewed emergency's carries the keys of the Unreviewed index, and one
+    with a pending schedule those of the DueJobs index; the update that reviews it, or that fires,
+    suspends or unschedules its schedule, leaves them out, so that same write removes it from the index
+    (_update_step removes what the new item lacks and leaves alone what both have)."""
     attributes = {
         "PK": key_schema.flow_pk(change.tenant_id, change.flow_id),
         "SK": key_schema.change_request_sk(change.change_id),
@@ -235,6 +246,9 @@ def change_attributes(change: ChangeRequest) -> dict[str, Any]:
     if change.emergency is not None and not change.emergency.reviewed:
         attributes["UnreviewedPK"] = key_schema.unreviewed_pk(change.tenant_id)
         attributes["UnreviewedSK"] = change.change_id
+    if change.schedule is not None and change.schedule_pending:
+        job = ScheduledJob.for_change(change.tenant_id, change.change_id)
+        attributes |= key_schema.due_attributes(datetime.fromisoformat(change.schedule.run_at), job)
     return attributes
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from boto3.session import Session
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient as SchedulerClient
 
 
 ENDPOINT_VARIABLE = "DYNAMODB_ENDPOINT_URL"
@@ -63,6 +64,13 @@ def client_config() -> Config:
         read_timeout=READ_TIMEOUT_SECONDS,
         tcp_keepalive=True,
     )
+
+
+def scheduler_client() -> SchedulerClient:
+    """EventBridge Scheduler's client, with the DynamoDB client's session, timeouts and retries: a
+    scheduler that does not answer costs a request no more than a store that does not. Built by the
+    adapter on its first call (wiring), so no function's init pays for it."""
+    return _session().client("scheduler", config=client_config())
 
 
 @cache

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from decision_flows.dal import key_schema
-from decision_flows.models.flow import Flow, FlowAction, PublishedVersion
+from decision_flows.models.flow import Flow, FlowAction, PlanStep, PublishedVersion, ScheduleStatus
 
 # The history and live-pointer models are imported where they are built: every function maps flows,
 # few map history entries, tombstones or pointers, and their classes cost each cold start (bench/cold_start.py).
@@ -29,6 +29,9 @@ REQUEST_EVENTS = frozenset(
         FlowAction.CHANGE_REJECTED,
         FlowAction.CHANGE_CANCELLED,
         FlowAction.CHANGE_BLOCKED,
+        FlowAction.CHANGE_SCHEDULED,
+        FlowAction.CHANGE_UNSCHEDULED,
+        FlowAction.SCHEDULE_SUSPENDED,
     }
 )
 # The flow item's id of the write that left it (a uuid4 per write): not part of the Flow model, so
@@ -67,7 +70,19 @@ def flow_attributes(flow: Flow) -> dict[str, Any]:
         "GSI1PK": key_schema.list_pk(flow.tenant_id),
         "GSI1SK": key_schema.list_sk(flow.status, flow.updated_at, flow.id),
         **attributes,
+        **_due(flow),
     }
+
+
+def _due(flow: Flow) -> dict[str, Any]:
+    """The DueJobs keys of the plan's next pending step, while there is one: a write that moves the plan
+    sets, moves or removes them in the same request (``writes.update_flow`` sends what changed)."""
+    if flow.rollout is None or flow.rollout.plan is None:
+        return {}
+    from decision_flows.models.scheduled_job import next_plan_job  # only flows with a plan
+
+    waiting = next_plan_job(flow)
+    return key_schema.due_attributes(waiting[1], waiting[0]) if waiting else {}
 
 
 def flow_from_item(item: Item) -> Flow:
@@ -111,12 +126,20 @@ def tombstone_attributes(deleted: Flow, deleted_at: str, deleted_by: str) -> dic
         row_version=deleted.row_version + 1,
         deleted_at=deleted_at,
         deleted_by=deleted_by,
+        cancelled_steps=_pending_steps(deleted),
     )
     return {
         "PK": key_schema.flow_pk(deleted.tenant_id, deleted.id),
         "SK": key_schema.TOMBSTONE_SK,
         **tombstone.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
+
+
+def _pending_steps(flow: Flow) -> list[PlanStep] | None:
+    """The rollout plan's steps a delete cancels, for the plan_cancelled entry the tombstone leaves."""
+    plan = flow.rollout.plan if flow.rollout is not None else None
+    pending = [step for step in plan or () if step.status == ScheduleStatus.PENDING]
+    return [step.model_copy(update={"status": ScheduleStatus.CANCELLED}) for step in pending] or None
 
 
 def tombstone_from_item(item: Item) -> FlowTombstone:
@@ -127,11 +150,15 @@ def tombstone_from_item(item: Item) -> FlowTombstone:
 
 def change_attributes(entry: ChangeEntry) -> dict[str, Any]:
     """Every history entry, whatever its action, carries the feed index's keys: it is in the tenant feed.
-    A change request's own entries are keyed by the request (their rowVersions are the request's)."""
+    A change request's own entries are keyed by the request (their rowVersions are the request's); a
+    plan_cancelled entry shares its write's rowVersion and sorts beside its entry."""
     keyed_by = entry.change_id if entry.action in REQUEST_EVENTS and entry.change_id else entry.flow_id
+    sort_key = key_schema.change_sk(entry.row_version)
+    if entry.action == FlowAction.PLAN_CANCELLED:  # the second entry of the write that cancelled the plan
+        sort_key = f"{sort_key}#{entry.action.value}"
     return {
         "PK": key_schema.flow_pk(entry.tenant_id, keyed_by),
-        "SK": key_schema.change_sk(entry.row_version),
+        "SK": sort_key,
         "FeedPK": key_schema.feed_pk(entry.tenant_id),
         "FeedSK": key_schema.feed_sk(entry.at, entry.event_id),
         **entry.model_dump(mode="json", by_alias=True, exclude_none=True),

@@ -24,15 +24,22 @@ record's eventId breaks ties and makes the key unique).
 An emergency change request awaiting review also carries ``UnreviewedPK = T#<t>#UNREVIEWED`` and
 ``UnreviewedSK = <changeId>`` (the id starts with its creation time), the keys of the sparse index
 ``Unreviewed`` of the flows table: the tenant's unreviewed emergencies across flows, newest first.
+
+An item with a job waiting for its time (a change request with a pending schedule; a flow whose
+rollout plan has a pending step: its next one) carries ``DuePK = DUE``, ``DueSK = <runAt, UTC,
+ms>#<job name>`` and ``dueJob`` (the job's payload), the keys of the sparse index ``DueJobs`` of the
+flows table: every tenant's waiting jobs, soonest first, which the sweeper and the local scheduler
+read (one partition: schedules are written far more rarely than its 1 000 writes a second).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the runtime read path builds keys without loading the flow models (pydantic)
     from decision_flows.models.flow import FlowStatus
+    from decision_flows.models.scheduled_job import ScheduledJob
 
 FLOW_SK = "FLOW"
 VERSIONS_PREFIX = "VER#"
@@ -46,6 +53,8 @@ CHANGE_REQUEST_PREFIX = "CR#"
 LIST_INDEX = "ByStatus"
 FEED_INDEX = "ByTenantTime"
 UNREVIEWED_INDEX = "Unreviewed"
+DUE_INDEX = "DueJobs"
+DUE_PK = "DUE"
 
 # By FlowStatus value (a StrEnum: its members look these up).
 STATUS_RANK = {"active": 1, "draft": 2, "paused": 3, "archived": 4}
@@ -103,6 +112,16 @@ def feed_lower_bound(since: datetime) -> str:
     """The least feed sort key of an entry at or after ``since``: entries are stamped to the millisecond,
     so a ``since`` between two milliseconds starts at the later one."""
     return feed_instant(since + timedelta(microseconds=-since.microsecond % 1000))
+
+
+def due_attributes(run_at: datetime, job: ScheduledJob) -> dict[str, Any]:
+    """The attributes that list an item's waiting job in the ``DueJobs`` index (plain values)."""
+    return {"DuePK": DUE_PK, "DueSK": f"{feed_instant(run_at)}#{job.name}", "dueJob": job.payload()}
+
+
+def due_upper_bound(until: datetime) -> str:
+    """The greatest ``DueSK`` of a job due at ``until`` (names are digits, letters and dashes)."""
+    return f"{feed_instant(until)}#~"
 
 
 def of_tenant(pk: str, tenant_id: str) -> bool:

@@ -15,7 +15,8 @@ from decision_flows.domain.history import (
     ConfigsChanged,
     change_entry,
     change_request_entry,
-    deletion_entry,
+    deletion_entries,
+    plan_cancelled_entry,
     policy_entry,
 )
 from decision_flows.domain.live import live_entry, version_config
@@ -89,6 +90,9 @@ class ChangeFeed:
         old, new = change.old, change.new
         configs = self._configs_changed(old, new) if old is not None else None
         self._history.record(change_entry(change.event_id, old, new, configs))
+        cancelled = plan_cancelled_entry(change.event_id, old, new)
+        if cancelled is not None:
+            self._history.record(cancelled)
         if old is not None and old.key != new.key:
             self._pointers.release_live(old.tenant_id, old.key, old.id, new.row_version)
         # A new flow cannot be active yet (it is served after its first publish): nothing to cache.
@@ -129,7 +133,8 @@ class ChangeFeed:
 
     def _deleted(self, change: FlowDeleted) -> None:
         tombstone = change.tombstone
-        self._history.record(deletion_entry(change.event_id, tombstone))
+        for entry in deletion_entries(change.event_id, tombstone):
+            self._history.record(entry)
         self._pointers.release_live(tombstone.tenant_id, tombstone.key, tombstone.flow_id, tombstone.row_version)
         if self._changes is not None:
             self._changes.cancel_open_changes(
@@ -139,5 +144,7 @@ class ChangeFeed:
 
 
 def _live_state(flow: Flow) -> tuple[object, ...]:
-    """What a live entry depends on: edits of the name or the draft leave it as it is."""
-    return flow.key, flow.status, flow.live_version, flow.live_config_hash, flow.rollout
+    """What a live entry depends on: edits of the name or the draft, or of a rollout plan's states (a
+    suspension), leave it as it is."""
+    rollout = flow.rollout.model_copy(update={"plan": None}) if flow.rollout is not None else None
+    return flow.key, flow.status, flow.live_version, flow.live_config_hash, rollout

@@ -29,6 +29,7 @@ from decision_flows.models.change import (
     ChangeRequest,
     EmergencyRecord,
     Review,
+    Schedule,
 )
 from decision_flows.models.change_terms import EXPIRES_AFTER_DAYS, ChangeAction, ChangeState
 from decision_flows.models.commands import (
@@ -159,7 +160,7 @@ class ChangeService:
 
     def create(self, identity: Identity, body: NewChangeRequest) -> ChangeRequest:
         direct = direct_request(body.action, body.flow_id, body.params)
-        self._check_role(identity, body.action)
+        self.check_role(identity, body.action)
         plan = self._plan(identity, body.flow_id, direct, None)
         if plan.new is plan.previous:
             raise Unprocessable("NOTHING_TO_CHANGE", "The call would change nothing: there is nothing to review.")
@@ -200,7 +201,7 @@ class ChangeService:
             outcome: dict[str, Any] = {"emergency": change.emergency.model_copy(update={"reviewed": approved})}
         else:
             outcome = {"state": ChangeState.APPROVED if approved else ChangeState.PENDING}
-        new = self._next(change, identity, FlowAction.CHANGE_APPROVED, body.comment, approvals=approvals, **outcome)
+        new = self.stamped(change, identity, FlowAction.CHANGE_APPROVED, body.comment, approvals=approvals, **outcome)
         self._changes.save_change(change, new)
         return new
 
@@ -214,13 +215,14 @@ class ChangeService:
             raise Forbidden("SELF_REJECTION_FORBIDDEN", "The author withdraws a request with POST /changes/cancel.")
         _check_not_reviewed(change, identity)
         rejections = [*change.rejections, Review(by=identity.principal, at=self._now(), comment=body.comment)]
-        new = self._next(
+        new = self.stamped(
             change,
             identity,
             FlowAction.CHANGE_REJECTED,
             body.comment,
             rejections=rejections,
             state=ChangeState.REJECTED,
+            schedule=change.schedule and change.schedule.ended(),
         )
         self._changes.save_change(change, new)
         return new
@@ -232,20 +234,36 @@ class ChangeService:
         state = change.state_at(self._now())
         if state not in (ChangeState.PENDING, ChangeState.APPROVED):
             raise not_pending(change, state, "pending or approved")
-        new = self._next(
+        new = self.stamped(
             change,
             identity,
             FlowAction.CHANGE_CANCELLED,
             None,
             state=ChangeState.CANCELLED,
             cancelled_by=identity.principal,
+            schedule=change.schedule and change.schedule.ended(),
         )
         self._changes.save_change(change, new)
         return new
 
     def apply(self, identity: Identity, change_id: str) -> tuple[ChangeRequest, Flow]:
         change = self.get(identity, change_id)
-        self._check_role(identity, change.action)
+        self.check_role(identity, change.action)
+        if change.schedule_pending:
+            assert change.schedule is not None
+            raise Conflict(
+                "SCHEDULE_PENDING",
+                f"The request is scheduled to apply at {change.schedule.run_at}: "
+                "unschedule it with POST /api/v1/decision-flows/changes/unschedule to apply it now.",
+            )
+        return self.apply_checked(identity, change, block_when_stale=True)
+
+    def apply_checked(
+        self, identity: Identity, change: ChangeRequest, *, block_when_stale: bool, schedule: Schedule | None = None
+    ) -> tuple[ChangeRequest, Flow]:
+        """Every check of a manual apply, then the write. A manual apply blocks a request whose base
+        moved for good; a schedule's firing changes nothing but its schedule (``block_when_stale``
+        False). ``schedule`` is what the applied request holds (a firing's: done)."""
         if change.blocked is not None:
             raise change_stale(change.blocked.detail)
         state = change.state_at(self._now())
@@ -263,9 +281,9 @@ class ChangeService:
         try:
             plan = self._plan(identity, change.flow_id, direct, change.config)
         except Conflict as refused:  # the flow no longer allows the call: its base moved
-            self._block(change, identity, refused.detail)
+            self._stale(change, identity, refused.detail, block_when_stale)
         if base_of(plan.previous) != change.base:
-            self._block(change, identity, _moved(change.base, base_of(plan.previous)))
+            self._stale(change, identity, _moved(change.base, base_of(plan.previous)), block_when_stale)
         applied = AppliedChange(change_id=change.change_id, author=change.author, approved_by=approved_by)
         if plan.new is not None:
             plan = Plan(plan.previous, plan.new.model_copy(update={"last_change": applied}), plan.version)
@@ -283,9 +301,11 @@ class ChangeService:
                 "last_actor": identity.principal,
                 "updated_at": now,
                 "last_comment": None,
+                "schedule": schedule if schedule is not None else change.schedule,
             }
         )
         self._changes.apply_change(plan, change, new)
+        self._flows.follow_plan(plan.previous, plan.new)
         return new, plan.new if plan.new is not None else plan.previous
 
     def emergency(self, identity: Identity, direct: RollbackRequest | AbortRequest, if_match: int | None) -> Flow:
@@ -326,6 +346,7 @@ class ChangeService:
             emergency=EmergencyRecord(**note.model_dump()),
         )
         self._changes.record_emergency(plan, change)
+        self._flows.follow_plan(plan.previous, flow)
         return flow
 
     # Helpers
@@ -364,19 +385,22 @@ class ChangeService:
         beside = len(plan.version.config.encode()) + len(params.encode()) + REVIEW_BYTES
         return json.dumps(config_changes(live, plan.version.config, beside))
 
-    def _block(self, change: ChangeRequest, identity: Identity, detail: str) -> NoReturn:
-        """The request can never apply (its base moved): blocked for good, then 409 CHANGE_STALE."""
+    def _stale(self, change: ChangeRequest, identity: Identity, detail: str, block: bool) -> NoReturn:
+        """The request can never apply (its base moved): blocked for good when ``block``, then 409
+        CHANGE_STALE."""
+        if not block:
+            raise change_stale(detail)
         blocked = Blocked(code="CHANGE_STALE", detail=detail)
-        new = self._next(change, identity, FlowAction.CHANGE_BLOCKED, None, blocked=blocked)
+        new = self.stamped(change, identity, FlowAction.CHANGE_BLOCKED, None, blocked=blocked)
         self._changes.save_change(change, new)
         raise change_stale(detail)
 
-    def _check_role(self, identity: Identity, action: ChangeAction) -> None:
+    def check_role(self, identity: Identity, action: ChangeAction) -> None:
         needed = role_for(action)
         if identity.role < needed:
             raise Forbidden("INSUFFICIENT_ROLE", f"A {action.value} request needs the {needed.name.lower()} role.")
 
-    def _next(
+    def stamped(
         self, change: ChangeRequest, identity: Identity, event: FlowAction, comment: str | None, **changes: Any
     ) -> ChangeRequest:
         stamps = {

@@ -13,7 +13,13 @@ from decision_flows.domain.errors import (
     Unprocessable,
     row_version_mismatch,
 )
-from decision_flows.models.commands import MAX_OVERRIDE_BYTES, NOT_NULLABLE_ON_UPDATE, UpdateFlowRequest
+from decision_flows.models.commands import (
+    MAX_OVERRIDE_BYTES,
+    NOT_NULLABLE_ON_UPDATE,
+    RolloutShare,
+    UpdateFlowRequest,
+    plan_delay,
+)
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, Rollout
 
 
@@ -103,6 +109,32 @@ def check_overrides(include: list[str], exclude: list[str], at: str = "") -> Non
                 )
             ],
         )
+
+
+def check_plan(share: RolloutShare) -> None:
+    """A plan steps up: each step later than the one before and to a larger share than the one before
+    (the rollout's own first); only the last may promote. 400 with every problem found."""
+    problems: list[FieldProblem] = []
+    delay, percent = None, share.percent
+    for index, step in enumerate(share.plan or ()):
+        where = f"rollout.plan.{index}"  # as the request's own validation names a field
+        if delay is not None and plan_delay(step.after) <= delay:
+            problems.append(FieldProblem(f"{where}.after", "must be later than the step before"))
+        if step.percent is not None and step.percent <= percent:
+            problems.append(FieldProblem(f"{where}.percent", f"must be more than the share before it ({percent:g})"))
+        if step.promote and index != len(share.plan or ()) - 1:
+            problems.append(FieldProblem(f"{where}.promote", "only the last step may promote"))
+        delay, percent = plan_delay(step.after), step.percent if step.percent is not None else percent
+    if problems:
+        raise InvalidRequest("VALIDATION_ERROR", "The rollout plan does not step up.", problems)
+
+
+def check_active(flow: Flow) -> None:
+    """A plan's step widens what an active flow serves: a paused or archived flow serves nothing, so
+    its plan waits for nobody (the step suspends)."""
+    if flow.status != FlowStatus.ACTIVE:
+        detail = f"Decision flow {flow.id!r} is {flow.status.value}: a plan's step needs it active."
+        raise Conflict("FLOW_NOT_ACTIVE", detail)
 
 
 def running_rollout(flow: Flow) -> Rollout:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain.errors import flow_not_found
 from decision_flows.domain.ports import FlowStore, History
-from decision_flows.models.flow import Flow, FlowAction
+from decision_flows.models.flow import Flow, FlowAction, PlanStep, ScheduleStatus
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
 from decision_flows.models.page import Page
@@ -71,6 +71,7 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
         return ChangeEntry(**fields)
     if new.last_change is not None:
         fields.update(new.last_change.model_dump())
+    fields.update(_plan_fields(new))
     if new.last_action in RELEASES:
         fields["from_version"] = old.live_version
         fields["to_version"] = new.live_version
@@ -79,7 +80,7 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
             fields["rollout_ended"] = old.rollout.model_dump(include={"challenger_version", "basis_points"})
     elif new.last_action in ROLLOUT_STEPS:
         fields.update(_rollout_fields(old, new))
-    else:
+    elif new.last_action != FlowAction.SCHEDULE_SUSPENDED:  # a plan's step: its step and reason say it all
         fields["changes"] = changed_fields(old, new)
     # An unpublished draft exists nowhere else once overwritten: keep it (never for a published one,
     # whose snapshot already holds it).
@@ -91,6 +92,16 @@ def change_entry(event_id: str, old: Flow | None, new: Flow, configs: ConfigsCha
     elif new.last_action == FlowAction.UPDATED and new.draft_hash != old.draft_hash:
         fields["config_changes"] = config_changes(old.draft_config, new.draft_config, beside)
     return ChangeEntry(**fields)
+
+
+def _plan_fields(new: Flow) -> dict[str, Any]:
+    """A write of a rollout plan's step: which step, and a suspension's reason."""
+    if new.last_plan_step is None:
+        return {}
+    planned = new.rollout.plan if new.rollout is not None else None
+    suspended = new.last_action == FlowAction.SCHEDULE_SUSPENDED and planned is not None
+    reason = planned[new.last_plan_step].reason if suspended and planned is not None else None
+    return {"plan_step": new.last_plan_step, "reason": reason}
 
 
 def config_changes(before: str | None, after: str | None, beside: int = 0) -> dict[str, Any]:
@@ -138,6 +149,50 @@ def _rollout_fields(old: Flow, new: Flow) -> dict[str, Any]:
     return {"from_version": new.live_version, "to_version": rollout.challenger_version} | share | overrides
 
 
+def plan_cancelled_entry(event_id: str, old: Flow | None, new: Flow) -> ChangeEntry | None:
+    """The second entry of a write that cancelled a rollout plan's pending steps (a manual rollout step,
+    promote, abort or rollback, also as a change request or an emergency): the steps it cancelled."""
+    planned = old.rollout.plan if old is not None and old.rollout is not None else None
+    if old is None or planned is None:
+        return None
+    kept = new.rollout.plan if new.rollout is not None and new.rollout.plan is not None else None
+    cancelled = [
+        (kept[index] if kept is not None else step.model_copy(update={"status": ScheduleStatus.CANCELLED}))
+        for index, step in enumerate(planned)
+        if step.status == ScheduleStatus.PENDING
+        and index != new.last_plan_step
+        and (kept is None or kept[index].status == ScheduleStatus.CANCELLED)
+    ]
+    if new.last_action == FlowAction.SCHEDULE_SUSPENDED or not cancelled:
+        return None
+    return _plan_cancelled(event_id, new.id, new.tenant_id, new.updated_by, new.updated_at, new.row_version, cancelled)
+
+
+def deletion_entries(event_id: str, tombstone: FlowTombstone) -> list[ChangeEntry]:
+    """A delete's entry, and the plan_cancelled entry of the rollout plan steps it cancelled."""
+    entries = [deletion_entry(event_id, tombstone)]
+    if steps := tombstone.cancelled_steps:
+        gone = tombstone
+        by, at = gone.deleted_by, gone.deleted_at
+        entries.append(_plan_cancelled(event_id, gone.flow_id, gone.tenant_id, by, at, gone.row_version, steps))
+    return entries
+
+
+def _plan_cancelled(  # noqa: PLR0913 (an entry's fields)
+    event_id: str, flow_id: str, tenant_id: str, actor: str, at: str, row_version: int, steps: list[PlanStep]
+) -> ChangeEntry:
+    return ChangeEntry(
+        event_id=f"{event_id}#plan",  # the feed's sort key breaks ties with it: unique beside its write's
+        flow_id=flow_id,
+        tenant_id=tenant_id,
+        action=FlowAction.PLAN_CANCELLED,
+        actor=actor,
+        at=at,
+        row_version=row_version,
+        steps=steps,
+    )
+
+
 def deletion_entry(event_id: str, tombstone: FlowTombstone) -> ChangeEntry:
     return ChangeEntry(
         event_id=event_id,
@@ -183,6 +238,8 @@ def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | 
         change.emergency is not None and change.last_event == FlowAction.CHANGE_APPROVED
     ):
         return None
+    # Why a schedule was suspended (the refusal's code, or MISSED): what its reader acts on.
+    suspended = change.schedule if change.last_event == FlowAction.SCHEDULE_SUSPENDED else None
     return ChangeEntry(
         event_id=event_id,
         flow_id=change.flow_id,
@@ -193,6 +250,7 @@ def change_request_entry(event_id: str, change: ChangeRequest) -> ChangeEntry | 
         row_version=change.row_version,
         change_id=change.change_id,
         comment=change.last_comment,
+        reason=suspended.reason if suspended else None,
     )
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: a function that writes flows builds no hi
     from decision_flows.models.live import LiveEntry
     from decision_flows.models.page import Page
     from decision_flows.models.policy import Policy
+    from decision_flows.models.scheduled_job import ScheduledJob
 
 
 @dataclass(frozen=True)
@@ -124,3 +125,27 @@ class ChangeStore(Protocol):
     def list_unreviewed(self, tenant_id: str, limit: int, cursor: str | None) -> Page[ChangeRequest]: ...
 
     def cancel_open_changes(self, tenant_id: str, flow_id: str, cancelled_by: str, at: str) -> None: ...
+
+
+class Scheduler(Protocol):
+    """One one-time schedule per scheduled job (EventBridge Scheduler on AWS), named by the job. Both
+    calls are idempotent: the job's DynamoDB write comes first and the firing checks the store, so a
+    crash between the two leaves a schedule that fires into a no-op or a job the sweeper finds due,
+    never a change applied twice or late."""
+
+    def put_schedule(self, job: ScheduledJob, run_at: datetime) -> None:
+        """Create the job's schedule, or replace it."""
+        ...
+
+    def delete_schedule(self, job: ScheduledJob) -> None:
+        """Delete the job's schedule; none is no error."""
+        ...
+
+
+class DueJobs(Protocol):
+    """Every tenant's jobs waiting for their time, read from the store (the sweeper's backstop to the
+    Scheduler, and the whole of the local scheduler)."""
+
+    def due_by(self, until: datetime) -> list[ScheduledJob]:
+        """The jobs due at or before ``until``, soonest first; an unreadable one is left out."""
+        ...

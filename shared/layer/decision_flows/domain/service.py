@@ -9,6 +9,7 @@ So a racing writer gets 409 and nothing of its write lands.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +19,9 @@ from typing import TYPE_CHECKING, Any, cast
 from decision_flows.domain import flow_rules as rules
 from decision_flows.domain import pipeline, transitions
 from decision_flows.domain.clock import timestamp, utc_now
-from decision_flows.domain.errors import flow_key_not_found, flow_not_found, version_not_found
+from decision_flows.domain.errors import StoreUnavailable, flow_key_not_found, flow_not_found, version_not_found
 from decision_flows.domain.policy import approval_required
-from decision_flows.domain.ports import FlowStore, flow_with_key
+from decision_flows.domain.ports import FlowStore, Scheduler, flow_with_key
 from decision_flows.domain.transitions import FlowChanges, Share
 from decision_flows.models.commands import (
     AbortRequest,
@@ -32,8 +33,11 @@ from decision_flows.models.commands import (
     UpdateFlowRequest,
 )
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion
-from decision_flows.models.identity import Identity
+from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
+from decision_flows.models.scheduled_job import next_plan_job
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from decision_flows.domain.compare import ConfigDiff
@@ -74,15 +78,19 @@ class FlowService:
         review_policy: bool = False,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_flow_id,
+        scheduler: Callable[[], Scheduler] | None = None,
     ) -> None:
         """With ``review_policy``, a direct call that may change what an active flow serves reads the
         tenant's policy with the flow (the same round trip) and is refused while the policy asks for
         review; without, every tenant has the default policy: no call needs review. The ``plan_*``
-        methods read no policy unless asked (``with_policy``): a change request's apply reads its own."""
+        methods read no policy unless asked (``with_policy``): a change request's apply reads its own.
+        ``scheduler`` builds the scheduler the first time a write starts, moves or ends a rollout plan
+        (without, plans get no schedules: the sweep finds their steps)."""
         self._store = store
         self._review_policy = review_policy
         self._clock = clock
         self._new_id = new_id
+        self._scheduler = scheduler
 
     # Reads
 
@@ -186,12 +194,33 @@ class FlowService:
         """Make a planned write: one conditional write or transaction at the rowVersion read."""
         if plan.new is None:
             self._store.delete_flow(plan.previous, plan.by, plan.at)
+            self.follow_plan(plan.previous, None)
             return plan.previous
         if plan.version is not None:
             self._store.publish_version(plan.previous, plan.new, plan.version)
         else:
             self._store.save_flow(plan.previous, plan.new)
+        self.follow_plan(plan.previous, plan.new)
         return plan.new
+
+    def follow_plan(self, previous: Flow, new: Flow | None) -> None:
+        """After a write (never before: the firing reads the flow, whatever the scheduler holds), the
+        schedule of the plan's next pending step: put when the write started the plan or applied a
+        step, deleted when it ended the plan (cancelled, suspended, done, or the flow deleted)."""
+        before, after = next_plan_job(previous), next_plan_job(new)
+        if before == after or self._scheduler is None:
+            return
+        scheduler = self._scheduler()
+        try:
+            if before is not None and (after is None or before[0] != after[0]):
+                scheduler.delete_schedule(before[0])
+            if after is not None:
+                scheduler.put_schedule(*after)
+        except StoreUnavailable:
+            # The write has landed: answering 503 would invite a retry that the new state refuses. The
+            # sweep fires a step whose schedule is missing (within about a minute of its runAt), and a
+            # schedule left behind fires into a no-op.
+            _log.warning("the rollout plan's schedule was not updated", exc_info=True)
 
     def preview(self, identity: Identity, request: PublishRequest | RollbackRequest, if_match: int | None) -> Preview:
         """What publish or rollback would do, refused exactly as they would be (the same planning), with
@@ -225,6 +254,7 @@ class FlowService:
         """``config``: a change request's captured draft, published in place of the draft as it is now."""
         if request.rollout is not None:
             rules.check_overrides(request.rollout.include, request.rollout.exclude, at="rollout.")
+            rules.check_plan(request.rollout)
         expected = rules.expected_row_version(request.row_version, if_match)
         flow, policy = self._load_for_write(identity, request.id, expected, with_policy)
         rules.check_no_rollout(flow)
@@ -246,7 +276,8 @@ class FlowService:
         )
         if request.rollout is not None:
             share = Share(_basis_points(request.rollout.percent), request.rollout.include, request.rollout.exclude)
-            return Plan(flow, transitions.rollout_started(flow, identity, version, share), version, policy=policy)
+            new = transitions.rollout_started(flow, identity, version, share, request.rollout.plan)
+            return Plan(flow, new, version, policy=policy)
         return Plan(flow, transitions.went_live(flow, identity, version, FlowAction.PUBLISHED), version, policy=policy)
 
     def plan_rollback(
@@ -330,6 +361,26 @@ class FlowService:
         flow, policy = self._load_rollout(identity, request, if_match, with_policy)
         return Plan(flow, transitions.aborted(flow, identity, self._now(), request.notes), policy=policy)
 
+    def plan_step(self, flow: Flow, step: int) -> Plan:
+        """A rollout plan's ``step`` as the manual call makes it (POST /rollout with its percent, or
+        /rollout/promote), with the checks that still apply to an approved plan, on the flow read,
+        made by the rollout's starter; no review: the plan was approved with its publish."""
+        rollout = rules.running_rollout(flow)
+        rules.check_active(flow)
+        assert rollout.plan is not None, "a plan's job names a flow with a plan"
+        planned = rollout.plan[step]
+        by = _plan_actor(flow, rollout.started_by)
+        if planned.promote:
+            return Plan(flow, transitions.promoted(flow, by, self._now(), None, step))
+        assert planned.basis_points is not None, "a step that does not promote moves the share"
+        share = Share(planned.basis_points, rollout.include, rollout.exclude)
+        return Plan(flow, transitions.rollout_changed(flow, by, self._now(), share, step))
+
+    def plan_suspension(self, flow: Flow, step: int, reason: str) -> Plan:
+        """The plan's ``step`` and the rest suspended with ``reason`` (the refusal's code, or MISSED)."""
+        by = _plan_actor(flow, rules.running_rollout(flow).started_by)
+        return Plan(flow, transitions.plan_suspended(flow, by, self._now(), step, reason))
+
     def _load_rollout(
         self,
         identity: Identity,
@@ -398,6 +449,11 @@ def _edits(flow: Flow, request: UpdateFlowRequest, sent: set[str]) -> FlowChange
         changes["draft_config"], changes["draft_hash"] = checked_draft(changes["draft_config"])
     # The names are UpdateFlowRequest's own fields, each a Flow field of the same type (see test_transitions).
     return cast("FlowChanges", {name: value for name, value in changes.items() if getattr(flow, name) != value})
+
+
+def _plan_actor(flow: Flow, principal: str) -> Identity:
+    """Who a plan's step acts as: the rollout's starter (the plan was theirs)."""
+    return Identity(flow.tenant_id, Role.EDITOR, principal)
 
 
 def _basis_points(percent: float) -> int:

@@ -9,16 +9,21 @@ a transition may happen live in ``flow_rules``; these functions assume they pass
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypedDict, Unpack
 
+from decision_flows.domain.clock import timestamp
 from decision_flows.domain.flow_rules import running_rollout
+from decision_flows.models.commands import PlanStepRequest, plan_delay
 from decision_flows.models.flow import (
     PUBLISHED_VERSIONS_ON_FLOW,
     Flow,
     FlowAction,
     FlowStatus,
+    PlanStep,
     PublishedVersion,
     Rollout,
+    ScheduleStatus,
     VersionSummary,
 )
 from decision_flows.models.identity import Identity
@@ -40,6 +45,7 @@ class FlowChanges(TypedDict, total=False):
     published_versions: list[VersionSummary]
     rollout: Rollout | None
     last_notes: str | None
+    last_plan_step: int | None
 
 
 class VersionContent(TypedDict, total=False):
@@ -71,7 +77,8 @@ def written(flow: Flow, by: Identity, at: str, action: FlowAction, **changes: Un
     """The flow after one write: every write bumps rowVersion and stamps who, when and what; notes last
     only for the write that gave them."""
     stamps = {"row_version": flow.row_version + 1, "updated_at": at, "updated_by": by.principal, "last_action": action}
-    return flow.model_copy(update={"last_notes": None, "last_change": None, **changes, **stamps})
+    cleared = {"last_notes": None, "last_change": None, "last_plan_step": None}
+    return flow.model_copy(update={**cleared, **changes, **stamps})
 
 
 def edited(flow: Flow, by: Identity, at: str, changes: FlowChanges) -> Flow:
@@ -105,7 +112,25 @@ def went_live(flow: Flow, by: Identity, version: PublishedVersion, action: FlowA
     )
 
 
-def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, share: Share) -> Flow:
+def planned_steps(steps: list[PlanStepRequest] | None, started_at: str) -> list[PlanStep] | None:
+    """A publish's plan as stored: each step pending, at the rollout's start plus its ``after``."""
+    if not steps:
+        return None
+    start = datetime.fromisoformat(started_at)
+    return [
+        PlanStep(
+            after=step.after,
+            basis_points=None if step.percent is None else round(step.percent * 100),
+            promote=bool(step.promote),
+            run_at=timestamp(start + plan_delay(step.after)),
+        )
+        for step in steps
+    ]
+
+
+def rollout_started(
+    flow: Flow, by: Identity, version: PublishedVersion, share: Share, plan: list[PlanStepRequest] | None = None
+) -> Flow:
     """``version`` is appended as the challenger served as ``share`` says; live stays."""
     at = version.published_at
     rollout = Rollout(
@@ -117,6 +142,7 @@ def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, share: 
         started_at=at,
         started_by=by.principal,
         updated_at=at,
+        plan=planned_steps(plan, at),
     )
     return written(
         flow,
@@ -130,8 +156,9 @@ def rollout_started(flow: Flow, by: Identity, version: PublishedVersion, share: 
     )
 
 
-def rollout_changed(flow: Flow, by: Identity, at: str, share: Share) -> Flow:
-    """The challenger's share or overrides move; the rollout records when."""
+def rollout_changed(flow: Flow, by: Identity, at: str, share: Share, step: int | None = None) -> Flow:
+    """The challenger's share or overrides move; the rollout records when. A manual change (no plan
+    ``step``) cancels the plan's steps still to come."""
     rollout = running_rollout(flow)
     changed = Rollout(
         challenger_version=rollout.challenger_version,
@@ -142,12 +169,38 @@ def rollout_changed(flow: Flow, by: Identity, at: str, share: Share) -> Flow:
         started_at=rollout.started_at,
         started_by=rollout.started_by,
         updated_at=at,
+        plan=_steps_after(rollout.plan, step),
     )
-    return written(flow, by, at, FlowAction.ROLLOUT_CHANGED, rollout=changed)
+    return written(flow, by, at, FlowAction.ROLLOUT_CHANGED, rollout=changed, last_plan_step=step)
 
 
-def promoted(flow: Flow, by: Identity, at: str, notes: str | None) -> Flow:
-    """The challenger becomes live for everyone (no new version), and the rollout ends."""
+def _steps_after(plan: list[PlanStep] | None, step: int | None) -> list[PlanStep] | None:
+    """The plan after a rollout change: the plan's ``step`` done, or (a manual change) the rest cancelled."""
+    if plan is None:
+        return None
+    if step is not None:
+        return [_moved(done, ScheduleStatus.DONE) if index == step else done for index, done in enumerate(plan)]
+    return [_moved(planned, ScheduleStatus.CANCELLED) for planned in plan]
+
+
+def _moved(step: PlanStep, status: ScheduleStatus, reason: str | None = None) -> PlanStep:
+    """A pending step moved to ``status``; a step done, suspended or cancelled already stays so."""
+    if step.status != ScheduleStatus.PENDING:
+        return step
+    return step.model_copy(update={"status": status, "reason": reason})
+
+
+def plan_suspended(flow: Flow, by: Identity, at: str, step: int, reason: str) -> Flow:
+    """The plan's ``step`` could not apply: it and the steps after it are suspended with ``reason``."""
+    rollout = running_rollout(flow)
+    plan = [_moved(planned, ScheduleStatus.SUSPENDED, reason) for planned in rollout.plan or ()]
+    suspended = rollout.model_copy(update={"plan": plan})
+    return written(flow, by, at, FlowAction.SCHEDULE_SUSPENDED, rollout=suspended, last_plan_step=step)
+
+
+def promoted(flow: Flow, by: Identity, at: str, notes: str | None, step: int | None = None) -> Flow:
+    """The challenger becomes live for everyone (no new version), and the rollout ends (its plan with it:
+    a manual promote cancels the steps still to come, as the history entries derived from the write say)."""
     rollout = running_rollout(flow)
     return written(
         flow,
@@ -158,6 +211,7 @@ def promoted(flow: Flow, by: Identity, at: str, notes: str | None) -> Flow:
         live_config_hash=rollout.challenger_config_hash,
         rollout=None,
         last_notes=notes,
+        last_plan_step=step,
     )
 
 

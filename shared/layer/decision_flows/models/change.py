@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from decision_flows.models.change_terms import OPEN_STATES, ChangeAction, ChangeState
+from decision_flows.models.change_terms import OPEN_STATES, ChangeAction, ChangeState, ScheduleStatus
 from decision_flows.models.flow import EmergencyNote, FlowAction, StoredModel
 
 
@@ -37,6 +37,21 @@ class ChangeBase(StoredModel):
 class Blocked(StoredModel):
     code: str
     detail: str
+
+
+class Schedule(StoredModel):
+    """When an approved request applies on its own: ``run_at`` UTC (models' timestamp format)."""
+
+    run_at: str
+    status: ScheduleStatus = ScheduleStatus.PENDING
+    scheduled_by: str
+    reason: str | None = None  # why it was suspended: the problem's code, or MISSED
+
+    def ended(self) -> "Schedule":
+        """The schedule of a request closed before it fired: cancelled if pending, else as it was."""
+        if self.status != ScheduleStatus.PENDING:
+            return self
+        return self.model_copy(update={"status": ScheduleStatus.CANCELLED})
 
 
 class EmergencyRecord(EmergencyNote):
@@ -70,6 +85,7 @@ class ChangeRequest(StoredModel):
     applied_by: str | None = None
     result: dict[str, Any] | None = None
     emergency: EmergencyRecord | None = None
+    schedule: Schedule | None = None
     row_version: int = 1
     # What the last write did, by whom and when: the stream consumer's history entry for it.
     last_event: FlowAction = FlowAction.CHANGE_REQUESTED
@@ -82,6 +98,12 @@ class ChangeRequest(StoredModel):
         """An emergency change is reviewed by someone even when the policy asks for no approval."""
         return max(self.required, 1) if self.emergency is not None else self.required
 
+    @property
+    def schedule_pending(self) -> bool:
+        return self.schedule is not None and self.schedule.status == ScheduleStatus.PENDING
+
     def state_at(self, now: str) -> ChangeState:
-        """The state as a reader sees it at ``now``: an open request past its expiresAt is expired."""
-        return ChangeState.EXPIRED if self.state in OPEN_STATES and now >= self.expires_at else self.state
+        """The state as a reader sees it at ``now``: an open request past its expiresAt is expired,
+        unless a pending schedule holds it (it applies or suspends at its runAt)."""
+        expired = self.state in OPEN_STATES and now >= self.expires_at and not self.schedule_pending
+        return ChangeState.EXPIRED if expired else self.state

@@ -4,7 +4,10 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Strict, StringConstraints
+from pydantic import Field, Strict, StringConstraints
+
+# Defined beside the flow, whose rollout plan's steps have one each: every function loads that module.
+from decision_flows.models.flow import ScheduleStatus as ScheduleStatus
 
 # cr_<12 hex of the creation time in ms><8 random hex>_<flowId>: the flow names the item's partition
 # (a request is an item beside its flow), the time orders a flow's requests newest first.
@@ -35,3 +38,12 @@ class ChangeState(StrEnum):
 
 
 OPEN_STATES = (ChangeState.PENDING, ChangeState.APPROVED)
+
+
+# A schedule's runAt: RFC 3339 with its offset (Z or ±hh:mm), so that no time zone is guessed.
+RunAt = Annotated[
+    str,
+    Strict(),
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:\d{2})$"),
+    Field(json_schema_extra={"format": "date-time"}),
+]

@@ -11,8 +11,10 @@ pipeline validator's, which reports 422 with every problem rather than a type er
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +24,7 @@ from pydantic import (
     Strict,
     StrictBool,
     StringConstraints,
+    TypeAdapter,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -31,6 +34,9 @@ from decision_flows.models.body_fields import Counter, Description, Notes
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identifiers import VERSION_RANGE, FlowId, FlowKey
 from decision_flows.models.request_body import RequestBody
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 FlowName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=255)]
 
@@ -102,12 +108,83 @@ class UpdateFlowRequest(RequestBody):
     row_version: Counter | None = None
 
 
+def _refuse_null(value: Any, instead: str = "leave the field out") -> Any:
+    """An optional field that is sent has a value: null is refused, as the documents say (REFUSED_NULLS)."""
+    if value is None:
+        raise ValueError(f"may not be null: {instead}")
+    return value
+
+
+MAX_PLAN_STEPS = 10
+# What a plan's step does: exactly one of them, neither null.
+PLAN_STEP_MOVES = ("percent", "promote")
+LATEST_PLAN_STEP = timedelta(days=90)
+# ISO 8601 durations in weeks, days, hours, minutes and seconds: years and months have no fixed length.
+PLAN_DELAY_PATTERN = r"^P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$"
+
+
+@cache
+def _durations() -> TypeAdapter[timedelta]:
+    from pydantic import TypeAdapter  # only a plan's request needs it: not at the functions' init
+
+    return TypeAdapter(timedelta)
+
+
+def plan_delay(after: str) -> timedelta:
+    """A plan step's ``after`` (an ISO 8601 duration, by its pattern) as a timedelta."""
+    return _durations().validate_python(after)
+
+
+def _within_plan(after: str) -> str:
+    try:
+        delay = plan_delay(after)
+    except ValueError:  # "P" or "PT": the pattern's parts are all optional
+        raise ValueError("must be an ISO 8601 duration such as PT1H") from None
+    if not timedelta(0) < delay <= LATEST_PLAN_STEP:
+        raise ValueError("must be more than 0 and at most 90 days (P90D) after the rollout's start")
+    return after
+
+
+PlanDelay = Annotated[
+    str,
+    Strict(),
+    StringConstraints(max_length=40, pattern=PLAN_DELAY_PATTERN),
+    AfterValidator(_within_plan),
+    Field(json_schema_extra={"format": "duration"}),
+]
+
+
+class PlanStepRequest(RequestBody):
+    """A later step of a rollout plan: ``after`` the rollout's start, to ``percent`` or ``promote``."""
+
+    model_config = RequestBody.model_config | ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["percent"]}, {"required": ["promote"]}]}
+    )
+
+    after: PlanDelay
+    percent: Percent | None = None
+    promote: Annotated[bool, Strict(), WithJsonSchema({"type": "boolean", "const": True})] | None = None
+
+    @field_validator(*PLAN_STEP_MOVES, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _refuse_null(value)
+
+    @model_validator(mode="after")
+    def _one_move(self) -> PlanStepRequest:
+        if (self.percent is None) == (self.promote is None) or self.promote is False:
+            raise ValueError("a step has exactly one of percent or promote: true")
+        return self
+
+
 class RolloutShare(RequestBody):
-    """A staged rollout's start: the challenger's share, and the subjects it always or never gets."""
+    """A staged rollout's start: the challenger's share, the subjects it always or never gets, and the
+    plan of later steps (their order is checked with the share: flow_rules.check_plan)."""
 
     percent: Percent
     include: Subjects = Field(default_factory=list)
     exclude: Subjects = Field(default_factory=list)
+    plan: Annotated[list[PlanStepRequest], Field(min_length=1, max_length=MAX_PLAN_STEPS)] | None = None
 
 
 class PublishRequest(RequestBody):
@@ -162,9 +239,7 @@ class RolloutRequest(RequestBody):
     @field_validator(*ROLLOUT_SETTINGS, mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null: leave the field out to keep its stored value")
-        return value
+        return _refuse_null(value, "leave the field out to keep its stored value")
 
     @model_validator(mode="after")
     def _changes_something(self) -> RolloutRequest:

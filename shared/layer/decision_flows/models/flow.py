@@ -41,6 +41,21 @@ class FlowAction(StrEnum):
     CHANGE_REJECTED = "change_rejected"
     CHANGE_CANCELLED = "change_cancelled"
     CHANGE_BLOCKED = "change_blocked"
+    CHANGE_SCHEDULED = "change_scheduled"
+    CHANGE_UNSCHEDULED = "change_unscheduled"
+    SCHEDULE_SUSPENDED = "schedule_suspended"
+    PLAN_CANCELLED = "plan_cancelled"  # beside the entry of the flow write that cancelled the steps
+
+
+class ScheduleStatus(StrEnum):
+    """A scheduled change request's schedule, or a rollout plan's step."""
+
+    PENDING = "pending"
+    SUSPENDED = "suspended"  # it could not apply (``reason``: the problem's code, or MISSED)
+    DONE = "done"
+    # a request cancelled or rejected (or its flow deleted) before runAt; a rollout plan's step that a
+    # manual rollout call, a rollback or a delete ended
+    CANCELLED = "cancelled"
 
 
 class StoredModel(BaseModel):
@@ -64,6 +79,22 @@ class PublishedVersion(VersionSummary):
     config: str | None = None
 
 
+class PlanStep(StoredModel):
+    """One later step of a rollout plan: to ``basis_points`` or, the last one only, ``promote``, at
+    ``run_at`` (the rollout's start plus ``after``, the caller's ISO 8601 duration, kept to echo)."""
+
+    after: str
+    basis_points: int | None = None
+    promote: bool = False
+    run_at: str
+    status: ScheduleStatus = ScheduleStatus.PENDING
+    reason: str | None = None  # a suspended step's: the problem's code, or MISSED
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.basis_points is None else self.basis_points / 100
+
+
 class Rollout(StoredModel):
     """A staged rollout: the challenger version is served to ``basis_points`` / 10 000 of subjects, always
     to the ``include`` subjects and never to the ``exclude`` ones (sorted, distinct; absent on items
@@ -77,10 +108,18 @@ class Rollout(StoredModel):
     started_at: str
     started_by: str
     updated_at: str
+    plan: list[PlanStep] | None = None  # the later steps a publish planned, with their states
 
     @property
     def percent(self) -> float:
         return self.basis_points / 100
+
+    def next_step(self) -> int | None:
+        """The index of the plan's next pending step: the only one with a schedule."""
+        for index, step in enumerate(self.plan or ()):
+            if step.status == ScheduleStatus.PENDING:
+                return index
+        return None
 
 
 class EmergencyNote(StoredModel):
@@ -124,6 +163,7 @@ class Flow(StoredModel):
     rollout: Rollout | None = None  # while a challenger is served to a share of subjects
     last_notes: str | None = None  # the notes of the last promote or abort, for its history entry
     last_change: AppliedChange | None = None  # the change request the last write applied, if one did
+    last_plan_step: int | None = None  # the rollout plan's step the last write applied or suspended
 
     @property
     def has_unpublished_changes(self) -> bool:

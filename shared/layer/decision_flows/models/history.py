@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from decision_flows.models.flow import EmergencyNote, FlowAction, FlowStatus, StoredModel
+from decision_flows.models.flow import EmergencyNote, FlowAction, FlowStatus, PlanStep, StoredModel
 
 
 class FlowTombstone(StoredModel):
@@ -16,6 +16,7 @@ class FlowTombstone(StoredModel):
     row_version: int
     deleted_at: str
     deleted_by: str
+    cancelled_steps: list[PlanStep] | None = None  # the rollout plan's steps the delete cancelled
 
 
 class EndedRollout(StoredModel):
@@ -59,3 +60,9 @@ class ChangeEntry(StoredModel):
     approved_by: list[str] | None = None
     emergency: EmergencyNote | None = None  # the entry of an emergency change
     comment: str | None = None
+    # A rollout plan's: the step a rollout_changed, rollout_promoted or schedule_suspended entry's write
+    # applied or suspended (0-based, as the plan lists them), the suspension's reason, and the steps a
+    # plan_cancelled entry cancelled.
+    plan_step: int | None = None
+    reason: str | None = None
+    steps: list[PlanStep] | None = None

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import Field, Strict, StringConstraints
 
 from decision_flows.models.body_fields import Description, Notes
-from decision_flows.models.change_terms import ChangeAction, ChangeId
+from decision_flows.models.change_terms import ChangeAction, ChangeId, RunAt
 from decision_flows.models.identifiers import FlowId
 from decision_flows.models.request_body import RequestBody
 
@@ -35,3 +35,8 @@ class RejectRequest(RequestBody):
 
 class ChangeIdRequest(RequestBody):
     change_id: ChangeId
+
+
+class ScheduleRequest(RequestBody):
+    change_id: ChangeId
+    run_at: RunAt

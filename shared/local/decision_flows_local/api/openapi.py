@@ -66,6 +66,7 @@ LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {HealthView: Health}
 REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {
     commands.UpdateFlowRequest: commands.NOT_NULLABLE_ON_UPDATE,
     commands.RolloutRequest: commands.ROLLOUT_SETTINGS,
+    commands.PlanStepRequest: commands.PLAN_STEP_MOVES,
 }
 STRING = {"type": "string"}
 # Runtime reads may be kept by a cache, which must ask again (If-None-Match) before using them.

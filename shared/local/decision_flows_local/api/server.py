@@ -5,7 +5,8 @@ would send, and runs through the same Lambda handlers. One lock serialises reque
 moto DynamoDB is not atomic per request under threads, and DynamoDB is. The server's own pages, with
 no credentials: the OpenAPI document at /openapi.json and Swagger UI at /swagger (offline: the UI's
 script and style come from the copy inside aws-lambda-powertools). The stream consumer runs in
-a thread, fed the table's real stream records (see dynamodb/streams.py), so /history and /live work too.
+a thread, fed the table's real stream records (see dynamodb/streams.py), so /history and /live work too,
+and so does the local scheduler (api/local_scheduler.py), which fires scheduled changes when due.
 """
 
 from __future__ import annotations
@@ -178,6 +179,8 @@ def main() -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
     configure_environment()
+    from decision_flows import wiring
+    from decision_flows_local.api.local_scheduler import SWEEP_INTERVAL_SECONDS, LocalScheduler
     from decision_flows_local.dynamodb.embedded import LocalStore
     from decision_flows_local.fixtures.api_keys import SeedError, seed_api_keys
 
@@ -206,6 +209,8 @@ def main() -> int:
         store.stop()
         return 1
     stop_polling = start_polling(poller)
+    stop_scheduling = LocalScheduler(wiring.schedule_service().sweep, app.lock).start()
+    print(f"scheduler: fires due schedules in-process, sweeping the store every {SWEEP_INTERVAL_SECONDS} s")
     print(f"storage: {store.description}" + (f" (created {', '.join(created)})" if created else ""))
     print(*key_lines, sep="\n")
     print(f"ready in {time.perf_counter() - started:.1f} s: {base_url} (Ctrl-C stops)")
@@ -222,6 +227,7 @@ def main() -> int:
         print("stopping", flush=True)
     finally:
         stop_polling.set()
+        stop_scheduling.set()
         server.server_close()
         store.stop()
     print("stopped", flush=True)

@@ -34,9 +34,16 @@ class EmergencyChangeView(ResponseBody):
     reviewed: bool
 
 
+class ScheduleView(ResponseBody):
+    run_at: Timestamp
+    status: str
+    scheduled_by: str
+    reason: str | None
+
+
 class ChangeView(ResponseBody):
     """``state`` as of the read (an open request past ``expiresAt`` reads ``expired``). ``schedule`` is
-    always null until scheduled changes exist; ``emergency`` is null but on an emergency change's."""
+    null but on a scheduled request's; ``emergency`` is null but on an emergency change's."""
 
     change_id: str
     flow_id: str
@@ -55,7 +62,7 @@ class ChangeView(ResponseBody):
     approvals: list[ReviewView]
     rejections: list[ReviewView]
     blocked: BlockedView | None
-    schedule: None = None
+    schedule: ScheduleView | None
     applied_at: NullableTimestamp
     applied_by: str | None
     result: dict[str, Any] | None
@@ -69,7 +76,7 @@ class ChangeView(ResponseBody):
             **cls.fields_of(
                 change,
                 exclude=frozenset(
-                    {"params", "state", "base", "diff", "approvals", "rejections", "blocked", "emergency"}
+                    {"params", "state", "base", "diff", "approvals", "rejections", "blocked", "emergency", "schedule"}
                 ),
             ),
             params=json.loads(change.params),
@@ -83,6 +90,7 @@ class ChangeView(ResponseBody):
             approvals=[ReviewView(**ReviewView.fields_of(review)) for review in change.approvals],
             rejections=[ReviewView(**ReviewView.fields_of(review)) for review in change.rejections],
             blocked=BlockedView(code=change.blocked.code, detail=change.blocked.detail) if change.blocked else None,
+            schedule=ScheduleView(**ScheduleView.fields_of(change.schedule)) if change.schedule else None,
             emergency=EmergencyChangeView(**EmergencyChangeView.fields_of(change.emergency))
             if change.emergency
             else None,

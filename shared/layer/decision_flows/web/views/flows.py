@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from decision_flows.models.flow import Flow, FlowStatus, Rollout, VersionSummary
 from decision_flows.web.views.body import ResponseBody, Timestamp, left_out_when_none
+from decision_flows.web.views.plan_steps import PlanStepView
 
 if TYPE_CHECKING:
     from decision_flows.web.routes import Bodies
@@ -34,12 +35,17 @@ class RolloutView(ResponseBody):
     started_at: Timestamp
     started_by: str
     updated_at: Timestamp
+    plan: list[PlanStepView] | None = left_out_when_none()  # a planned rollout's steps, with their states
 
     @classmethod
     def of(cls, rollout: Rollout | None) -> Self | None:
         if rollout is None:
             return None
-        return cls(percent=rollout.percent, **cls.fields_of(rollout, exclude=frozenset({"percent"})))
+        return cls(
+            percent=rollout.percent,
+            plan=PlanStepView.all_of(rollout.plan),
+            **cls.fields_of(rollout, exclude=frozenset({"percent", "plan"})),
+        )
 
 
 class FlowView(ResponseBody):

@@ -6,6 +6,7 @@ from typing import Any, Self
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.history import ChangeEntry
 from decision_flows.web.views.body import PaginationView, ResponseBody, Timestamp, left_out_when_none
+from decision_flows.web.views.plan_steps import PlanStepView
 
 
 class EndedRolloutView(ResponseBody):
@@ -41,12 +42,18 @@ class ChangeEntryView(ResponseBody):
     approved_by: list[str] | None = left_out_when_none()
     emergency: EmergencyEntryView | None = left_out_when_none()  # an emergency change's entry
     comment: str | None = left_out_when_none()
+    plan_step: int | None = left_out_when_none()  # the rollout plan's step (0-based) a write applied or suspended
+    reason: str | None = left_out_when_none()  # a suspended plan step's: the problem's code, or MISSED
+    steps: list[PlanStepView] | None = left_out_when_none()  # plan_cancelled: the steps cancelled
 
     @classmethod
     def of(cls, entry: ChangeEntry) -> Self:
         ended = entry.rollout_ended
         return cls(
-            **cls.fields_of(entry, exclude=frozenset({"previous_draft", "percent", "rollout_ended", "emergency"})),
+            **cls.fields_of(
+                entry, exclude=frozenset({"previous_draft", "percent", "rollout_ended", "emergency", "steps"})
+            ),
+            steps=PlanStepView.all_of(entry.steps),
             previous_draft=json.loads(entry.previous_draft) if entry.previous_draft else None,
             percent=entry.basis_points / 100 if entry.basis_points is not None else None,
             rollout_ended=EndedRolloutView(
