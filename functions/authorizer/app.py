@@ -17,6 +17,8 @@ import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from decision_flows.startup import modules_loaded
+
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.key_grants import KeyGrants
 from decision_flows.domain.authentication import AuthFailure, authenticate
@@ -65,3 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "principal": identity.principal,
         },
     }
+
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from decision_flows.startup import modules_loaded
+
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
@@ -181,3 +183,6 @@ def unschedule() -> Response[str]:
 
 
 lambda_handler = entrypoint(app)
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

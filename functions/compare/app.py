@@ -5,6 +5,8 @@ Both only read: nothing here writes to DynamoDB but the rate limit every route c
 
 from __future__ import annotations
 
+from decision_flows.startup import modules_loaded
+
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.identity import Role
@@ -57,3 +59,6 @@ def validate_config() -> Response[str]:
 
 
 lambda_handler = entrypoint(app)
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

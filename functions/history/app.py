@@ -3,6 +3,8 @@ feed (every flow's entries, deleted flows' included); newest first, paginated.""
 
 from __future__ import annotations
 
+from decision_flows.startup import modules_loaded
+
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.models.identity import Identity, Role
@@ -54,3 +56,6 @@ def _feed(identity: Identity) -> Response[str]:
 
 
 lambda_handler = entrypoint(app)
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decision_flows.startup import modules_loaded
+
 from aws_lambda_powertools.event_handler import Response
 
 from decision_flows.domain.errors import InvalidRequest
@@ -65,3 +67,6 @@ def list_or_get_flows() -> Response[str]:
 
 
 lambda_handler = entrypoint(app)
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

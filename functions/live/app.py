@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from decision_flows.startup import modules_loaded
+
 from decision_flows import runtime_wiring
 from decision_flows.observability import instrumented
 from decision_flows.web import runtime
@@ -27,3 +29,6 @@ def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 lambda_handler = instrumented(_answer)
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

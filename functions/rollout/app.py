@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from decision_flows.startup import modules_loaded
+
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
@@ -77,3 +79,6 @@ def abort_or_emergency(identity: Identity, request: AbortRequest, if_match: int 
 
 
 lambda_handler = entrypoint(app)
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

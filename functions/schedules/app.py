@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from decision_flows.startup import modules_loaded
+
 from decision_flows.models.change_terms import ScheduleStatus
 from decision_flows.models.scheduled_job import ScheduledJob
 from decision_flows.observability import Metric, count, logger, publish_metrics
@@ -53,3 +55,7 @@ def _job(event: Any) -> ScheduledJob | None:
 def _summary(fired: list[Fired]) -> dict[str, Any]:
     statuses = [outcome.status.value if outcome.status else "nothing" for outcome in fired]
     return {status: statuses.count(status) for status in sorted(set(statuses))}
+
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from decision_flows.startup import modules_loaded
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -41,3 +43,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     count(Metric.STREAM_RECORDS_PROCESSED, done)
     count(Metric.STREAM_RECORDS_FAILED, len(failed))
     return dict(response)
+
+
+# Init ends here: the collector runs again (decision_flows/startup.py).
+modules_loaded()

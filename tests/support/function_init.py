@@ -1,23 +1,49 @@
-"""What a function's init imports: its handler module loaded in a fresh interpreter, as Lambda does."""
+"""What a function's init does: its handler module loaded in a fresh interpreter, as Lambda does."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from dataclasses import dataclass
+from functools import cache
 
 from decision_flows_local import template
 
+PROBE = """
+import gc, json, runpy, sys
+runpy.run_path({handler!r}, run_name='app')
+{client}
+print(json.dumps({{"modules": list(sys.modules), "collecting": gc.isenabled(), "frozen": gc.get_freeze_count()}}))
+"""
 
-def modules_loaded_by(function: str, with_client: bool = False) -> set[str]:
-    """The modules in ``sys.modules`` once ``function``'s handler (template.yaml's) is imported, and,
-    ``with_client``, its DynamoDB client made (as a function's first request would make it)."""
+
+@dataclass(frozen=True)
+class FunctionInit:
+    modules: frozenset[str]  # what sys.modules holds once init is done
+    collecting: bool  # whether the cyclic garbage collector runs again after init
+    frozen: int  # objects init left frozen out of later collections (decision_flows/startup.py)
+
+
+@cache
+def init_of(function: str, with_client: bool = False) -> FunctionInit:
+    """``function``'s (template.yaml's) init: its handler imported and, ``with_client``, its DynamoDB
+    client made (as a function's first request would make it)."""
     properties = template.resources("AWS::Serverless::Function")[function]["Properties"]
     handler = template.ROOT / properties["CodeUri"] / "app.py"
-    client = "from decision_flows.dal.client import dynamodb_client\ndynamodb_client()\n" if with_client else ""
-    probe = f"import runpy, sys\nrunpy.run_path({str(handler)!r}, run_name='app')\n{client}print(*sys.modules)"
+    client = "from decision_flows.dal.client import dynamodb_client\ndynamodb_client()" if with_client else ""
     layer = str(template.ROOT / "shared" / "layer")
     environment = template.function_environment() | {"AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": layer}
     loaded = subprocess.run(  # noqa: S603 (this interpreter, our own probe)
-        [sys.executable, "-c", probe], capture_output=True, text=True, env=environment, check=True
+        [sys.executable, "-c", PROBE.format(handler=str(handler), client=client)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
     )
-    return set(loaded.stdout.split())
+    state = json.loads(loaded.stdout.splitlines()[-1])
+    return FunctionInit(frozenset(state["modules"]), state["collecting"], state["frozen"])
+
+
+def modules_loaded_by(function: str, with_client: bool = False) -> frozenset[str]:
+    return init_of(function, with_client).modules

@@ -6,9 +6,13 @@ one its requests always need may wait for the first of them (see docs/PERFORMANC
 
 from __future__ import annotations
 
+import ast
+import sys
+
 import pytest
 
-from tests.support.function_init import modules_loaded_by
+from decision_flows_local import template
+from tests.support.function_init import init_of, modules_loaded_by
 
 P = "decision_flows."
 # The function, and modules of ours its init must not import.
@@ -90,3 +94,36 @@ def test_a_functions_init_leaves_out_what_its_routes_never_use(function: str) ->
 
     # Then none of the modules its routes never need (or need only after init) came with it
     assert sorted(name for name in NOT_AT_INIT[function] if P + name in loaded) == []
+
+
+FUNCTIONS = template.resources("AWS::Serverless::Function")
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_a_functions_init_runs_with_the_collector_off_and_leaves_it_on(function: str) -> None:
+    # Given the function's handler, imported in a fresh interpreter as Lambda's init phase does
+    init = init_of(function)
+
+    # Then the collector runs again after init, with what init built frozen out of its collections
+    # (more objects than the interpreter alone tracks: the handler's modules were loaded first)
+    assert init.collecting
+    assert init.frozen > 10_000
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_a_handler_imports_startup_before_any_library_and_ends_by_calling_it(function: str) -> None:
+    # Given the handler module's source
+    handler = template.ROOT / FUNCTIONS[function]["Properties"]["CodeUri"] / "app.py"
+    statements = ast.parse(handler.read_text()).body
+    imported = [
+        node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        for node in statements
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    outside_stdlib = [name for name in imported if name and name.split(".")[0] not in sys.stdlib_module_names]
+
+    # Then decision_flows.startup comes before every library, and its call is the module's last statement
+    assert outside_stdlib[0] == "decision_flows.startup"
+    last = statements[-1]
+    assert isinstance(last, ast.Expr)
+    assert ast.unparse(last.value) == "modules_loaded()"
