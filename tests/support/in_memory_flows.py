@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from decision_flows.dal import cursor
 from decision_flows.dal.key_schema import STATUS_RANK
 from decision_flows.domain.errors import Conflict, flow_not_found, key_taken, row_version_mismatch
-from decision_flows.domain.ports import FlowWithVersions, GatedFlow
+from decision_flows.domain.reads import FlowWithVersions, GatedFlow
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import Page
 from decision_flows.models.policy import Policy

@@ -100,6 +100,15 @@ FUNCTIONS = template.resources("AWS::Serverless::Function")
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_no_functions_init_builds_the_ports_protocols(function: str) -> None:
+    # Given the function's handler, imported in a fresh interpreter as Lambda's init phase does
+    init = init_of(function)
+
+    # Then the domain's ports (Protocol classes: annotations only) were not loaded
+    assert f"{P}domain.ports" not in init.modules
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_a_functions_init_runs_with_the_collector_off_and_leaves_it_on(function: str) -> None:
     # Given the function's handler, imported in a fresh interpreter as Lambda's init phase does
     init = init_of(function)

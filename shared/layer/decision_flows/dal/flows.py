@@ -20,7 +20,7 @@ from decision_flows.domain.errors import (
     key_taken,
     row_version_mismatch,
 )
-from decision_flows.domain.ports import FlowWithVersions, GatedFlow
+from decision_flows.domain.reads import FlowWithVersions, GatedFlow
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.page import Page
 

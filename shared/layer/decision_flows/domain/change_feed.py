@@ -20,11 +20,12 @@ from decision_flows.domain.history import (
     policy_entry,
 )
 from decision_flows.domain.live import live_entry, version_config
-from decision_flows.domain.ports import ChangeStore, FlowStore, History, LivePointers
 from decision_flows.models.flow import Flow, FlowAction
 from decision_flows.models.history import FlowTombstone
 
 if TYPE_CHECKING:
+    from decision_flows.domain.ports import ChangeStore, FlowStore, History, LivePointers
+
     # Built by the access layer when such a record comes: most records are flow writes.
     from decision_flows.models.change import ChangeRequest
     from decision_flows.models.policy import Policy

@@ -14,13 +14,12 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import Conflict, FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
-from decision_flows.domain.ports import ChangeStore, FlowStore, PolicyStore
 from decision_flows.domain.service import FlowService, Plan
 from decision_flows.models.change import (
     Blocked,
@@ -45,6 +44,9 @@ from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
 from decision_flows.models.policy import Policy
 from decision_flows.models.review_commands import ApproveRequest, NewChangeRequest, RejectRequest
+
+if TYPE_CHECKING:
+    from decision_flows.domain.ports import ChangeStore, FlowStore, PolicyStore
 
 # The body each action's direct call takes (delete takes none).
 DIRECT_BODIES: dict[ChangeAction, type[BaseModel]] = {

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from decision_flows.domain import lint, pipeline
 from decision_flows.domain.errors import DomainError, NotFound, flow_not_found, version_not_found
 from decision_flows.domain.pipeline import ConfigProblem, PipelineFacts
-from decision_flows.domain.ports import FlowStore
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity
 
 if TYPE_CHECKING:
     from decision_flows.domain import config_diff
+    from decision_flows.domain.ports import FlowStore
 
 DRAFT, LIVE, CHALLENGER = "draft", "live", "challenger"
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from decision_flows.domain.errors import flow_not_found
-from decision_flows.domain.ports import FlowStore, History
 from decision_flows.models.flow import Flow, FlowAction, PlanStep, ScheduleStatus
 from decision_flows.models.history import ChangeEntry, FlowTombstone
 from decision_flows.models.identity import Identity
@@ -19,6 +18,7 @@ from decision_flows.models.page import Page
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from decision_flows.domain.ports import FlowStore, History
     from decision_flows.models.change import ChangeRequest
     from decision_flows.models.policy import Policy
 

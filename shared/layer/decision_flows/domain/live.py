@@ -11,9 +11,14 @@ writes (once per key) rather than serving the newer state and leaving the consum
 
 from __future__ import annotations
 
-from decision_flows.domain.ports import FlowStore, LivePointers, flow_with_key
+from typing import TYPE_CHECKING
+
+from decision_flows.domain.reads import flow_with_key
 from decision_flows.models.flow import Flow, FlowStatus
 from decision_flows.models.live import LiveEntry
+
+if TYPE_CHECKING:
+    from decision_flows.domain.ports import FlowStore, LivePointers
 
 
 def serves(flow: Flow) -> bool:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from decision_flows.domain.clock import utc_now
 from decision_flows.domain.errors import Conflict, DomainError, NotFound
-from decision_flows.domain.ports import FlowStore
 from decision_flows.domain.schedules import MISSED, MISSED_AFTER, TRANSIENT, Fired
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import Flow, PlanStep, ScheduleStatus
 from decision_flows.models.scheduled_job import ScheduledJob
+
+if TYPE_CHECKING:
+    from decision_flows.domain.ports import FlowStore
 
 # A write that lost its race re-reads and decides again: the winner was another firing (the next read
 # finds the step done) or a manual call (which cancelled it), so a second read decides it.

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from decision_flows.domain import flow_rules as rules
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import Conflict, row_version_mismatch
-from decision_flows.domain.ports import PolicyStore
 from decision_flows.models.identity import Identity
 from decision_flows.models.policy import Policy
 from decision_flows.models.policy_request import PolicyRequest
+
+if TYPE_CHECKING:
+    from decision_flows.domain.ports import PolicyStore
 
 
 class PolicyService:

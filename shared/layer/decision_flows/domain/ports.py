@@ -1,42 +1,26 @@
-"""What the domain needs from storage. The DynamoDB access layer implements each protocol."""
+"""What the domain needs from storage. The DynamoDB access layer implements each protocol.
+
+Annotations only: a module that names a port imports it under TYPE_CHECKING, as building ``Protocol``
+classes costs every cold start (about a millisecond); what a read returns is in ``domain.reads``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
-
-if TYPE_CHECKING:  # annotations only: a function that writes flows builds no history or page models
+if TYPE_CHECKING:
     from datetime import datetime
 
+    from decision_flows.domain.reads import FlowWithVersions, GatedFlow
     from decision_flows.domain.service import Plan
     from decision_flows.models.change import ChangeListing, ChangeRequest
+    from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
     from decision_flows.models.history import ChangeEntry
     from decision_flows.models.live import LiveEntry
     from decision_flows.models.page import Page
     from decision_flows.models.policy import Policy
     from decision_flows.models.scheduled_job import ScheduledJob
-
-
-@dataclass(frozen=True)
-class FlowWithVersions:
-    """What one read of a flow and some of its versions found."""
-
-    exists: bool
-    flow: Flow | None = None  # only when asked for
-    versions: dict[int, PublishedVersion] = field(default_factory=dict)  # those that exist, with snapshots
-
-
-@dataclass(frozen=True)
-class GatedFlow:
-    """What one read found for a call the tenant's review policy can refuse: the flow, the policy (its
-    defaults when none is stored) and, when asked for, one version's snapshot."""
-
-    flow: Flow | None
-    policy: Policy
-    version: PublishedVersion | None = None
 
 
 class FlowStore(Protocol):
@@ -75,14 +59,6 @@ class FlowStore(Protocol):
     def key_owner(self, tenant_id: str, key: str) -> str | None: ...
 
     def purge_deleted_flow(self, tenant_id: str, flow_id: str) -> None: ...
-
-
-def flow_with_key(flows: FlowStore, tenant_id: str, key: str) -> Flow | None:
-    """The tenant's flow that holds ``key``: two reads, its reservation and then the flow. A key that
-    left the flow between the two reads finds none, as a read a moment later would."""
-    flow_id = flows.key_owner(tenant_id, key)
-    flow = flows.get_flow(tenant_id, flow_id) if flow_id else None
-    return flow if flow is not None and flow.key == key else None
 
 
 class History(Protocol):

@@ -29,7 +29,6 @@ from decision_flows.domain.errors import (
     StoreUnavailable,
     Unprocessable,
 )
-from decision_flows.domain.ports import ChangeStore, DueJobs, Scheduler
 from decision_flows.models.change import ChangeRequest, Schedule
 from decision_flows.models.change_terms import ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
@@ -39,6 +38,7 @@ from decision_flows.models.scheduled_job import ScheduledJob
 
 if TYPE_CHECKING:
     from decision_flows.domain.plans import PlanService
+    from decision_flows.domain.ports import ChangeStore, DueJobs, Scheduler
 
 EARLIEST_AHEAD = timedelta(minutes=1)
 LATEST_AHEAD = timedelta(days=90)

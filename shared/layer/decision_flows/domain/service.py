@@ -21,7 +21,7 @@ from decision_flows.domain import pipeline, transitions
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import StoreUnavailable, flow_key_not_found, flow_not_found, version_not_found
 from decision_flows.domain.policy import approval_required
-from decision_flows.domain.ports import FlowStore, Scheduler, flow_with_key
+from decision_flows.domain.reads import flow_with_key
 from decision_flows.domain.transitions import FlowChanges, Share
 from decision_flows.models.commands import (
     AbortRequest,
@@ -41,6 +41,7 @@ _log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from decision_flows.domain.compare import ConfigDiff
+    from decision_flows.domain.ports import FlowStore, Scheduler
     from decision_flows.models.policy import Policy
 
 
