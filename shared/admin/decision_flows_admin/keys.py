@@ -19,25 +19,30 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from decision_flows.dal.api_keys import ApiKeyRepository
 from decision_flows.dal.store_errors import error_code
 from decision_flows.domain.api_keys import new_api_key
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.errors import DomainError
+from decision_flows.environment import TABLE_NAME_CHARACTERS, TABLE_NAME_LENGTHS
 from decision_flows.models.api_key import ApiKey, TenantId
 from decision_flows.models.identity import Role
-from decision_flows.settings import TableName
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ROLES = [role.name.lower() for role in Role]
 _tenant_id: TypeAdapter[str] = TypeAdapter(TenantId)
+# DynamoDB's rule for table names, as the functions' settings apply it (decision_flows.environment).
+TableName = Annotated[
+    str,
+    Field(min_length=TABLE_NAME_LENGTHS.start, max_length=TABLE_NAME_LENGTHS.stop - 1, pattern=TABLE_NAME_CHARACTERS),
+]
 _table_name: TypeAdapter[str] = TypeAdapter(TableName)
 
 
