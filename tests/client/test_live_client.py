@@ -321,3 +321,36 @@ def test_keys_are_sent_url_encoded(service: FakeLiveService, make_client: MakeCl
     service.publish(state_answer("a&b=c d", 2))
 
     assert make_client().get("a&b=c d").version == 2
+
+
+def test_keys_past_max_keys_push_out_the_least_recently_used(
+    service: FakeLiveService, make_client: MakeClient, clock: FakeClock
+) -> None:
+    # Given a client that remembers two keys, and has read "offers" and then "banners"
+    service.publish(state_answer("offers", 3))
+    service.publish(state_answer("banners", 1))
+    client = make_client(max_keys=2)
+    client.get("offers")
+    client.get("banners")
+    clock.advance(MAX_AGE)
+    client.get("offers")  # refreshed: now the most recently used
+
+    # When a caller asks for a key nobody publishes (a typo, or a key taken from its input)
+    with pytest.raises(FlowNotFoundError):
+        client.get("no-such-key")
+
+    # Then the least recently used key was pushed out, and the other kept
+    assert [state["key"] for state in client.saved_states()] == ["offers"]
+
+    # And however many such keys come, the client holds two: a pushed-out key is read afresh when asked
+    for n in range(50):
+        with pytest.raises(FlowNotFoundError):
+            client.get(f"no-such-key-{n}")
+    assert client.saved_states() == []
+    client.get("banners")
+    assert len(service.requests_for("banners")) == 2
+
+
+def test_max_keys_is_at_least_one(make_client: MakeClient) -> None:
+    with pytest.raises(ValueError, match="max_keys"):
+        make_client(max_keys=0)

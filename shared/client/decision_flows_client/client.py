@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +32,9 @@ from decision_flows_client.transport import Reply, Transport, TransportError, ur
 
 __version__ = "0.1.0"
 STATE_PATH = "/api/v1/decision-flows/live/state"
+# How many keys a client remembers by default: far more than a service executes, few enough that keys
+# taken from its callers' input (a typo, an attack) cannot grow its memory without bound.
+DEFAULT_MAX_KEYS = 1_000
 # Statuses a later attempt may cure; any other 4xx is raised as the service's word.
 RETRYABLE_CLIENT_STATUSES = {408, 425, 429}
 REFUSALS: dict[int, type[DecisionFlowsError]] = {
@@ -73,9 +77,12 @@ class LiveClient:
         *,
         transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_keys: int = DEFAULT_MAX_KEYS,
     ) -> None:
         if max_age <= 0 or timeout <= 0:
             raise ValueError("max_age and timeout are positive numbers of seconds")
+        if max_keys < 1:
+            raise ValueError("max_keys is at least 1")
         self._url = base_url.rstrip("/") + STATE_PATH + "?key="
         self._headers = {
             "Authorization": f"Bearer {api_key}",
@@ -88,7 +95,9 @@ class LiveClient:
         self._clock = clock
         # key -> (fresh until, decide): the lock-free path. Replaced whole, never changed in place.
         self._fresh: dict[str, tuple[float, Decide]] = {}
-        self._records: dict[str, _KeyRecord] = {}
+        # Least recently refreshed first: past max_keys, the first idle one is forgotten.
+        self._records: OrderedDict[str, _KeyRecord] = OrderedDict()
+        self._max_keys = max_keys
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
         if bootstrap is not None:
@@ -109,7 +118,7 @@ class LiveClient:
 
     def _refresh_or_answer(self, key: str, subject: str | None) -> Decision:
         with self._lock:
-            record = self._records.setdefault(key, _KeyRecord())
+            record = self._record(key)
             while record.refreshing and record.state is None:
                 self._settled.wait()  # nothing to answer with: wait for the refresh in flight
             now = self._clock()
@@ -131,6 +140,21 @@ class LiveClient:
             record.refreshing = False
             self._settled.notify_all()
             return self._answer(record, subject, now)
+
+    def _record(self, key: str) -> _KeyRecord:
+        """The key's record, now the most recently used (under the lock); a new key may push out the least
+        recently used idle one, which its next call reads afresh, as a key never read."""
+        record = self._records.get(key)
+        if record is not None:
+            self._records.move_to_end(key)
+            return record
+        record = self._records[key] = _KeyRecord()
+        if len(self._records) > self._max_keys:
+            idle = next((name for name, held in self._records.items() if not held.refreshing), None)
+            if idle is not None and idle != key:
+                del self._records[idle]
+                self._fresh.pop(idle, None)
+        return record
 
     def _answer(self, record: _KeyRecord, subject: str | None, now: float) -> Decision:
         """From memory: the refusal the service gave, else the state (stale_seconds past its max_age)."""
