@@ -96,7 +96,7 @@ def test_a_plan_steps_up_and_promotes_each_step_once_at_its_time(
 
     # When a delivery comes early (a replaced plan's schedule), and then the first step's time comes
     clock.advance(timedelta(minutes=59))
-    assert wiring.schedule_service().fire(job(flow, 0)) == Fired(job(flow, 0))
+    assert wiring.schedule_service().fire(job(flow, 0)) == Fired(job(flow, 0), early_by=timedelta(minutes=1))
     assert read(editor, flow)["rollout"]["percent"] == 5
     clock.now = first
     assert fire_due(scheduler, clock) == [Fired(job(flow, 0), ScheduleStatus.DONE)]

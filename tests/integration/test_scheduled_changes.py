@@ -303,3 +303,12 @@ def test_deleting_a_flow_cancels_its_scheduled_change_and_its_schedule(
     cancelled = read(editor, change)
     assert (cancelled["state"], cancelled["schedule"]["status"]) == ("cancelled", "cancelled")
     assert fired == [Fired(ScheduledJob.for_change(TENANT_A, change["changeId"]))]
+
+
+@pytest.mark.parametrize("run_at", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_a_run_at_past_the_calendars_ends_in_utc_is_out_of_range(editor: Api, run_at: str) -> None:
+    # Given an approved request, and a runAt whose offset takes it past year 9999 or before year 1 in UTC
+    _, change = approved_publish(editor)
+
+    # Then scheduling it is refused as out of range, not a server error
+    assert schedule(editor, change, run_at).code == "SCHEDULE_OUT_OF_RANGE"

@@ -5,6 +5,7 @@ that fails makes the invocation fail (so that it is retried, then dead-lettered)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -119,3 +120,30 @@ def test_a_store_that_fails_fails_the_invocation_so_it_is_retried(schedules: Fak
 
     with pytest.raises(StoreUnavailable):
         invoke(CHANGE.payload())
+
+
+def test_a_delivery_within_the_minute_before_run_at_waits_for_it_then_fires(
+    schedules: FakeSchedules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a job delivered 40 s before its runAt (Scheduler invokes within the minute of its at())
+    slept: list[float] = []
+    monkeypatch.setattr(template.handler_module("ScheduleFunction").time, "sleep", slept.append)
+    schedules.answers = [Fired(CHANGE, early_by=timedelta(seconds=40)), Fired(CHANGE, ScheduleStatus.DONE)]
+
+    # When it is delivered
+    summary = invoke(CHANGE.payload())
+
+    # Then the function waited out the 40 s and fired it again, at its runAt
+    assert (slept, schedules.fired, summary) == ([40.0], [CHANGE, CHANGE], {"done": 1})
+
+
+def test_a_delivery_more_than_a_minute_early_is_not_waited_for(
+    schedules: FakeSchedules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the old time of a schedule a reschedule moved an hour later
+    slept: list[float] = []
+    monkeypatch.setattr(template.handler_module("ScheduleFunction").time, "sleep", slept.append)
+    schedules.answers = [Fired(CHANGE, early_by=timedelta(hours=1))]
+
+    # Then it does nothing: its own schedule comes at the new time
+    assert (invoke(CHANGE.payload()), slept) == ({"nothing": 1}, [])

@@ -31,7 +31,7 @@ TARGET = ScheduleTarget(
 )
 CHANGE = ScheduledJob.for_change("tenant-a", "cr_0192f0a1b2c3d4e5f6a7_flow-1")
 STEP = ScheduledJob.for_plan_step("tenant-a", "flow-1", 3, 1)
-RUN_AT = datetime(2026, 12, 24, 9, 0, tzinfo=UTC)
+RUN_AT = datetime(2099, 12, 24, 9, 0, tzinfo=UTC)  # ahead of the adapter's clock, whenever the test runs
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_a_job_becomes_a_one_time_schedule_that_invokes_the_firing_function_once
 
     # Then its schedule, read back, fires once at runAt in UTC and is deleted after
     schedule = stored(client, CHANGE)
-    assert schedule["ScheduleExpression"] == "at(2026-12-24T09:00:00)"
+    assert schedule["ScheduleExpression"] == "at(2099-12-24T09:00:00)"
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert schedule["ActionAfterCompletion"] == "DELETE"
@@ -82,7 +82,7 @@ def test_a_job_scheduled_again_replaces_its_schedule(client: EventBridgeSchedule
     # Then one schedule holds the new time
     (listed,) = client.list_schedules(GroupName=TARGET.group_name)["Schedules"]
     assert listed["Name"] == STEP.name
-    assert stored(client, STEP)["ScheduleExpression"] == "at(2026-12-24T10:00:00)"
+    assert stored(client, STEP)["ScheduleExpression"] == "at(2099-12-24T10:00:00)"
 
 
 def test_deleting_a_schedule_twice_or_one_never_made_is_no_error(client: EventBridgeSchedulerClient) -> None:
@@ -97,17 +97,23 @@ def test_deleting_a_schedule_twice_or_one_never_made_is_no_error(client: EventBr
     assert names == [STEP.name]
 
 
+NOW = datetime(2026, 12, 24, 8, 0, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("run_at", "expression"),
     [
         (datetime(2026, 12, 24, 9, 0, 0, tzinfo=UTC), "at(2026-12-24T09:00:00)"),
-        (datetime(2026, 12, 24, 9, 0, 0, 1, tzinfo=UTC), "at(2026-12-24T09:00:01)"),  # never before runAt
-        (datetime(2026, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC), "at(2027-01-01T00:00:00)"),
-        (datetime(2026, 12, 24, 10, 0, 0, 500_000, tzinfo=timezone(timedelta(hours=1))), "at(2026-12-24T09:00:01)"),
+        (datetime(2026, 12, 24, 9, 0, 30, 1, tzinfo=UTC), "at(2026-12-24T09:00:00)"),  # delivered 09:00:00-59
+        (datetime(2026, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC), "at(2026-12-31T23:59:00)"),
+        (datetime(2026, 12, 24, 10, 0, 0, 500_000, tzinfo=timezone(timedelta(hours=1))), "at(2026-12-24T09:00:00)"),
+        (datetime(2026, 12, 24, 8, 0, 20, tzinfo=UTC), "at(2026-12-24T08:01:00)"),  # its minute has begun
+        (datetime(2026, 12, 24, 7, 0, 0, tzinfo=UTC), "at(2026-12-24T08:01:00)"),  # due already: never past
     ],
 )
-def test_at_is_utc_rounded_up_to_the_second(run_at: datetime, expression: str) -> None:
-    assert at_expression(run_at) == expression
+def test_at_is_utc_run_ats_minute_and_never_in_the_past(run_at: datetime, expression: str) -> None:
+    # EventBridge Scheduler invokes within the minute of at() (60-second precision)
+    assert at_expression(run_at, NOW) == expression
 
 
 def test_the_client_is_made_on_the_first_call_not_before() -> None:

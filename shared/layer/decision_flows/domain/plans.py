@@ -57,7 +57,7 @@ class PlanService:
         now = self._clock()
         run_at = datetime.fromisoformat(step.run_at)
         if now < run_at:
-            return Fired(job)  # the schedule of a plan that a newer rollout replaced, or early
+            return Fired(job, early_by=run_at - now)  # early, or the schedule of a replaced plan
         if now > run_at + MISSED_AFTER:
             return self._suspend(job, flow, MISSED)
         try:

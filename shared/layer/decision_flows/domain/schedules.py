@@ -45,6 +45,11 @@ LATEST_AHEAD = timedelta(days=90)
 # Later than this past runAt (the service was down), a schedule is suspended as MISSED, never applied.
 MISSED_AFTER = timedelta(minutes=5)
 MISSED = "MISSED"
+# A firing whose write lost a race re-reads and decides again: the winner was another firing of the
+# same job (the next read finds it done), a manual call that closed it, or a harmless write to the flow
+# (a rename, a draft edit), after which the request still applies.
+DECISIONS = 3
+RACED = frozenset({"ROW_VERSION_MISMATCH", "TRANSACTION_CONFLICT", "CHANGE_NOT_PENDING"})
 # Problems the scheduler retries: the store's, not the request's, so they suspend nothing.
 TRANSIENT = (StoreUnavailable, RateLimited)
 
@@ -56,11 +61,13 @@ _log = logging.getLogger(__name__)
 class Fired:
     """What one firing did: ``status`` DONE (applied) or SUSPENDED (with ``reason``, which the firing
     function counts as SchedulesSuspended), None when there was nothing to do (gone, not yet due, or
-    fired already)."""
+    fired already). ``early_by``: how long before the job's runAt it came (EventBridge Scheduler
+    delivers within the minute of its ``at()``, so up to 59 s early: the firing function waits)."""
 
     job: ScheduledJob
     status: ScheduleStatus | None = None
     reason: str | None = None
+    early_by: timedelta | None = None
 
 
 class ScheduleService:
@@ -91,9 +98,7 @@ class ScheduleService:
             raise not_pending(change, state, "approved")
         run_at = _run_at(body.run_at)
         if not now + EARLIEST_AHEAD <= run_at <= now + LATEST_AHEAD:
-            raise Unprocessable(
-                "SCHEDULE_OUT_OF_RANGE", f"runAt {body.run_at} is not between 1 minute and 90 days ahead."
-            )
+            raise out_of_range(body.run_at)
         schedule = Schedule(run_at=timestamp(run_at), scheduled_by=identity.principal)
         new = self._changes.stamped(change, identity, FlowAction.CHANGE_SCHEDULED, None, schedule=schedule)
         self._store.save_change(change, new)  # first: the firing reads it, whatever the scheduler holds
@@ -130,14 +135,26 @@ class ScheduleService:
             if self._plans is None:
                 raise NotImplementedError("a schedule service without plans fires change requests only")
             return self._plans.fire(job)
-        change = self._store.get_change(job.tenant_id, job.change_id)
+        raced: DomainError | None = None
+        for _ in range(DECISIONS):
+            try:
+                return self._decide(job, job.change_id)
+            except Conflict as refused:
+                if refused.code not in RACED:
+                    raise
+                raced = refused
+        assert raced is not None, "only a race decides again"
+        raise raced  # still racing: the scheduler's retry, or the sweep, comes back to it
+
+    def _decide(self, job: ScheduledJob, change_id: str) -> Fired:
+        change = self._store.get_change(job.tenant_id, change_id)
         if change is None or change.schedule is None or change.schedule.status != ScheduleStatus.PENDING:
             return Fired(job)  # gone, unscheduled, done or suspended already: at most once
         schedule = change.schedule
         now = self._clock()
         run_at = datetime.fromisoformat(schedule.run_at)
         if now < run_at:
-            return Fired(job)  # an earlier time's schedule that a reschedule replaced
+            return Fired(job, early_by=run_at - now)  # early, or an earlier time's schedule a reschedule replaced
         identity = Identity(job.tenant_id, role_for(change.action), schedule.scheduled_by)
         if now > run_at + MISSED_AFTER:
             return self._suspend(job, change, identity, MISSED)
@@ -146,6 +163,10 @@ class ScheduleService:
             self._changes.apply_checked(identity, change, block_when_stale=False, schedule=done)
         except TRANSIENT:
             raise
+        except Conflict as refused:
+            if refused.code in RACED:
+                raise  # another write landed between the read and the transaction: decide again
+            return self._suspend(job, change, identity, refused.code)
         except DomainError as refused:
             return self._suspend(job, change, identity, refused.code)
         return Fired(job, ScheduleStatus.DONE)
@@ -180,6 +201,10 @@ class ScheduleService:
         return Fired(job, ScheduleStatus.SUSPENDED, reason)
 
 
+def out_of_range(run_at: str) -> Unprocessable:
+    return Unprocessable("SCHEDULE_OUT_OF_RANGE", f"runAt {run_at} is not between 1 minute and 90 days ahead.")
+
+
 def _run_at(text: str) -> datetime:
     """The body's runAt (RFC 3339 with an offset, by its pattern) as an instant: 400 for a date that
     does not exist (a 30th of February)."""
@@ -188,4 +213,7 @@ def _run_at(text: str) -> datetime:
     except ValueError:
         problem = FieldProblem("runAt", "is not a date and time that exists")
         raise InvalidRequest("VALIDATION_ERROR", "runAt is not a valid RFC 3339 date and time.", [problem]) from None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # the calendar's first or last day, in an offset that leaves it
+        raise out_of_range(text) from None

@@ -118,6 +118,8 @@ def _refuse_null(value: Any, instead: str = "leave the field out") -> Any:
 MAX_PLAN_STEPS = 10
 # What a plan's step does: exactly one of them, neither null.
 PLAN_STEP_MOVES = ("percent", "promote")
+# As a scheduled change's runAt: a step is a schedule, which fires with a minute's precision.
+EARLIEST_PLAN_STEP = timedelta(minutes=1)
 LATEST_PLAN_STEP = timedelta(days=90)
 # ISO 8601 durations in weeks, days, hours, minutes and seconds: years and months have no fixed length.
 PLAN_DELAY_PATTERN = r"^P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$"
@@ -140,8 +142,8 @@ def _within_plan(after: str) -> str:
         delay = plan_delay(after)
     except ValueError:  # "P" or "PT": the pattern's parts are all optional
         raise ValueError("must be an ISO 8601 duration such as PT1H") from None
-    if not timedelta(0) < delay <= LATEST_PLAN_STEP:
-        raise ValueError("must be more than 0 and at most 90 days (P90D) after the rollout's start")
+    if not EARLIEST_PLAN_STEP <= delay <= LATEST_PLAN_STEP:
+        raise ValueError("must be at least 1 minute (PT1M) and at most 90 days (P90D) after the rollout's start")
     return after
 
 

@@ -88,11 +88,14 @@ class EventBridgeScheduler:
         return self._client
 
 
-def at_expression(run_at: datetime) -> str:
-    """``at()`` in UTC, to the second: rounded up, as a firing before runAt does nothing."""
-    moment = run_at.astimezone(UTC)
-    whole_second = moment.replace(microsecond=0) + timedelta(seconds=1 if moment.microsecond else 0)
-    return f"at({whole_second:%Y-%m-%dT%H:%M:%S})"
+def at_expression(run_at: datetime, now: datetime | None = None) -> str:
+    """``at()`` in UTC: runAt's minute. Scheduler invokes a one-time schedule within the minute of its
+    ``at()`` (60-second precision: at 09:00 → 09:00:00 to 09:00:59), so a delivery may come up to 59 s
+    before runAt, and ScheduleFunction waits those out; at the next minute, never in the past, when
+    runAt's has begun (a plan's next step made late: the sweep may well fire it first)."""
+    minute = run_at.astimezone(UTC).replace(second=0, microsecond=0)
+    earliest = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return f"at({max(minute, earliest):%Y-%m-%dT%H:%M:%S})"
 
 
 def _code(error: ClientError) -> str:
