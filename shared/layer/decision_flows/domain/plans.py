@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from decision_flows.domain.clock import utc_now
-from decision_flows.domain.errors import Conflict, DomainError, NotFound
-from decision_flows.domain.schedules import MISSED, MISSED_AFTER, TRANSIENT, Fired
+from decision_flows.domain.errors import DomainError
+from decision_flows.domain.schedules import MISSED, MISSED_AFTER, TRANSIENT, Fired, decided_through_races
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import Flow, PlanStep, ScheduleStatus
 from decision_flows.models.scheduled_job import ScheduledJob
@@ -23,9 +23,8 @@ from decision_flows.models.scheduled_job import ScheduledJob
 if TYPE_CHECKING:
     from decision_flows.domain.ports import FlowStore
 
-# A write that lost its race re-reads and decides again: the winner was another firing (the next read
-# finds the step done) or a manual call (which cancelled it), so a second read decides it.
-DECISIONS = 3
+# A write that lost its race re-reads and decides again (schedules.decided_through_races): the winner
+# was another firing (the next read finds the step done) or a manual call (which cancelled it).
 # What a lost race reads as: the flow changed, or went, between the firing's read and its write.
 RACED = frozenset({"ROW_VERSION_MISMATCH", "TRANSACTION_CONFLICT", "FLOW_NOT_FOUND"})
 
@@ -38,16 +37,7 @@ class PlanService:
 
     def fire(self, job: ScheduledJob) -> Fired:
         """The scheduler's (or the sweep's) call at a plan step's time."""
-        raced: DomainError | None = None
-        for _ in range(DECISIONS):
-            try:
-                return self._decide(job)
-            except (Conflict, NotFound) as refused:
-                if refused.code not in RACED:
-                    raise
-                raced = refused
-        assert raced is not None, "only a race decides again"
-        raise raced  # still racing: the scheduler's retry, or the sweep, comes back to it
+        return decided_through_races(lambda: self._decide(job), RACED)
 
     def _decide(self, job: ScheduledJob) -> Fired:
         flow = self._store.get_flow(job.tenant_id, str(job.flow_id))  # strongly consistent

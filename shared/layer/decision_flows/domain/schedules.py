@@ -49,6 +49,7 @@ MISSED = "MISSED"
 # same job (the next read finds it done), a manual call that closed it, or a harmless write to the flow
 # (a rename, a draft edit), after which the request still applies.
 DECISIONS = 3
+# What a request's lost race reads as: its flow or the request itself changed since the firing's read.
 RACED = frozenset({"ROW_VERSION_MISMATCH", "TRANSACTION_CONFLICT", "CHANGE_NOT_PENDING"})
 # Problems the scheduler retries: the store's, not the request's, so they suspend nothing.
 TRANSIENT = (StoreUnavailable, RateLimited)
@@ -135,16 +136,8 @@ class ScheduleService:
             if self._plans is None:
                 raise NotImplementedError("a schedule service without plans fires change requests only")
             return self._plans.fire(job)
-        raced: DomainError | None = None
-        for _ in range(DECISIONS):
-            try:
-                return self._decide(job, job.change_id)
-            except Conflict as refused:
-                if refused.code not in RACED:
-                    raise
-                raced = refused
-        assert raced is not None, "only a race decides again"
-        raise raced  # still racing: the scheduler's retry, or the sweep, comes back to it
+        change_id = job.change_id
+        return decided_through_races(lambda: self._decide(job, change_id), RACED)
 
     def _decide(self, job: ScheduledJob, change_id: str) -> Fired:
         change = self._store.get_change(job.tenant_id, change_id)
@@ -199,6 +192,18 @@ class ScheduleService:
         new = self._changes.stamped(change, identity, FlowAction.SCHEDULE_SUSPENDED, None, schedule=suspended)
         self._store.save_change(change, new)
         return Fired(job, ScheduleStatus.SUSPENDED, reason)
+
+
+def decided_through_races(decide: Callable[[], Fired], raced: frozenset[str]) -> Fired:
+    """``decide()``, again while its write loses a race (a refusal whose code is in ``raced``), up to
+    DECISIONS times in all."""
+    for _ in range(DECISIONS - 1):
+        try:
+            return decide()
+        except DomainError as refused:
+            if refused.code not in raced:
+                raise
+    return decide()  # still racing: raised, and the scheduler's retry, or the sweep, comes back to it
 
 
 def out_of_range(run_at: str) -> Unprocessable:
