@@ -1,8 +1,6 @@
-"""Variables of the environment read without pydantic, for the authorizer's cold start.
-
-``settings`` validates an API function's whole environment with pydantic. The authorizer runs
-before every uncached request and loads no pydantic, so it reads the one table it uses from here,
-by the same rule, at init: a missing or malformed name still fails its cold start.
+"""Variables of the environment, read by one rule each: a missing or malformed one is a ValueError
+naming it, raised at init (``settings``, ``runtime_wiring``, the authorizer), so that it fails the
+function's cold start rather than some later request. No pydantic: each costs every cold start.
 """
 
 from __future__ import annotations
@@ -21,3 +19,13 @@ def table_name(variable: str, environment: Mapping[str, str] = os.environ) -> st
     if len(value) not in TABLE_NAME_LENGTHS or re.fullmatch(TABLE_NAME_CHARACTERS, value) is None:
         raise ValueError(f"{variable} must name a DynamoDB table: 3 to 255 letters, digits, '_', '-' or '.'")
     return value
+
+
+def whole_number(variable: str, environment: Mapping[str, str], default: int) -> int:
+    """A count of 0 or more; ``default`` when unset or empty."""
+    value = environment.get(variable, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{variable} must be a whole number, 0 or more, not {value!r}")
+    return int(value)

@@ -8,7 +8,6 @@ Its settings are read and validated at import, so a malformed variable fails the
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,12 +16,11 @@ from decision_flows.dal.live_reads import LiveReads, pointer_from_item
 from decision_flows.domain.byte_cache import CACHE_BYTES, ByteBoundedCache
 from decision_flows.domain.runtime_budget import RuntimeBudget
 from decision_flows.domain.runtime_reads import LivePointer, RuntimeReads
+from decision_flows.environment import table_name, whole_number
 from decision_flows.once import built_once
 
 RUNTIME_LIMIT_VARIABLE = "RUNTIME_RATE_LIMIT_PER_SECOND"
 DEFAULT_RUNTIME_READS_PER_SECOND = 1000
-# DynamoDB's rule for table names (as decision_flows.settings states it for pydantic).
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
 @dataclass(frozen=True)
@@ -34,14 +32,11 @@ class RuntimeSettings:
 
 def read_settings(environment: Mapping[str, str]) -> RuntimeSettings:
     """The live path's variables (template.yaml), or ValueError naming the one that is wrong."""
-    tables = {name: environment.get(name, "") for name in ("LIVE_TABLE_NAME", "TABLE_NAME")}
-    for name, value in tables.items():
-        if not _TABLE_NAME.fullmatch(value):
-            raise ValueError(f"{name} must be a DynamoDB table name, not {value!r}")
-    limit = environment.get(RUNTIME_LIMIT_VARIABLE, "").strip() or str(DEFAULT_RUNTIME_READS_PER_SECOND)
-    if not (limit.isascii() and limit.isdigit()):
-        raise ValueError(f"{RUNTIME_LIMIT_VARIABLE} must be a whole number of reads a second (0: off), not {limit!r}")
-    return RuntimeSettings(tables["LIVE_TABLE_NAME"], tables["TABLE_NAME"], int(limit))
+    return RuntimeSettings(
+        table_name("LIVE_TABLE_NAME", environment),
+        table_name("TABLE_NAME", environment),
+        whole_number(RUNTIME_LIMIT_VARIABLE, environment, DEFAULT_RUNTIME_READS_PER_SECOND),
+    )
 
 
 @built_once

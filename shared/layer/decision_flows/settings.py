@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from decision_flows.environment import table_name
+from decision_flows.environment import table_name, whole_number
 
 DEFAULT_REQUESTS_PER_MINUTE = 500
 # EventBridge Scheduler's and IAM's rules for the names and ARNs a schedule is made with.
@@ -62,18 +62,9 @@ class Settings:
             rate_limit_table=table_name("RATE_LIMIT_TABLE_NAME", environment),
             changes_table=table_name("CHANGES_TABLE_NAME", environment),
             live_table=table_name("LIVE_TABLE_NAME", environment),
-            requests_per_minute=_count("RATE_LIMIT_PER_MINUTE", environment, DEFAULT_REQUESTS_PER_MINUTE),
+            requests_per_minute=whole_number("RATE_LIMIT_PER_MINUTE", environment, DEFAULT_REQUESTS_PER_MINUTE),
             schedule_target=_schedule_target(environment),
         )
-
-
-def _count(variable: str, environment: Mapping[str, str], default: int) -> int:
-    value = environment.get(variable)
-    if value is None:
-        return default
-    if re.fullmatch(r"[0-9]+", value) is None:
-        raise ValueError(f"{variable} must be a whole number, 0 or more: {value!r}")
-    return int(value)
 
 
 def _schedule_target(environment: Mapping[str, str]) -> ScheduleTarget | None:
