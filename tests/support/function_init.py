@@ -14,7 +14,19 @@ PROBE = """
 import gc, json, runpy, sys
 runpy.run_path({handler!r}, run_name='app')
 {client}
-print(json.dumps({{"modules": list(sys.modules), "collecting": gc.isenabled(), "frozen": gc.get_freeze_count()}}))
+import dataclasses
+defined = [
+    f"{{name}}.{{value.__qualname__}}"
+    for name, module in list(sys.modules.items()) if name.startswith("decision_flows")
+    for value in vars(module).values()
+    if isinstance(value, type) and value.__module__ == name and dataclasses.is_dataclass(value)
+]
+print(json.dumps({{
+    "modules": list(sys.modules),
+    "collecting": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+    "dataclasses": sorted(defined),
+}}))
 """
 
 
@@ -23,6 +35,7 @@ class FunctionInit:
     modules: frozenset[str]  # what sys.modules holds once init is done
     collecting: bool  # whether the cyclic garbage collector runs again after init
     frozen: int  # objects init left frozen out of later collections (decision_flows/startup.py)
+    dataclasses: tuple[str, ...]  # ours that init defined, as module.Class
 
 
 @cache
@@ -42,7 +55,7 @@ def init_of(function: str, with_client: bool = False) -> FunctionInit:
         check=True,
     )
     state = json.loads(loaded.stdout.splitlines()[-1])
-    return FunctionInit(frozenset(state["modules"]), state["collecting"], state["frozen"])
+    return FunctionInit(frozenset(state["modules"]), state["collecting"], state["frozen"], tuple(state["dataclasses"]))
 
 
 def modules_loaded_by(function: str, with_client: bool = False) -> frozenset[str]:

@@ -7,6 +7,10 @@ floor's 180 (docs/PERFORMANCE.md, "Cold start"). The handler module's last state
 ``modules_loaded``: collections resume, and what init built is frozen out of them (``gc.freeze``), so
 that no later collection rescans it either. Init builds no garbage cycles worth collecting, and what
 it built stays for the function's life, as its modules do.
+
+For the same reason, the records a function's init defines are NamedTuples or plain classes, not
+dataclasses: a frozen dataclass compiles its methods from source, 0.5 to 0.75 ms each, a NamedTuple
+≈0.08 ms (Lambda-like runtime; tests/unit/test_function_inits.py holds it).
 """
 
 import gc

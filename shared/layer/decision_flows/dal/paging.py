@@ -9,8 +9,7 @@ returned, or at DynamoDB's own key when none was, so an empty page never ends a 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from decision_flows.dal import cursor
 from decision_flows.dal.store_errors import call
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class QueriedPage:
+class QueriedPage(NamedTuple):
     """One page of raw items, the ``lead`` items asked for before it, and where the next page starts."""
 
     items: list[Item]
@@ -30,8 +28,7 @@ class QueriedPage:
     lead: list[Item]
 
 
-@dataclass(frozen=True)
-class PageQuery:
+class PageQuery(NamedTuple):
     """What to page through: the Query's own parameters, the key attributes a cursor holds, which
     cursors belong to this list (``in_scope``), and how many ``lead`` items come before the first page."""
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as StoreConnectionError
@@ -31,8 +30,7 @@ UNREACHABLE = (StoreConnectionError, HTTPClientError)
 SERVER_ERROR_STATUS = 500
 
 
-@dataclass(frozen=True)
-class WriteStep:
+class WriteStep(NamedTuple):
     """One item of an atomic write, and what its failed condition means to the caller."""
 
     operation: dict[str, dict[str, Any]]

@@ -8,8 +8,7 @@ and a partial batch failure redelivers the records after the failed one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from decision_flows.domain.history import (
     ConfigsChanged,
@@ -31,28 +30,24 @@ if TYPE_CHECKING:
     from decision_flows.models.policy import Policy
 
 
-@dataclass(frozen=True)
-class FlowWritten:
+class FlowWritten(NamedTuple):
     event_id: str
     old: Flow | None
     new: Flow
 
 
-@dataclass(frozen=True)
-class FlowDeleted:
+class FlowDeleted(NamedTuple):
     event_id: str
     tombstone: FlowTombstone
 
 
-@dataclass(frozen=True)
-class PolicyWritten:
+class PolicyWritten(NamedTuple):
     event_id: str
     old: Policy | None
     new: Policy
 
 
-@dataclass(frozen=True)
-class ChangeRequestWritten:
+class ChangeRequestWritten(NamedTuple):
     event_id: str
     old: ChangeRequest | None
     new: ChangeRequest

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from decision_flows.domain import lint, pipeline
 from decision_flows.domain.errors import DomainError, NotFound, flow_not_found, version_not_found
 from decision_flows.domain.pipeline import ConfigProblem, PipelineFacts
-from decision_flows.models.flow import Flow
+from decision_flows.models.flow import Flow, PublishedVersion
 from decision_flows.models.identity import Identity
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from decision_flows.domain import config_diff
     from decision_flows.domain.ports import FlowStore
 
@@ -121,7 +123,9 @@ class CompareService:
             raise flow_not_found(flow_id)
         return validate(_config(flow.draft_config))
 
-    def _state(self, identity: Identity, flow_id: str, ref: str, flow: Flow | None, versions: dict[int, Any]) -> State:
+    def _state(
+        self, identity: Identity, flow_id: str, ref: str, flow: Flow | None, versions: Mapping[int, PublishedVersion]
+    ) -> State:
         if ref.isdigit():
             if int(ref) not in versions:
                 raise version_not_found(flow_id, int(ref))
@@ -137,7 +141,7 @@ class CompareService:
             return live_state(self._store, identity.tenant_id, flow)
         return self._challenger(identity, flow, versions)
 
-    def _challenger(self, identity: Identity, flow: Flow, versions: dict[int, Any]) -> State:
+    def _challenger(self, identity: Identity, flow: Flow, versions: Mapping[int, PublishedVersion]) -> State:
         """The running rollout's challenger: the draft while it has not moved on, else its snapshot."""
         rollout = flow.rollout
         if rollout is None:

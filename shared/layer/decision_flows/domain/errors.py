@@ -6,22 +6,23 @@ error classes to HTTP statuses in one place (``decision_flows.web.problems``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class FieldProblem:
+class FieldProblem(NamedTuple):
     """One field-level problem, reported in a problem document's ``errors`` list."""
 
     field: str
     message: str
 
 
-@dataclass
 class DomainError(Exception):
-    code: str
-    detail: str
-    errors: list[FieldProblem] = field(default_factory=list)
+    # Plain classes, not dataclasses: every function defines them at init (decision_flows/startup.py).
+    def __init__(self, code: str, detail: str, errors: list[FieldProblem] | None = None) -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+        self.errors = errors if errors is not None else []
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"
@@ -55,18 +56,20 @@ class Unauthenticated(DomainError):
     """No identity reached the handler (401)."""
 
 
-@dataclass
 class RateLimited(DomainError):
     """The tenant used up its requests for this window (429)."""
 
-    retry_after_seconds: int = 60
+    def __init__(self, code: str, detail: str, *, retry_after_seconds: int = 60) -> None:
+        super().__init__(code, detail)
+        self.retry_after_seconds = retry_after_seconds
 
 
-@dataclass
 class StoreUnavailable(DomainError):
     """DynamoDB throttled us, or failed or could not be reached, beyond the SDK's retries (503)."""
 
-    retry_after_seconds: int = 1
+    def __init__(self, code: str, detail: str, *, retry_after_seconds: int = 1) -> None:
+        super().__init__(code, detail)
+        self.retry_after_seconds = retry_after_seconds
 
 
 def store_busy_at_authentication(retry_after_seconds: int) -> StoreUnavailable:

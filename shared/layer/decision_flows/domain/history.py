@@ -6,8 +6,7 @@ Pure functions of the stored models, so the consumer's behaviour is testable wit
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from decision_flows.domain.errors import flow_not_found
 from decision_flows.models.flow import Flow, FlowAction, PlanStep, ScheduleStatus
@@ -47,8 +46,7 @@ ENTRY_BYTES = 400 * 1024 - 8 * 1024
 LISTED_CHANGES = 100
 
 
-@dataclass(frozen=True)
-class ConfigsChanged:
+class ConfigsChanged(NamedTuple):
     """The configs a release or rollout step moved between (None: nothing was live yet)."""
 
     before: str | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -182,13 +182,13 @@ def scoring_method_missing() -> Unprocessable:
     )
 
 
-def config_invalid(problem_count: int) -> Unprocessable:
+def config_invalid(problem_count: int, problems: list[FieldProblem] | None = None) -> Unprocessable:
     """What publish and PUT answer (422) for a config with ``problem_count`` structural problems."""
-    return Unprocessable("CONFIG_INVALID", f"The pipeline config has {problem_count} problem(s).")
+    return Unprocessable("CONFIG_INVALID", f"The pipeline config has {problem_count} problem(s).", problems)
 
 
 def _invalid(problems: list[FieldProblem]) -> Unprocessable:
-    return replace(config_invalid(len(problems)), errors=problems)
+    return config_invalid(len(problems), problems)
 
 
 def _validate_v1(config: dict[str, Any], problems: list[ConfigProblem]) -> PipelineFacts:

@@ -3,8 +3,9 @@ access layer, unlike the ports (``domain.ports``), which are annotations only.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from decision_flows.models.flow import Flow, PublishedVersion
 
@@ -13,17 +14,15 @@ if TYPE_CHECKING:
     from decision_flows.models.policy import Policy
 
 
-@dataclass(frozen=True)
-class FlowWithVersions:
+class FlowWithVersions(NamedTuple):
     """What one read of a flow and some of its versions found."""
 
     exists: bool
     flow: Flow | None = None  # only when asked for
-    versions: dict[int, PublishedVersion] = field(default_factory=dict)  # those that exist, with snapshots
+    versions: Mapping[int, PublishedVersion] = MappingProxyType({})  # those that exist, with snapshots
 
 
-@dataclass(frozen=True)
-class GatedFlow:
+class GatedFlow(NamedTuple):
     """What one read found for a call the tenant's review policy can refuse: the flow, the policy (its
     defaults when none is stored) and, when asked for, one version's snapshot."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-# A dataclass, not a pydantic model: it crosses no boundary (the access layer fills it with models it
-# has validated), and a pydantic generic costs every cold start a class per parametrisation, which
+# Not a pydantic model: it crosses no boundary (the access layer fills it with models it has
+# validated), and a pydantic generic costs every cold start a class per parametrisation, which
 # pydantic keeps only in a weak cache, so one written inside a call was rebuilt after a collection.
-@dataclass(frozen=True)
-class Page[T]:
+class Page[T](NamedTuple):
     items: list[T]
     next_cursor: str | None = None
     total: int | None = None

@@ -1,15 +1,14 @@
 """What a schedule wakes up: a scheduled change request, or one step of a flow's rollout plan.
 
-A plain dataclass (no pydantic): the firing function and the sweeper build one per schedule, and the
+A NamedTuple (no pydantic): the firing function and the sweeper build one per schedule, and the
 schedule's name and payload come from it alone, so creating, replacing and deleting are idempotent.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from decision_flows.models.flow import Flow
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
 _NAME_DIGEST_CHARACTERS = 48
 
 
-@dataclass(frozen=True)
-class ScheduledJob:
+class ScheduledJob(NamedTuple):
     """``change_id`` for a scheduled change request; ``flow_id``, ``challenger_version`` and ``step``
     (0-based index into ``rollout.plan``) for a plan step."""
 

@@ -5,7 +5,6 @@ them; the $default route's function (functions/not_found) answers them without l
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from decision_flows.domain import errors
 
@@ -16,11 +15,12 @@ class UnsupportedMediaType(errors.DomainError):
     """The request body is not JSON (415): an HTTP concern, so it lives here, not in the domain."""
 
 
-@dataclass
 class MethodNotAllowed(errors.DomainError):
     """The path is a route's, the method is none it takes (405, with Allow): HTTP's, like 415."""
 
-    allowed: tuple[str, ...] = ()
+    def __init__(self, code: str, detail: str, *, allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(code, detail)
+        self.allowed = allowed
 
 
 STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, NotRequired, TypedDict, Unpack
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, Unpack
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -44,8 +43,7 @@ class Facts(TypedDict):
     metric: NotRequired[Metric | None]
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     method: Method
     path: str
     summary: str
