@@ -103,7 +103,7 @@ PARTS = [
     *LIBRARY_PARTS,
     (
         "the service's pydantic models (defined at import, most built on first use)",
-        "import decision_flows.models.commands, decision_flows.web.views.flows, decision_flows.web.queries",
+        "import decision_flows.models.publish_commands, decision_flows.web.views.flows, decision_flows.web.queries",
     ),
     ("the handler and the rest of decision_flows", HANDLER_INIT),
 ]

@@ -6,7 +6,7 @@ from decision_flows.startup import modules_loaded
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.models.commands import CreateFlowRequest, UpdateFlowRequest
+from decision_flows.models.draft_commands import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.identity import Role
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.queries import FlowIdQuery

@@ -6,8 +6,8 @@ from decision_flows.startup import modules_loaded
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.models.commands import PublishRequest
 from decision_flows.models.identity import Role
+from decision_flows.models.publish_commands import PublishRequest
 from decision_flows.observability import Metric
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import dry_run_response, flow_response
@@ -35,7 +35,7 @@ def publish() -> Response[str]:
     request = PUBLISH.read_body(app.current_event, PublishRequest)
     if_match = PUBLISH.if_match(app.current_event)
     if request.dry_run:
-        return dry_run_response(flow_service().preview(identity, request, if_match))
+        return dry_run_response(flow_service().preview_publish(identity, request, if_match))
     return PUBLISH.once(
         app, identity, request, lambda: flow_response(flow_service().publish(identity, request, if_match))
     )

@@ -6,8 +6,8 @@ from decision_flows.startup import modules_loaded
 
 from aws_lambda_powertools.event_handler import Response
 
-from decision_flows.models.commands import RollbackRequest
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.rollback_commands import RollbackRequest
 from decision_flows.observability import Metric, count
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import dry_run_response, flow_response
@@ -35,7 +35,7 @@ def rollback() -> Response[str]:
     request = ROLLBACK.read_body(app.current_event, RollbackRequest)
     if_match = ROLLBACK.if_match(app.current_event)
     if request.dry_run:  # with or without an emergency: dry runs are free under any policy
-        return dry_run_response(flow_service().preview(identity, request, if_match))
+        return dry_run_response(flow_service().preview_rollback(identity, request, if_match))
     if request.emergency is not None:
         return ROLLBACK.once(app, identity, request, lambda: emergency(identity, request, if_match))
     return ROLLBACK.once(

@@ -15,9 +15,9 @@ from decision_flows.startup import modules_loaded
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
-from decision_flows.models.commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows.observability import Metric, count
 from decision_flows.web.api import entrypoint, new_resolver
 from decision_flows.web.responses import flow_response

@@ -27,9 +27,10 @@ from decision_flows.dal.policies import PolicyRepository
 from decision_flows.domain.changes import ChangeService
 from decision_flows.domain.clock import timestamp, utc_now
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
+from decision_flows.models.draft_commands import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.policy import Policy
+from decision_flows.models.publish_commands import PublishRequest
 from decision_flows.models.review_commands import NewChangeRequest, ScheduleRequest
 from decision_flows.settings import settings
 from decision_flows_local import template

@@ -21,11 +21,12 @@ from decision_flows.dal.policies import PolicyRepository
 from decision_flows.domain.errors import DomainError, InvalidRequest
 from decision_flows.domain.ports import FlowStore
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import CreateFlowRequest, PublishRequest, UpdateFlowRequest
+from decision_flows.models.draft_commands import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
 from decision_flows.models.policy import Policy
+from decision_flows.models.publish_commands import PublishRequest
 from decision_flows.settings import settings
 from decision_flows_local.fixtures.samples import v2_config
 from tests.support.in_memory_flows import InMemoryFlowStore

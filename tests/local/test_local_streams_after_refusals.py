@@ -22,7 +22,7 @@ from decision_flows import wiring
 from decision_flows.dal.client import dynamodb_client
 from decision_flows.dal.flows import FlowRepository
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import UpdateFlowRequest
+from decision_flows.models.draft_commands import UpdateFlowRequest
 from decision_flows.models.identity import Identity, Role
 from decision_flows.settings import settings
 from decision_flows_local import template

@@ -45,9 +45,11 @@ from decision_flows.domain import pipeline, service
 from decision_flows.domain.compare import validate
 from decision_flows.domain.errors import DomainError, PayloadTooLarge, Unprocessable
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
+from decision_flows.models.draft_commands import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.publish_commands import PublishRequest
+from decision_flows.models.rollback_commands import RollbackRequest
 from decision_flows_local import template
 from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.figures import Figures
@@ -417,7 +419,11 @@ class FlowMachine(RuleBasedStateMachine):
         try:
             foreseen: tuple[str | None, Flow | None] = (
                 None,
-                self.service.preview(self.identity, request, if_match).flow,
+                (
+                    self.service.preview_publish(self.identity, request, if_match)
+                    if isinstance(request, PublishRequest)
+                    else self.service.preview_rollback(self.identity, request, if_match)
+                ).flow,
             )
         except DomainError as refused:
             foreseen = (refused.code, None)

@@ -7,9 +7,11 @@ from itertools import count
 from typing import Any
 
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
+from decision_flows.models.draft_commands import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.flow import Flow
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.publish_commands import PublishRequest
+from decision_flows.models.rollback_commands import RollbackRequest
 from decision_flows_local.fixtures.samples import v2_config
 
 ALICE = Identity(tenant_id="tenant-a", role=Role.ADMIN, principal="alice")

@@ -13,7 +13,7 @@ from decision_flows_local import template
 PROBE = """
 import gc, json, runpy, sys
 runpy.run_path({handler!r}, run_name='app')
-{client}
+{after_init}
 import dataclasses
 defined = [
     f"{{name}}.{{value.__qualname__}}"
@@ -39,16 +39,20 @@ class FunctionInit:
 
 
 @cache
-def init_of(function: str, with_client: bool = False) -> FunctionInit:
+def init_of(function: str, with_client: bool = False, with_flow_service: bool = False) -> FunctionInit:
     """``function``'s (template.yaml's) init: its handler imported and, ``with_client``, its DynamoDB
-    client made (as a function's first request would make it)."""
+    client made (as a function's first request would make it); ``with_flow_service``, its flow service
+    built too (as a writing function's first request builds it, with the client)."""
     properties = template.resources("AWS::Serverless::Function")[function]["Properties"]
     handler = template.ROOT / properties["CodeUri"] / "app.py"
-    client = "from decision_flows.dal.client import dynamodb_client\ndynamodb_client()" if with_client else ""
+    after_init = [
+        "from decision_flows.dal.client import dynamodb_client\ndynamodb_client()" if with_client else "",
+        "from decision_flows.wiring import flow_service\nflow_service()" if with_flow_service else "",
+    ]
     layer = str(template.ROOT / "shared" / "layer")
     environment = template.function_environment() | {"AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": layer}
     loaded = subprocess.run(  # noqa: S603 (this interpreter, our own probe)
-        [sys.executable, "-c", PROBE.format(handler=str(handler), client=client)],
+        [sys.executable, "-c", PROBE.format(handler=str(handler), after_init="\n".join(after_init))],
         capture_output=True,
         text=True,
         env=environment,
@@ -58,5 +62,5 @@ def init_of(function: str, with_client: bool = False) -> FunctionInit:
     return FunctionInit(frozenset(state["modules"]), state["collecting"], state["frozen"], tuple(state["dataclasses"]))
 
 
-def modules_loaded_by(function: str, with_client: bool = False) -> frozenset[str]:
-    return init_of(function, with_client).modules
+def modules_loaded_by(function: str, with_client: bool = False, with_flow_service: bool = False) -> frozenset[str]:
+    return init_of(function, with_client, with_flow_service).modules

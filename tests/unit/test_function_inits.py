@@ -15,23 +15,37 @@ from decision_flows_local import template
 from tests.support.function_init import init_of, modules_loaded_by
 
 P = "decision_flows."
+# The flow commands' bodies by the function that parses them (the emergency: rollback's and abort's).
+COMMANDS = {
+    "DraftsFunction": ["models.draft_commands"],
+    "PublishFunction": ["models.publish_commands"],
+    "RollbackFunction": ["models.rollback_commands", "models.emergency"],
+    "RolloutFunction": ["models.rollout_commands", "models.emergency"],
+}
+ALL_COMMANDS = sorted({module for modules in COMMANDS.values() for module in modules})
+
+
+def other_commands(function: str) -> list[str]:
+    return [module for module in ALL_COMMANDS if module not in COMMANDS[function]]
+
+
 # The function, and modules of ours its init must not import.
 NOT_AT_INIT = {
     # answers no flow; validates and diffs: the diff machinery, the commands, the live service wait
     "CompareFunction": [
         "web.views.flows",
-        "models.commands",
+        *ALL_COMMANDS,
         "domain.compare",
         "domain.config_diff",
         "domain.live",
         "web.listing_queries",
     ],
     # reads history: no flow view, no write rules, no listing of flows or versions
-    "HistoryFunction": ["web.views.flows", "domain.service", "models.commands", "web.views.versions"],
+    "HistoryFunction": ["web.views.flows", "domain.service", *ALL_COMMANDS, "web.views.versions"],
     # reviews changes: no flow command bodies, no stored change or policy models (the service builds
     # them), no flow lookups' queries, no flow listing's views, no change service before a request
     "ChangesFunction": [
-        "models.commands",
+        *ALL_COMMANDS,
         "models.change",
         "models.policy",
         "web.queries",
@@ -40,7 +54,7 @@ NOT_AT_INIT = {
     ],
     # reads and replaces the policy: nothing of change requests, flows' commands or views
     "PolicyFunction": [
-        "models.commands",
+        *ALL_COMMANDS,
         "models.change",
         "models.review_commands",
         "web.views.changes",
@@ -50,7 +64,7 @@ NOT_AT_INIT = {
     # consumes the stream: no request bodies or views; the review records' models and readers wait
     # for the first such record (most are flow writes)
     "StreamFunction": [
-        "models.commands",
+        *ALL_COMMANDS,
         "models.review_commands",
         "models.policy_request",
         "web.routes",
@@ -71,11 +85,26 @@ NOT_AT_INIT = {
         "models.change",
         "scheduling.eventbridge",
     ],
-    # publishes and steps rollouts: a rollout plan's firing and the scheduler wait for a plan to need them
-    "PublishFunction": ["domain.plans", "domain.schedules", "models.scheduled_job", "scheduling.swept"],
-    "RolloutFunction": ["domain.plans", "domain.schedules", "models.scheduled_job", "scheduling.swept"],
+    # publishes and steps rollouts: a rollout plan's firing and the scheduler wait for a plan to need them;
+    # no other family's command bodies (nor in any writing function)
+    "PublishFunction": [
+        "domain.plans",
+        "domain.schedules",
+        "models.scheduled_job",
+        "scheduling.swept",
+        *other_commands("PublishFunction"),
+    ],
+    "RolloutFunction": [
+        "domain.plans",
+        "domain.schedules",
+        "models.scheduled_job",
+        "scheduling.swept",
+        *other_commands("RolloutFunction"),
+    ],
+    "RollbackFunction": other_commands("RollbackFunction"),
     # writes flows: no history, live-pointer or version-listing models, no other route family's queries
     "DraftsFunction": [
+        *other_commands("DraftsFunction"),
         "models.history",
         "models.live",
         "web.views.versions",
@@ -94,6 +123,18 @@ def test_a_functions_init_leaves_out_what_its_routes_never_use(function: str) ->
 
     # Then none of the modules its routes never need (or need only after init) came with it
     assert sorted(name for name in NOT_AT_INIT[function] if P + name in loaded) == []
+
+
+@pytest.mark.parametrize("function", sorted(COMMANDS))
+def test_a_writing_functions_first_request_defines_no_other_familys_command_bodies(function: str) -> None:
+    # Given the function's init and then its flow service, as its first request builds it (the service
+    # names every family's bodies, in annotations only)
+    loaded = modules_loaded_by(function, with_flow_service=True)
+    assert f"{P}domain.service" in loaded, "the probe built the flow service"
+
+    # Then its own bodies were loaded and no other family's
+    assert sorted(P + name for name in COMMANDS[function] if P + name not in loaded) == []
+    assert sorted(name for name in other_commands(function) if P + name in loaded) == []
 
 
 FUNCTIONS = template.resources("AWS::Serverless::Function")

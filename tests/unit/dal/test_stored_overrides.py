@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decision_flows.dal import items
 from decision_flows.domain.pipeline import MAX_CONFIG_BYTES
-from decision_flows.models.commands import MAX_OVERRIDE_BYTES
+from decision_flows.models.body_fields import MAX_OVERRIDE_BYTES
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW
 from decision_flows.models.live import LiveEntry
 from tests.unit.domain.test_transitions import a_flow, a_rollout

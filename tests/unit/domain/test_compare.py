@@ -12,8 +12,9 @@ from decision_flows.domain.compare import CompareService, validate
 from decision_flows.domain.errors import DomainError, PayloadTooLarge
 from decision_flows.domain.pipeline import MAX_CONFIG_BYTES
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import PublishRequest, RollbackRequest
 from decision_flows.models.flow import Flow
+from decision_flows.models.publish_commands import PublishRequest
+from decision_flows.models.rollback_commands import RollbackRequest
 from decision_flows_local.fixtures.samples import config_of_size, v2_config
 from tests.support.flow_service import ALICE, create, publish, update
 from tests.support.in_memory_flows import InMemoryFlowStore
@@ -106,7 +107,7 @@ def test_a_dry_run_answers_what_publish_would_do_and_writes_nothing(
     flow = released_twice(service)
     before = copy.deepcopy((store.flows, store.versions, store.keys))
 
-    preview = service.preview(ALICE, PublishRequest.model_validate({"id": flow.id, "dryRun": True}), None)
+    preview = service.preview_publish(ALICE, PublishRequest.model_validate({"id": flow.id, "dryRun": True}), None)
 
     assert copy.deepcopy((store.flows, store.versions, store.keys)) == before
     real = service.publish(ALICE, PublishRequest(id=flow.id), None)
@@ -120,8 +121,10 @@ def test_a_dry_run_answers_what_publish_would_do_and_writes_nothing(
 def test_a_dry_run_refuses_as_the_real_call(service: FlowService) -> None:
     flow = released_twice(service)
     stale = PublishRequest.model_validate({"id": flow.id, "rowVersion": 1, "dryRun": True})
-    assert code_of(lambda: service.preview(ALICE, stale, None)) == "ROW_VERSION_MISMATCH"
+    assert code_of(lambda: service.preview_publish(ALICE, stale, None)) == "ROW_VERSION_MISMATCH"
     same = RollbackRequest.model_validate({"id": flow.id, "version": 2, "dryRun": True})
-    assert code_of(lambda: service.preview(ALICE, same, None)) == "ALREADY_ACTIVE"
-    back = service.preview(ALICE, RollbackRequest.model_validate({"id": flow.id, "version": 1, "dryRun": True}), None)
+    assert code_of(lambda: service.preview_rollback(ALICE, same, None)) == "ALREADY_ACTIVE"
+    back = service.preview_rollback(
+        ALICE, RollbackRequest.model_validate({"id": flow.id, "version": 1, "dryRun": True}), None
+    )
     assert (back.diff.new.ref, back.diff.new.version, back.flow.live_version) == ("1", 1, 3)

@@ -12,13 +12,9 @@ import pytest
 
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import (
-    AbortRequest,
-    CreateFlowRequest,
-    PromoteRequest,
-    RolloutRequest,
-)
+from decision_flows.models.draft_commands import CreateFlowRequest
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
+from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.flow_service import ALICE, create, publish, rollback, update
 from tests.support.in_memory_flows import InMemoryFlowStore

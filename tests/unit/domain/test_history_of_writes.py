@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decision_flows.domain.history import ConfigsChanged, change_entry
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import AbortRequest, PromoteRequest, RollbackRequest, RolloutRequest
 from decision_flows.models.flow import FlowAction
+from decision_flows.models.rollback_commands import RollbackRequest
+from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows_local.fixtures.samples import v1_config
 from tests.support.flow_service import ALICE, create, publish, update
 

@@ -15,15 +15,11 @@ import pytest
 
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import (
-    AbortRequest,
-    PromoteRequest,
-    PublishRequest,
-    RollbackRequest,
-    RolloutRequest,
-    UpdateFlowRequest,
-)
+from decision_flows.models.draft_commands import UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus
+from decision_flows.models.publish_commands import PublishRequest
+from decision_flows.models.rollback_commands import RollbackRequest
+from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.flow_service import ALICE, create, publish, update
 from tests.support.in_memory_flows import InMemoryFlowStore
@@ -33,11 +29,13 @@ Write = Callable[[FlowService, dict[str, Any], int | None], object]
 
 WRITES: dict[str, Write] = {
     "publish": lambda s, body, if_match: s.publish(ALICE, PublishRequest.model_validate(body), if_match),
-    "publish dry run": lambda s, body, if_match: s.preview(ALICE, PublishRequest.model_validate(body), if_match),
+    "publish dry run": lambda s, body, if_match: s.preview_publish(
+        ALICE, PublishRequest.model_validate(body), if_match
+    ),
     "rollback": lambda s, body, if_match: s.rollback(
         ALICE, RollbackRequest.model_validate({"version": 1, **body}), if_match
     ),
-    "rollback dry run": lambda s, body, if_match: s.preview(
+    "rollback dry run": lambda s, body, if_match: s.preview_rollback(
         ALICE, RollbackRequest.model_validate({"version": 1, **body}), if_match
     ),
     "rollout share": lambda s, body, if_match: s.change_rollout(
@@ -192,7 +190,7 @@ def test_a_created_flow_keeps_what_was_sent(service: FlowService) -> None:
 def test_a_dry_run_answers_the_new_configs_warnings(service: FlowService) -> None:
     edgeless = {"version": 2, "nodes": [*v2_config()["nodes"]]}
     flow = create(service, draftConfig=edgeless)
-    preview = service.preview(ALICE, PublishRequest.model_validate({"id": flow.id}), None)
+    preview = service.preview_publish(ALICE, PublishRequest.model_validate({"id": flow.id}), None)
     assert [(warning.code, warning.pointer()) for warning in preview.warnings] == [
         ("NO_OUTPUT_NODE", "/nodes"),
         ("DEAD_END_NODE", "/nodes/2"),

@@ -10,16 +10,12 @@ import pytest
 
 from decision_flows.domain.errors import Conflict, DomainError
 from decision_flows.domain.service import FlowService
-from decision_flows.models.commands import (
-    AbortRequest,
-    PromoteRequest,
-    PublishRequest,
-    RollbackRequest,
-    RolloutRequest,
-    UpdateFlowRequest,
-)
+from decision_flows.models.draft_commands import UpdateFlowRequest
 from decision_flows.models.flow import Flow
 from decision_flows.models.policy import Policy
+from decision_flows.models.publish_commands import PublishRequest
+from decision_flows.models.rollback_commands import RollbackRequest
+from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows_local.fixtures.samples import v1_config
 from tests.support.flow_service import ALICE, Clock, create, publish, update
 from tests.support.in_memory_flows import InMemoryFlowStore
@@ -117,7 +113,7 @@ def test_draft_edits_and_dry_runs_read_the_flow_alone(gated: FlowService, store:
 
     # When its draft and name are edited, and a publish is tried as a dry run
     edited = update(gated, flow, name="Renamed", draftConfig=v1_config())
-    gated.preview(ALICE, PublishRequest.model_validate(body(edited)), None)
+    gated.preview_publish(ALICE, PublishRequest.model_validate(body(edited)), None)
 
     # Then neither read the policy, and neither was refused
     assert store.reads[:2] == ["get_flow", "get_flow"]

@@ -15,11 +15,11 @@ from decision_flows.domain.flow_rules import check_plan
 from decision_flows.domain.history import plan_cancelled_entry
 from decision_flows.domain.transitions import Share
 from decision_flows.models.change_terms import ScheduleStatus
-from decision_flows.models.commands import PlanStepRequest, RolloutShare
 from decision_flows.models.flow import FlowAction, FlowStatus, Rollout
 from decision_flows.models.history import ChangeEntry
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.live import LiveEntry
+from decision_flows.models.publish_commands import PlanStepRequest, RolloutShare
 from tests.support.flows import NOW, a_flow
 from tests.support.in_memory_flows import InMemoryFlowStore
 

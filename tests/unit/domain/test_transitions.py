@@ -9,7 +9,7 @@ import pytest
 from decision_flows.domain import flow_rules, transitions
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.transitions import FlowChanges, Share, VersionContent
-from decision_flows.models.commands import UpdateFlowRequest
+from decision_flows.models.draft_commands import UpdateFlowRequest
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, Rollout
 from decision_flows.models.identity import Identity, Role
 

@@ -10,9 +10,11 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from decision_flows.domain.errors import Forbidden, InvalidRequest, PayloadTooLarge, StoreUnavailable, Unauthenticated
-from decision_flows.models.commands import CreateFlowRequest, PublishRequest, RollbackRequest, UpdateFlowRequest
+from decision_flows.models.draft_commands import CreateFlowRequest, UpdateFlowRequest
 from decision_flows.models.flow import FlowStatus
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.publish_commands import PublishRequest
+from decision_flows.models.rollback_commands import RollbackRequest
 from decision_flows.web import auth_refusals, identity, inputs
 from decision_flows.web.inputs import MAX_BODY_BYTES
 from decision_flows.web.problems import UnsupportedMediaType

@@ -8,8 +8,9 @@ import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from decision_flows.models.commands import PublishRequest, RollbackRequest
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.publish_commands import PublishRequest
+from decision_flows.models.rollback_commands import RollbackRequest
 from decision_flows.observability import Metric
 from decision_flows.web.queries import FlowIdQuery, LiveQuery
 from decision_flows.web.routes import IDEMPOTENT, IF_MATCH, WRITE_ERRORS, Route, declared

@@ -31,19 +31,15 @@ from decision_flows.models.change import (
     Schedule,
 )
 from decision_flows.models.change_terms import EXPIRES_AFTER_DAYS, ChangeAction, ChangeState
-from decision_flows.models.commands import (
-    AbortRequest,
-    PromoteRequest,
-    PublishRequest,
-    RollbackRequest,
-    RolloutRequest,
-    UpdateFlowRequest,
-)
+from decision_flows.models.draft_commands import UpdateFlowRequest
 from decision_flows.models.flow import AppliedChange, EmergencyNote, Flow, FlowAction
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
 from decision_flows.models.policy import Policy
+from decision_flows.models.publish_commands import PublishRequest
 from decision_flows.models.review_commands import ApproveRequest, NewChangeRequest, RejectRequest
+from decision_flows.models.rollback_commands import RollbackRequest
+from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 
 if TYPE_CHECKING:
     from decision_flows.domain.ports import ChangeStore, FlowStore, PolicyStore

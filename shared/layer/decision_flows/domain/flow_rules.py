@@ -6,6 +6,8 @@ is read in one place, in the order the service applies them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from decision_flows.domain.errors import (
     Conflict,
     FieldProblem,
@@ -13,14 +15,12 @@ from decision_flows.domain.errors import (
     Unprocessable,
     row_version_mismatch,
 )
-from decision_flows.models.commands import (
-    MAX_OVERRIDE_BYTES,
-    NOT_NULLABLE_ON_UPDATE,
-    RolloutShare,
-    UpdateFlowRequest,
-    plan_delay,
-)
+from decision_flows.models.body_fields import MAX_OVERRIDE_BYTES
 from decision_flows.models.flow import Flow, FlowStatus, PublishedVersion, Rollout
+
+if TYPE_CHECKING:
+    from decision_flows.models.draft_commands import UpdateFlowRequest
+    from decision_flows.models.publish_commands import RolloutShare
 
 
 def expected_row_version(in_body: int | None, if_match: int | None) -> int | None:
@@ -48,9 +48,12 @@ def check_current_version(flow: Flow, expected: int | None) -> None:
 
 def check_no_nulls(request: UpdateFlowRequest, sent: set[str]) -> None:
     """Only description may be cleared with null; the other fields refuse it (400 VALIDATION_ERROR)."""
+    # The request's own module, loaded already: imported here so that no other family's function loads it.
+    from decision_flows.models.draft_commands import NOT_NULLABLE_ON_UPDATE
+
     nulls = [name for name in NOT_NULLABLE_ON_UPDATE if name in sent and getattr(request, name) is None]
     if nulls:
-        problems = [FieldProblem(UpdateFlowRequest.model_fields[n].alias or n, "may not be null") for n in nulls]
+        problems = [FieldProblem(type(request).model_fields[n].alias or n, "may not be null") for n in nulls]
         raise InvalidRequest("VALIDATION_ERROR", "Some fields may not be null.", problems)
 
 
@@ -118,13 +121,13 @@ def check_plan(share: RolloutShare) -> None:
     delay, percent = None, share.percent
     for index, step in enumerate(share.plan or ()):
         where = f"rollout.plan.{index}"  # as the request's own validation names a field
-        if delay is not None and plan_delay(step.after) <= delay:
+        if delay is not None and step.delay <= delay:
             problems.append(FieldProblem(f"{where}.after", "must be later than the step before"))
         if step.percent is not None and step.percent <= percent:
             problems.append(FieldProblem(f"{where}.percent", f"must be more than the share before it ({percent:g})"))
         if step.promote and index != len(share.plan or ()) - 1:
             problems.append(FieldProblem(f"{where}.promote", "only the last step may promote"))
-        delay, percent = plan_delay(step.after), step.percent if step.percent is not None else percent
+        delay, percent = step.delay, step.percent if step.percent is not None else percent
     if problems:
         raise InvalidRequest("VALIDATION_ERROR", "The rollout plan does not step up.", problems)
 

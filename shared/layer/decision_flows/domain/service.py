@@ -23,15 +23,6 @@ from decision_flows.domain.errors import StoreUnavailable, flow_key_not_found, f
 from decision_flows.domain.policy import approval_required
 from decision_flows.domain.reads import flow_with_key
 from decision_flows.domain.transitions import FlowChanges, Share
-from decision_flows.models.commands import (
-    AbortRequest,
-    CreateFlowRequest,
-    PromoteRequest,
-    PublishRequest,
-    RollbackRequest,
-    RolloutRequest,
-    UpdateFlowRequest,
-)
 from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.page import Page
@@ -42,7 +33,11 @@ _log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from decision_flows.domain.compare import ConfigDiff
     from decision_flows.domain.ports import FlowStore, Scheduler
+    from decision_flows.models.draft_commands import CreateFlowRequest, UpdateFlowRequest
     from decision_flows.models.policy import Policy
+    from decision_flows.models.publish_commands import PublishRequest
+    from decision_flows.models.rollback_commands import RollbackRequest
+    from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 
 
 @dataclass(frozen=True)
@@ -223,18 +218,24 @@ class FlowService:
             # schedule left behind fires into a no-op.
             _log.warning("the rollout plan's schedule was not updated", exc_info=True)
 
-    def preview(self, identity: Identity, request: PublishRequest | RollbackRequest, if_match: int | None) -> Preview:
-        """What publish or rollback would do, refused exactly as they would be (the same planning), with
-        nothing written: the flow it would return, the diff from live to the new live config, and
-        that config's warnings."""
+    def preview_publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Preview:
+        """What publish would do, refused exactly as it would be (the same planning), with nothing
+        written: the flow it would return, the diff from live to the draft, and the draft's warnings."""
+        from decision_flows.domain import compare  # only a dry run loads the diff machinery
+
+        return self._preview(identity, self.plan_publish(identity, request, if_match), compare.DRAFT, None)
+
+    def preview_rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Preview:
+        """What rollback would do, as ``preview_publish`` tells of a publish: the diff from live to the
+        version it restores."""
+        plan = self.plan_rollback(identity, request, if_match)
+        return self._preview(identity, plan, str(request.version), request.version)
+
+    def _preview(self, identity: Identity, plan: Plan, ref: str, named: int | None) -> Preview:
+        """A release's plan as a dry run answers it: the version it would make live (``ref``; ``named``
+        when it is a published one) against what is live now."""
         from decision_flows.domain import compare, lint  # only a dry run loads the diff machinery
 
-        if isinstance(request, PublishRequest):
-            plan = self.plan_publish(identity, request, if_match)
-            ref, named = compare.DRAFT, None
-        else:
-            plan = self.plan_rollback(identity, request, if_match)
-            ref, named = str(request.version), request.version
         assert plan.new is not None, "a release writes the flow"
         assert plan.version is not None, "a release appends a version"
         assert plan.version.config is not None, "a release carries its config"

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from decision_flows.domain.clock import timestamp
 from decision_flows.domain.flow_rules import running_rollout
-from decision_flows.models.commands import PlanStepRequest, plan_delay
 from decision_flows.models.flow import (
     PUBLISHED_VERSIONS_ON_FLOW,
     Flow,
@@ -27,6 +26,9 @@ from decision_flows.models.flow import (
     VersionSummary,
 )
 from decision_flows.models.identity import Identity
+
+if TYPE_CHECKING:
+    from decision_flows.models.publish_commands import PlanStepRequest
 
 
 class FlowChanges(TypedDict, total=False):
@@ -122,7 +124,7 @@ def planned_steps(steps: list[PlanStepRequest] | None, started_at: str) -> list[
             after=step.after,
             basis_points=None if step.percent is None else round(step.percent * 100),
             promote=bool(step.promote),
-            run_at=timestamp(start + plan_delay(step.after)),
+            run_at=timestamp(start + step.delay),
         )
         for step in steps
     ]

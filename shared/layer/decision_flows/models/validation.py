@@ -1,4 +1,4 @@
-"""The body of POST /validate, apart from the flow commands (models.commands), which the compare
+"""The body of POST /validate, apart from the flow commands (models.*_commands), which the compare
 function never parses. As there, ``draftConfig`` is ``Any``: its checks are the pipeline validator's."""
 
 from typing import Any, Self

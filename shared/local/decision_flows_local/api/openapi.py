@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
-from decision_flows.models import commands
+from decision_flows.models import draft_commands, publish_commands, rollout_commands
 from decision_flows.web.inputs import MAX_KEY_LENGTH
 from decision_flows.web.routes import Route, declared
 from decision_flows.web.views.dry_run import DryRunView
@@ -64,9 +64,9 @@ class Health(HealthView):
 LOCAL_BODIES: dict[type[BaseModel], type[BaseModel]] = {HealthView: Health}
 # Nulls the models let through but the service refuses (400): the document says what the API accepts.
 REFUSED_NULLS: dict[type[BaseModel], tuple[str, ...]] = {
-    commands.UpdateFlowRequest: commands.NOT_NULLABLE_ON_UPDATE,
-    commands.RolloutRequest: commands.ROLLOUT_SETTINGS,
-    commands.PlanStepRequest: commands.PLAN_STEP_MOVES,
+    draft_commands.UpdateFlowRequest: draft_commands.NOT_NULLABLE_ON_UPDATE,
+    rollout_commands.RolloutRequest: rollout_commands.ROLLOUT_SETTINGS,
+    publish_commands.PlanStepRequest: publish_commands.PLAN_STEP_MOVES,
 }
 STRING = {"type": "string"}
 # Runtime reads may be kept by a cache, which must ask again (If-None-Match) before using them.
