@@ -3,7 +3,7 @@ changes a test names."""
 
 from __future__ import annotations
 
-from decision_flows.models.flow import Flow
+from decision_flows.models.flow import Flow, Rollout
 
 NOW = "2026-11-22T12:00:00.000Z"
 
@@ -20,5 +20,18 @@ def a_flow(**changes: object) -> Flow:
         updated_at=NOW,
         created_by="alice",
         updated_by="alice",
+    )
+    return base.model_copy(update=changes)
+
+
+def a_rollout(**changes: object) -> Rollout:
+    """v3 served to 10 % of subjects since NOW, started by alice."""
+    base = Rollout(
+        challenger_version=3,
+        challenger_config_hash="h3",
+        basis_points=1000,
+        started_at=NOW,
+        started_by="alice",
+        updated_at=NOW,
     )
     return base.model_copy(update=changes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decision_flows.domain.history import change_request_entry, policy_entry
-from decision_flows.models.change import ChangeBase, ChangeRequest, Schedule
+from decision_flows.models.change import ChangeBase, ChangeRequest, EmergencyRecord, Schedule
 from decision_flows.models.change_terms import ChangeAction, ChangeState, ScheduleStatus
 from decision_flows.models.flow import FlowAction
 from decision_flows.models.policy import Policy
@@ -73,6 +73,20 @@ def test_a_review_is_an_entry_of_its_request_with_its_comment() -> None:
 
 def test_an_applied_request_leaves_the_entry_to_the_flows_own_write() -> None:
     assert change_request_entry("e4", request(ChangeState.APPLIED, FlowAction.CHANGE_APPROVED)) is None
+
+
+def test_an_emergency_leaves_its_creation_to_the_flows_write_and_its_later_approvals_to_its_own() -> None:
+    # Given an emergency change, applied as it was requested
+    emergency = request(ChangeState.APPLIED, FlowAction.CHANGE_REQUESTED).model_copy(
+        update={"emergency": EmergencyRecord(reason="outage")}
+    )
+    approved = emergency.model_copy(update={"last_event": FlowAction.CHANGE_APPROVED})
+
+    # Then its request has no entry of its own, and an approval after it does
+    assert change_request_entry("e7", emergency) is None
+    entry = change_request_entry("e8", approved)
+    assert entry is not None
+    assert (entry.action, entry.actor, entry.change_id) == ("change_approved", "bob", emergency.change_id)
 
 
 def test_a_suspended_schedules_entry_says_why() -> None:

@@ -12,15 +12,15 @@ from decision_flows.domain import transitions
 from decision_flows.domain.change_feed import ChangeFeed, FlowWritten
 from decision_flows.domain.errors import InvalidRequest
 from decision_flows.domain.flow_rules import check_plan
-from decision_flows.domain.history import plan_cancelled_entry
+from decision_flows.domain.history import change_entry, plan_cancelled_entry
 from decision_flows.domain.transitions import Share
 from decision_flows.models.change_terms import ScheduleStatus
-from decision_flows.models.flow import FlowAction, FlowStatus, Rollout
+from decision_flows.models.flow import FlowAction, FlowStatus
 from decision_flows.models.history import ChangeEntry
 from decision_flows.models.identity import Identity, Role
 from decision_flows.models.live import LiveEntry
 from decision_flows.models.publish_commands import PlanStepRequest, RolloutShare
-from tests.support.flows import NOW, a_flow
+from tests.support.flows import NOW, a_flow, a_rollout
 from tests.support.in_memory_flows import InMemoryFlowStore
 
 START = "2026-12-06T10:00:00.000Z"
@@ -109,15 +109,7 @@ def _planned_flow() -> Any:
     steps = transitions.planned_steps(
         [PlanStepRequest(after="PT1H", percent=25), PlanStepRequest(after="PT2H", promote=True)], START
     )
-    rollout = Rollout(
-        challenger_version=3,
-        challenger_config_hash="h3",
-        basis_points=500,
-        started_at=START,
-        started_by="alice",
-        updated_at=START,
-        plan=steps,
-    )
+    rollout = a_rollout(basis_points=500, started_at=START, updated_at=START, plan=steps)
     return a_flow(status=FlowStatus.ACTIVE, live_version=2, latest_version=3, rollout=rollout)
 
 
@@ -149,9 +141,23 @@ def test_a_write_that_ends_the_rollout_cancels_its_pending_steps_but_not_the_pla
     assert plan_cancelled_entry("e", stepped, promoted_by_plan) is None
     cancelled = plan_cancelled_entry("e", stepped, aborted)
     assert cancelled is not None
-    assert [step.after for step in cancelled.steps or ()] == ["PT2H"]
+    assert [(step.after, step.status) for step in cancelled.steps or ()] == [("PT2H", ScheduleStatus.CANCELLED)]
     assert plan_cancelled_entry("e", stepped, edited) is None
     assert plan_cancelled_entry("e", stepped, suspended) is None
+
+
+def test_the_plans_own_promote_names_its_step_and_a_write_with_no_plan_before_cancels_nothing() -> None:
+    # Given a plan's first step applied, then its last one promoting
+    stepped = transitions.rollout_changed(_planned_flow(), BOB, NOW, Share(2500), step=0)
+    promoted_by_plan = transitions.promoted(stepped, BOB, NOW, None, step=1)
+
+    # Then the promote's entry names the plan's step, with no suspension's reason
+    entry = change_entry("e", stepped, promoted_by_plan)
+    assert (entry.action, entry.plan_step, entry.reason) == (FlowAction.ROLLOUT_PROMOTED, 1, None)
+    # and a create, or a write of a flow with no rollout, leaves no plan_cancelled entry
+    plain = a_flow()
+    assert plan_cancelled_entry("e", None, plain) is None
+    assert plan_cancelled_entry("e", plain, transitions.edited(plain, BOB, NOW, {"name": "renamed"})) is None
 
 
 class Recorded:
