@@ -14,6 +14,7 @@ from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
 from decision_flows.models.draft_commands import CreateFlowRequest
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
+from decision_flows.models.publish_commands import PublishRequest
 from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.flow_service import ALICE, create, publish, rollback, update
@@ -58,6 +59,20 @@ class TestUpdate:
     def test_an_update_that_changes_nothing_writes_nothing(self, service: FlowService) -> None:
         flow = create(service)
         assert update(service, flow, name=flow.name).row_version == 1
+
+    @pytest.mark.parametrize("guard", [{}, {"rowVersion": None}])
+    def test_an_update_that_changes_nothing_leaves_the_flow_as_stored(
+        self, service: FlowService, guard: dict[str, Any]
+    ) -> None:
+        # Given a flow
+        flow = create(service)
+
+        # When a PUT sends its name as it is (with or without a rowVersion)
+        answered = update(service, flow, name=flow.name, **guard)
+
+        # Then it answers the flow, which is still stored as it was
+        assert answered == flow
+        assert service.get(ALICE, flow.id) == flow
 
     def test_stale_ambiguous_and_null_updates_are_refused(self, service: FlowService) -> None:
         flow = create(service)
@@ -125,6 +140,32 @@ class TestPublish:
         numbers = [summary.version for summary in flow.published_versions]
         assert numbers == list(range(6, PUBLISHED_VERSIONS_ON_FLOW + 6))
 
+    def test_a_captured_config_is_published_in_place_of_the_draft_with_its_own_hash(self, service: FlowService) -> None:
+        # Given a draft a change request captured, and a later edit of the draft
+        captured = create(service, draftConfig=v2_config("captured"))
+        assert captured.draft_config is not None
+        flow = update(service, captured, draftConfig=v1_config("scorecard"))
+
+        # When the change request's publish is planned with the captured config and written
+        plan = service.plan_publish(ALICE, PublishRequest.model_validate({"id": flow.id}), None, captured.draft_config)
+        published = service.write(plan)
+
+        # Then the captured config, hashed as such, is the version made live and the draft
+        version = service.version(ALICE, flow.id, 1)
+        assert (version.config, version.config_hash) == (captured.draft_config, captured.draft_hash)
+        assert (published.draft_config, published.live_config_hash) == (captured.draft_config, captured.draft_hash)
+
+    def test_a_dry_run_diffs_the_flow_it_names_against_its_live_version(self, service: FlowService) -> None:
+        # Given v1 live and a draft moved on
+        flow = update(service, publish(service, create(service)), draftConfig=v1_config("scorecard"))
+
+        # When a publish is tried as a dry run
+        preview = service.preview_publish(ALICE, PublishRequest.model_validate({"id": flow.id}), None)
+
+        # Then its diff names the flow, from live v1 to the draft
+        assert (preview.diff.flow_id, preview.diff.old.version, preview.diff.identical) == (flow.id, 1, False)
+        assert preview.flow.latest_version == 2
+
 
 class TestRollback:
     @pytest.fixture
@@ -167,6 +208,14 @@ def test_a_deleted_flows_versions_and_key_go_with_it(service: FlowService, store
     with refused("FLOW_NOT_FOUND"):
         service.version(ALICE, flow.id, 1)
     assert create(service, "welcome").key == "welcome"  # the key is free again
+
+
+def test_a_delete_records_who_deleted_the_flow_and_when(service: FlowService, store: InMemoryFlowStore) -> None:
+    flow = create(service)
+
+    service.delete(ALICE, flow.id, None)
+
+    assert store.tombstones[(flow.tenant_id, flow.id)] == ("alice", "2026-11-28T00:00:00.001Z")
 
 
 # --- staged rollouts ---------------------------------------------------------------------------
