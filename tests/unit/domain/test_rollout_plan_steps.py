@@ -1,4 +1,5 @@
-"""FlowService keeps a rollout plan's one schedule (its next pending step's) in step with each write."""
+"""A rollout plan's steps as FlowService applies them, and its one schedule (the next pending step's),
+kept in step with each write."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def scheduled(store: InMemoryFlowStore, scheduler: InMemoryScheduler) -> FlowSer
 
 
 def planned(service: FlowService) -> Flow:
-    """A flow whose v2 runs as a challenger at 10 %, with PLAN to follow."""
-    return publish(service, publish(service, create(service)), rollout={"percent": 10, "plan": PLAN})
+    """A flow whose v2 runs as a challenger at 10 % (qa-1 always, vip-1 never), with PLAN to follow."""
+    rollout = {"percent": 10, "include": ["qa-1"], "exclude": ["vip-1"], "plan": PLAN}
+    return publish(service, publish(service, create(service)), rollout=rollout)
 
 
 def step_schedule(flow: Flow, step: int, after: timedelta) -> tuple[ScheduledJob, datetime]:
@@ -48,17 +50,38 @@ def test_a_publish_with_a_plan_schedules_its_first_step(scheduled: FlowService, 
     assert list(scheduler.schedules.items()) == [step_schedule(flow, 0, timedelta(hours=1))]
 
 
-def test_an_applied_step_moves_the_schedule_to_the_next_step(
+def test_an_applied_step_moves_the_share_alone_and_the_schedule_to_the_next_step(
     scheduled: FlowService, scheduler: InMemoryScheduler
 ) -> None:
     # Given a flow with a planned rollout
     flow = planned(scheduled)
 
     # When the plan's first step applies
-    scheduled.write(scheduled.plan_step(flow, 0))
+    moved = scheduled.write(scheduled.plan_step(flow, 0))
 
-    # Then the schedule of the step done is gone and the next step's is there
+    # Then the share is the step's, the overrides are kept, and the step is named on the write
+    assert moved.rollout is not None
+    assert (moved.rollout.basis_points, moved.rollout.include, moved.rollout.exclude) == (5000, ["qa-1"], ["vip-1"])
+    assert moved.last_plan_step == 0
+    # and the schedule of the step done is gone, the next step's there
     assert list(scheduler.schedules.items()) == [step_schedule(flow, 1, timedelta(hours=2))]
+
+
+def test_the_promoting_step_makes_the_challenger_live_as_the_rollouts_starter(
+    scheduled: FlowService, scheduler: InMemoryScheduler, store: InMemoryFlowStore
+) -> None:
+    # Given a flow whose plan's first step has applied
+    flow = scheduled.write(scheduled.plan_step(planned(scheduled), 0))
+
+    # When its last step, a promote, applies
+    promoted = scheduled.write(scheduled.plan_step(flow, 1))
+
+    # Then the challenger is live, the rollout over, the write the step's, and no schedule is left
+    assert (promoted.live_version, promoted.rollout, promoted.row_version) == (2, None, flow.row_version + 1)
+    assert (promoted.last_plan_step, promoted.last_notes, promoted.updated_by) == (1, None, "alice")
+    assert promoted.updated_at > flow.updated_at
+    assert store.flows[(flow.tenant_id, flow.id)] == promoted
+    assert scheduler.schedules == {}
 
 
 @pytest.mark.parametrize("ending", ["abort", "delete"])
@@ -107,4 +130,5 @@ def test_a_scheduler_that_fails_leaves_the_write_landed_and_logs_why(
 
     # Then the write is answered and stored (the sweep fires the step), and the cause is logged
     assert store.flows[(flow.tenant_id, flow.id)] == flow
-    assert [record.exc_info is not None for record in caplog.records] == [True]
+    causes = [record.exc_info[1] if record.exc_info else None for record in caplog.records]
+    assert [type(cause) for cause in causes] == [StoreUnavailable]
