@@ -14,6 +14,7 @@ from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
 from decision_flows.models.draft_commands import CreateFlowRequest
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
+from decision_flows.models.identity import Identity, Role
 from decision_flows.models.publish_commands import PublishRequest
 from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows_local.fixtures.samples import v1_config, v2_config
@@ -21,6 +22,9 @@ from tests.support.flow_service import ALICE, create, publish, rollback, update
 from tests.support.in_memory_flows import InMemoryFlowStore
 
 # The `store` and `service` fixtures are in tests/unit/domain/conftest.py.
+
+
+BOB = Identity(tenant_id="tenant-b", role=Role.ADMIN, principal="bob")
 
 
 def refused(code: str) -> Any:
@@ -44,6 +48,42 @@ class TestCreate:
             create(service, "welcome")
         with refused("NOT_PUBLISHED"):
             create(service, "other", status="active")
+
+
+class TestReads:
+    def test_a_flow_is_found_by_its_key_and_an_unknown_key_is_404(self, service: FlowService) -> None:
+        flow = create(service, "welcome")
+
+        assert service.get_by_key(ALICE, "welcome") == flow
+        with refused("FLOW_NOT_FOUND"):
+            service.get_by_key(ALICE, "farewell")
+
+    def test_a_list_is_the_tenants_flows_of_the_status_asked_a_page_at_a_time(self, service: FlowService) -> None:
+        # Given two paused flows and a draft of this tenant, and a paused flow of another
+        paused = [create(service, key, status="paused") for key in ("one", "two")]
+        create(service, "draft")
+        service.create(BOB, CreateFlowRequest.model_validate({"key": "bobs", "name": "B", "status": "paused"}))
+
+        # When its paused flows are listed one at a time
+        first = service.list(ALICE, FlowStatus.PAUSED, 1, None)
+        second = service.list(ALICE, FlowStatus.PAUSED, 1, first.next_cursor)
+
+        # Then the two pages hold its two paused flows, and no more follow
+        assert {flow.id for flow in first.items + second.items} == {flow.id for flow in paused}
+        assert (len(first.items), first.total, second.next_cursor) == (1, 2, None)
+
+    def test_a_flows_versions_are_listed_a_page_at_a_time_and_an_unknown_flow_is_404(
+        self, service: FlowService
+    ) -> None:
+        flow = publish(service, publish(service, create(service)))
+
+        first = service.versions(ALICE, flow.id, 1, None)
+        second = service.versions(ALICE, flow.id, 1, first.next_cursor)
+
+        assert sorted(version.version for version in first.items + second.items) == [1, 2]
+        assert (len(first.items), second.next_cursor) == (1, None)
+        with refused("FLOW_NOT_FOUND"):
+            service.versions(ALICE, "df_" + "0" * 24, 1, None)
 
 
 class TestUpdate:

@@ -10,7 +10,7 @@ import pytest
 
 from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.domain.service import FlowService
-from decision_flows.models.flow import Flow
+from decision_flows.models.flow import Flow, ScheduleStatus
 from decision_flows.models.rollout_commands import AbortRequest
 from decision_flows.models.scheduled_job import ScheduledJob
 from tests.support.flow_service import ALICE, Clock, create, publish
@@ -81,6 +81,24 @@ def test_the_promoting_step_makes_the_challenger_live_as_the_rollouts_starter(
     assert (promoted.last_plan_step, promoted.last_notes, promoted.updated_by) == (1, None, "alice")
     assert promoted.updated_at > flow.updated_at
     assert store.flows[(flow.tenant_id, flow.id)] == promoted
+    assert scheduler.schedules == {}
+
+
+def test_a_suspended_step_suspends_the_rest_of_the_plan_with_its_reason_and_unschedules_it(
+    scheduled: FlowService, scheduler: InMemoryScheduler
+) -> None:
+    # Given a flow with a planned rollout
+    flow = planned(scheduled)
+
+    # When its first step cannot apply
+    suspended = scheduled.write(scheduled.plan_suspension(flow, 0, "MISSED"))
+
+    # Then every step is suspended with the reason, the write is the step's, and nothing is left to fire
+    assert suspended.rollout is not None
+    assert suspended.rollout.plan is not None
+    assert [(step.status, step.reason) for step in suspended.rollout.plan] == [(ScheduleStatus.SUSPENDED, "MISSED")] * 2
+    assert (suspended.last_plan_step, suspended.updated_by, suspended.row_version) == (0, "alice", flow.row_version + 1)
+    assert suspended.updated_at > flow.updated_at
     assert scheduler.schedules == {}
 
 
