@@ -31,6 +31,9 @@ class InMemoryFlowStore:
         self.versions: dict[FlowKey, dict[int, PublishedVersion]] = {}
         self.policies: dict[str, Policy] = {}  # tenant -> its review policy (absent: the defaults)
         self.reads: list[str] = []  # the reads made, by method name: the round trips the domain costs
+        # (deleted by, deleted at) of each flow deleted: what the access layer's tombstone keeps for the
+        # delete's history entry
+        self.tombstones: dict[FlowKey, tuple[str, str]] = {}
         self._racer: Callable[[], object] | None = None
 
     def overtake_next_read(self, write: Callable[[], object]) -> None:
@@ -143,6 +146,7 @@ class InMemoryFlowStore:
         del self.flows[(previous.tenant_id, previous.id)]
         del self.keys[(previous.tenant_id, previous.key)]
         del self.versions[(previous.tenant_id, previous.id)]  # unreachable at once, as behind the anchor
+        self.tombstones[(previous.tenant_id, previous.id)] = (deleted_by, deleted_at)
 
     def purge_deleted_flow(self, tenant_id: str, flow_id: str) -> None:
         """Nothing is left to remove: the versions went with the flow."""

@@ -14,12 +14,17 @@ from decision_flows.domain.errors import DomainError
 from decision_flows.domain.service import FlowService
 from decision_flows.models.draft_commands import CreateFlowRequest
 from decision_flows.models.flow import PUBLISHED_VERSIONS_ON_FLOW, Flow, FlowAction, FlowStatus
+from decision_flows.models.identity import Identity, Role
+from decision_flows.models.publish_commands import PublishRequest
 from decision_flows.models.rollout_commands import AbortRequest, PromoteRequest, RolloutRequest
 from decision_flows_local.fixtures.samples import v1_config, v2_config
 from tests.support.flow_service import ALICE, create, publish, rollback, update
 from tests.support.in_memory_flows import InMemoryFlowStore
 
 # The `store` and `service` fixtures are in tests/unit/domain/conftest.py.
+
+
+BOB = Identity(tenant_id="tenant-b", role=Role.ADMIN, principal="bob")
 
 
 def refused(code: str) -> Any:
@@ -45,6 +50,42 @@ class TestCreate:
             create(service, "other", status="active")
 
 
+class TestReads:
+    def test_a_flow_is_found_by_its_key_and_an_unknown_key_is_404(self, service: FlowService) -> None:
+        flow = create(service, "welcome")
+
+        assert service.get_by_key(ALICE, "welcome") == flow
+        with refused("FLOW_NOT_FOUND"):
+            service.get_by_key(ALICE, "farewell")
+
+    def test_a_list_is_the_tenants_flows_of_the_status_asked_a_page_at_a_time(self, service: FlowService) -> None:
+        # Given two paused flows and a draft of this tenant, and a paused flow of another
+        paused = [create(service, key, status="paused") for key in ("one", "two")]
+        create(service, "draft")
+        service.create(BOB, CreateFlowRequest.model_validate({"key": "bobs", "name": "B", "status": "paused"}))
+
+        # When its paused flows are listed one at a time
+        first = service.list(ALICE, FlowStatus.PAUSED, 1, None)
+        second = service.list(ALICE, FlowStatus.PAUSED, 1, first.next_cursor)
+
+        # Then the two pages hold its two paused flows, and no more follow
+        assert {flow.id for flow in first.items + second.items} == {flow.id for flow in paused}
+        assert (len(first.items), first.total, second.next_cursor) == (1, 2, None)
+
+    def test_a_flows_versions_are_listed_a_page_at_a_time_and_an_unknown_flow_is_404(
+        self, service: FlowService
+    ) -> None:
+        flow = publish(service, publish(service, create(service)))
+
+        first = service.versions(ALICE, flow.id, 1, None)
+        second = service.versions(ALICE, flow.id, 1, first.next_cursor)
+
+        assert sorted(version.version for version in first.items + second.items) == [1, 2]
+        assert (len(first.items), second.next_cursor) == (1, None)
+        with refused("FLOW_NOT_FOUND"):
+            service.versions(ALICE, "df_" + "0" * 24, 1, None)
+
+
 class TestUpdate:
     def test_each_write_bumps_row_version_and_names_its_action(self, service: FlowService) -> None:
         flow = create(service)
@@ -58,6 +99,20 @@ class TestUpdate:
     def test_an_update_that_changes_nothing_writes_nothing(self, service: FlowService) -> None:
         flow = create(service)
         assert update(service, flow, name=flow.name).row_version == 1
+
+    @pytest.mark.parametrize("guard", [{}, {"rowVersion": None}])
+    def test_an_update_that_changes_nothing_leaves_the_flow_as_stored(
+        self, service: FlowService, guard: dict[str, Any]
+    ) -> None:
+        # Given a flow
+        flow = create(service)
+
+        # When a PUT sends its name as it is (with or without a rowVersion)
+        answered = update(service, flow, name=flow.name, **guard)
+
+        # Then it answers the flow, which is still stored as it was
+        assert answered == flow
+        assert service.get(ALICE, flow.id) == flow
 
     def test_stale_ambiguous_and_null_updates_are_refused(self, service: FlowService) -> None:
         flow = create(service)
@@ -125,6 +180,32 @@ class TestPublish:
         numbers = [summary.version for summary in flow.published_versions]
         assert numbers == list(range(6, PUBLISHED_VERSIONS_ON_FLOW + 6))
 
+    def test_a_captured_config_is_published_in_place_of_the_draft_with_its_own_hash(self, service: FlowService) -> None:
+        # Given a draft a change request captured, and a later edit of the draft
+        captured = create(service, draftConfig=v2_config("captured"))
+        assert captured.draft_config is not None
+        flow = update(service, captured, draftConfig=v1_config("scorecard"))
+
+        # When the change request's publish is planned with the captured config and written
+        plan = service.plan_publish(ALICE, PublishRequest.model_validate({"id": flow.id}), None, captured.draft_config)
+        published = service.write(plan)
+
+        # Then the captured config, hashed as such, is the version made live and the draft
+        version = service.version(ALICE, flow.id, 1)
+        assert (version.config, version.config_hash) == (captured.draft_config, captured.draft_hash)
+        assert (published.draft_config, published.live_config_hash) == (captured.draft_config, captured.draft_hash)
+
+    def test_a_dry_run_diffs_the_flow_it_names_against_its_live_version(self, service: FlowService) -> None:
+        # Given v1 live and a draft moved on
+        flow = update(service, publish(service, create(service)), draftConfig=v1_config("scorecard"))
+
+        # When a publish is tried as a dry run
+        preview = service.preview_publish(ALICE, PublishRequest.model_validate({"id": flow.id}), None)
+
+        # Then its diff names the flow, from live v1 to the draft
+        assert (preview.diff.flow_id, preview.diff.old.version, preview.diff.identical) == (flow.id, 1, False)
+        assert preview.flow.latest_version == 2
+
 
 class TestRollback:
     @pytest.fixture
@@ -167,6 +248,14 @@ def test_a_deleted_flows_versions_and_key_go_with_it(service: FlowService, store
     with refused("FLOW_NOT_FOUND"):
         service.version(ALICE, flow.id, 1)
     assert create(service, "welcome").key == "welcome"  # the key is free again
+
+
+def test_a_delete_records_who_deleted_the_flow_and_when(service: FlowService, store: InMemoryFlowStore) -> None:
+    flow = create(service)
+
+    service.delete(ALICE, flow.id, None)
+
+    assert store.tombstones[(flow.tenant_id, flow.id)] == ("alice", "2026-11-28T00:00:00.001Z")
 
 
 # --- staged rollouts ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from decision_flows.domain.errors import Conflict, DomainError
-from decision_flows.domain.service import FlowService
+from decision_flows.domain.service import FlowService, Plan
 from decision_flows.models.draft_commands import UpdateFlowRequest
 from decision_flows.models.flow import Flow
 from decision_flows.models.policy import Policy
@@ -29,6 +29,9 @@ def body(flow: Flow, **fields: Any) -> dict[str, Any]:
 
 GATED: dict[str, GatedCall] = {
     "publish": lambda s, f, m: s.publish(ALICE, PublishRequest.model_validate(body(f)), m),
+    "staged publish": lambda s, f, m: s.publish(
+        ALICE, PublishRequest.model_validate(body(f, rollout={"percent": 10})), m
+    ),
     "rollback": lambda s, f, m: s.rollback(ALICE, RollbackRequest.model_validate(body(f, version=1)), m),
     "rollout share": lambda s, f, m: s.change_rollout(ALICE, RolloutRequest.model_validate(body(f, percent=50)), m),
     "promote": lambda s, f, m: s.promote(ALICE, PromoteRequest.model_validate(body(f)), m),
@@ -121,18 +124,46 @@ def test_draft_edits_and_dry_runs_read_the_flow_alone(gated: FlowService, store:
     assert edited.name == "Renamed"
 
 
-def test_a_plan_reads_no_policy_unless_asked(gated: FlowService, store: InMemoryFlowStore) -> None:
+Planning = Callable[[FlowService, Flow], Plan]
+
+PLANS: dict[str, Planning] = {
+    "publish": lambda s, f: s.plan_publish(ALICE, PublishRequest.model_validate(body(f)), None),
+    "rollback": lambda s, f: s.plan_rollback(ALICE, RollbackRequest.model_validate(body(f, version=1)), None),
+    "rollout share": lambda s, f: s.plan_rollout(ALICE, RolloutRequest.model_validate(body(f, percent=50)), None),
+    "promote": lambda s, f: s.plan_promote(ALICE, PromoteRequest.model_validate(body(f)), None),
+    "abort": lambda s, f: s.plan_abort(ALICE, AbortRequest.model_validate(body(f)), None),
+    "status": lambda s, f: s.plan_update(ALICE, UpdateFlowRequest.model_validate(body(f, status="paused")), None),
+    "delete": lambda s, f: s.plan_delete(ALICE, f.id, None),
+}
+
+
+@pytest.mark.parametrize("call", PLANS)
+def test_a_plan_reads_no_policy_unless_asked(call: str, gated: FlowService, store: InMemoryFlowStore) -> None:
     # Given an active flow under a policy that requires an approval (a change request's apply plans so)
-    flow = active_for(gated, "publish")
+    flow = active_for(gated, call)
     requiring_review(store)
     store.reads.clear()
 
-    # When its publish is planned without the policy
-    plan = gated.plan_publish(ALICE, PublishRequest.model_validate(body(flow)), None)
+    # When the call is planned without asking for the policy
+    plan = PLANS[call](gated, flow)
 
-    # Then the flow alone was read, and the plan can be written
-    assert (store.reads, plan.policy) == (["get_flow"], None)
-    assert gated.write(plan).live_version == 2
+    # Then no read fetched the policy, and the plan can be written
+    assert ("get_gated_flow" in store.reads, plan.policy) == (False, None)
+    gated.write(plan)
+
+
+def test_a_put_that_resends_the_status_may_rename_an_active_flow_under_review(
+    gated: FlowService, store: InMemoryFlowStore
+) -> None:
+    # Given an active flow under a policy that requires an approval
+    flow = active_for(gated, "status")
+    requiring_review(store)
+
+    # When a PUT sends its status unchanged along with a new name
+    renamed = update(gated, flow, status=flow.status, name="Renamed")
+
+    # Then only the name changed, and no approval was asked for
+    assert (renamed.status, renamed.name, renamed.row_version) == (flow.status, "Renamed", flow.row_version + 1)
 
 
 def test_a_service_without_the_review_policy_never_reads_it(service: FlowService, store: InMemoryFlowStore) -> None:

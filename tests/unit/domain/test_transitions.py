@@ -10,8 +10,18 @@ from decision_flows.domain import flow_rules, transitions
 from decision_flows.domain.errors import DomainError
 from decision_flows.domain.transitions import FlowChanges, Share, VersionContent
 from decision_flows.models.draft_commands import UpdateFlowRequest
-from decision_flows.models.flow import Flow, FlowAction, FlowStatus, PublishedVersion, Rollout
+from decision_flows.models.flow import (
+    AppliedChange,
+    Flow,
+    FlowAction,
+    FlowStatus,
+    PlanStep,
+    PublishedVersion,
+    Rollout,
+    ScheduleStatus,
+)
 from decision_flows.models.identity import Identity, Role
+from decision_flows.models.publish_commands import PlanStepRequest
 
 BOB = Identity(tenant_id="tenant-a", role=Role.EDITOR, principal="bob")
 AT = "2026-12-06T10:00:00.000Z"
@@ -70,6 +80,17 @@ def test_a_write_bumps_the_row_version_stamps_it_and_clears_old_notes() -> None:
     assert (renamed.name, renamed.row_version, renamed.updated_at, renamed.updated_by) == ("Hello", 5, AT, "bob")
     assert (renamed.last_action, renamed.last_notes) == (FlowAction.UPDATED, None)
     assert (flow.name, flow.row_version) == ("Welcome", 4), "the flow read is left as it was"
+
+
+def test_a_write_clears_the_change_and_plan_step_an_earlier_write_recorded() -> None:
+    # Given a flow last written by a change request's apply and a rollout plan's step
+    flow = a_flow(last_change=AppliedChange(change_id="cr_1", author="carol", approved_by=["dan"]), last_plan_step=1)
+
+    # When another write, by neither, changes it
+    renamed = transitions.written(flow, BOB, AT, FlowAction.UPDATED, name="Hello")
+
+    # Then its history entry names neither the change request nor the step
+    assert (renamed.last_change, renamed.last_plan_step) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -131,6 +152,56 @@ def test_a_rollout_change_may_move_the_overrides_alone() -> None:
         [],
     )
     assert changed.row_version == flow.row_version + 1
+
+
+def a_plan(*statuses: ScheduleStatus) -> list[PlanStep]:
+    return [
+        PlanStep(after=f"PT{index + 1}H", basis_points=2000 * (index + 1), run_at=AT, status=status)
+        for index, status in enumerate(statuses)
+    ]
+
+
+def test_a_rollout_started_with_a_plan_stores_each_step_pending_at_its_start_plus_after() -> None:
+    flow = a_flow(latest_version=1, live_version=1, status=FlowStatus.ACTIVE)
+    bodies = [{"after": "PT1H", "percent": 50}, {"after": "P1D", "promote": True}]
+    steps = [PlanStepRequest.model_validate(body) for body in bodies]
+
+    staged = transitions.rollout_started(flow, BOB, a_version(flow), Share(1000), steps)
+
+    assert staged.rollout is not None
+    assert staged.rollout.plan == [
+        PlanStep(after="PT1H", basis_points=5000, run_at="2026-12-06T11:00:00.000Z"),
+        PlanStep(after="P1D", promote=True, run_at="2026-12-07T10:00:00.000Z"),
+    ]
+
+
+def test_a_planned_step_is_marked_done_and_named_on_the_write_that_applied_it() -> None:
+    rollout = a_rollout().model_copy(update={"plan": a_plan(ScheduleStatus.PENDING, ScheduleStatus.PENDING)})
+
+    changed = transitions.rollout_changed(a_flow(live_version=2, rollout=rollout), BOB, AT, Share(2000), step=0)
+
+    assert changed.rollout is not None
+
+    assert changed.rollout.plan is not None
+    assert [step.status for step in changed.rollout.plan] == [ScheduleStatus.DONE, ScheduleStatus.PENDING]
+    assert changed.last_plan_step == 0
+
+
+def test_a_suspended_plan_suspends_its_pending_steps_with_the_reason_and_keeps_those_done() -> None:
+    plan = a_plan(ScheduleStatus.DONE, ScheduleStatus.PENDING, ScheduleStatus.PENDING)
+    flow = a_flow(live_version=2, rollout=a_rollout().model_copy(update={"plan": plan}))
+
+    suspended = transitions.plan_suspended(flow, BOB, AT, 1, "ROW_VERSION_MISMATCH")
+
+    assert suspended.rollout is not None
+
+    assert suspended.rollout.plan is not None
+    assert [(step.status, step.reason) for step in suspended.rollout.plan] == [
+        (ScheduleStatus.DONE, None),
+        (ScheduleStatus.SUSPENDED, "ROW_VERSION_MISMATCH"),
+        (ScheduleStatus.SUSPENDED, "ROW_VERSION_MISMATCH"),
+    ]
+    assert (suspended.last_action, suspended.last_plan_step) == (FlowAction.SCHEDULE_SUSPENDED, 1)
 
 
 def test_promoting_makes_the_challenger_live_and_keeps_its_notes() -> None:
