@@ -137,6 +137,10 @@ PLANS: dict[str, Planning] = {
 }
 
 
+# A plan's one read: the flow, and for a rollback the version it copies too.
+PLAN_READS = {"rollback": "get_flow_and_version"}
+
+
 @pytest.mark.parametrize("call", PLANS)
 def test_a_plan_reads_no_policy_unless_asked(call: str, gated: FlowService, store: InMemoryFlowStore) -> None:
     # Given an active flow under a policy that requires an approval (a change request's apply plans so)
@@ -147,9 +151,12 @@ def test_a_plan_reads_no_policy_unless_asked(call: str, gated: FlowService, stor
     # When the call is planned without asking for the policy
     plan = PLANS[call](gated, flow)
 
-    # Then no read fetched the policy, and the plan can be written
-    assert ("get_gated_flow" in store.reads, plan.policy) == (False, None)
+    # Then its one read fetched no policy, and the plan, written, lands at the next rowVersion
+    assert (store.reads, plan.policy) == ([PLAN_READS.get(call, "get_flow")], None)
     gated.write(plan)
+    stored = store.get_flow(flow.tenant_id, flow.id)
+    landed = "deleted" if stored is None else stored.row_version
+    assert landed == ("deleted" if call == "delete" else flow.row_version + 1)
 
 
 def test_a_put_that_resends_the_status_may_rename_an_active_flow_under_review(

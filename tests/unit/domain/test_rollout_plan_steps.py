@@ -12,7 +12,7 @@ from decision_flows.domain.errors import StoreUnavailable
 from decision_flows.domain.service import FlowService
 from decision_flows.models.flow import Flow, ScheduleStatus
 from decision_flows.models.rollout_commands import AbortRequest
-from decision_flows.models.scheduled_job import ScheduledJob
+from decision_flows.models.scheduled_job import ScheduledJob, next_plan_job
 from tests.support.flow_service import ALICE, Clock, create, publish
 from tests.support.in_memory_flows import InMemoryFlowStore
 from tests.support.schedulers import InMemoryScheduler
@@ -119,21 +119,25 @@ def test_ending_the_rollout_or_the_flow_deletes_the_schedule(
     assert scheduler.schedules == {}
 
 
-def test_without_a_scheduler_a_plan_is_stored_for_the_sweep(service: FlowService) -> None:
+def test_without_a_scheduler_the_stored_flow_names_its_first_step_as_due(
+    service: FlowService, store: InMemoryFlowStore
+) -> None:
+    # Given a service without a scheduler (make serve, the tests: the store is swept instead)
+    # When a rollout starts with a plan
     flow = planned(service)
 
-    assert flow.rollout is not None
-
-    assert flow.rollout.plan is not None
-    assert len(flow.rollout.plan) == 2
+    # Then the flow as stored names its first step as the job due, at the rollout's start plus its
+    # after: what the access layer indexes for the sweep (dal/due_jobs.py)
+    stored = store.get_flow(flow.tenant_id, flow.id)
+    assert next_plan_job(stored) == step_schedule(flow, 0, timedelta(hours=1))
 
 
 class UnavailableScheduler:
     def put_schedule(self, job: ScheduledJob, run_at: datetime) -> None:
-        raise StoreUnavailable("SERVICE_UNAVAILABLE", "Scheduler is throttling.")
+        raise StoreUnavailable("STORE_BUSY", "The scheduler did not answer; retry shortly.")
 
     def delete_schedule(self, job: ScheduledJob) -> None:
-        raise StoreUnavailable("SERVICE_UNAVAILABLE", "Scheduler is throttling.")
+        raise StoreUnavailable("STORE_BUSY", "The scheduler did not answer; retry shortly.")
 
 
 def test_a_scheduler_that_fails_leaves_the_write_landed_and_logs_why(

@@ -120,3 +120,9 @@ def test_error_factories_map_to_their_status(error: errors.DomainError, status: 
     body = body_of(error)
     assert (body["status"], body["code"]) == (status, code)
     assert body["detail"] == error.detail
+
+
+def test_an_errors_repr_shows_every_field_for_a_failing_test_or_a_log() -> None:
+    error = errors.RateLimited("RATE_LIMITED", "Too many.", retry_after_seconds=7)
+
+    assert repr(error) == "RateLimited(code='RATE_LIMITED', detail='Too many.', errors=[], retry_after_seconds=7)"

@@ -27,6 +27,10 @@ class DomainError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"
 
+    def __repr__(self) -> str:  # what a failing test or a %r log shows: every field, as the dataclass did
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
 
 class NotFound(DomainError):
     """The thing asked for does not exist for this tenant."""
