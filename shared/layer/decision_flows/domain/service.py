@@ -221,21 +221,20 @@ class FlowService:
     def preview_publish(self, identity: Identity, request: PublishRequest, if_match: int | None) -> Preview:
         """What publish would do, refused exactly as it would be (the same planning), with nothing
         written: the flow it would return, the diff from live to the draft, and the draft's warnings."""
-        from decision_flows.domain import compare  # only a dry run loads the diff machinery
-
-        return self._preview(identity, self.plan_publish(identity, request, if_match), compare.DRAFT, None)
+        return self._preview(identity, self.plan_publish(identity, request, if_match), None)
 
     def preview_rollback(self, identity: Identity, request: RollbackRequest, if_match: int | None) -> Preview:
         """What rollback would do, as ``preview_publish`` tells of a publish: the diff from live to the
         version it restores."""
         plan = self.plan_rollback(identity, request, if_match)
-        return self._preview(identity, plan, str(request.version), request.version)
+        return self._preview(identity, plan, request.version)
 
-    def _preview(self, identity: Identity, plan: Plan, ref: str, named: int | None) -> Preview:
-        """A release's plan as a dry run answers it: the version it would make live (``ref``; ``named``
-        when it is a published one) against what is live now."""
+    def _preview(self, identity: Identity, plan: Plan, named: int | None) -> Preview:
+        """A release's plan as a dry run answers it: the config it would make live (the draft, or
+        published version ``named``) against what is live now."""
         from decision_flows.domain import compare, lint  # only a dry run loads the diff machinery
 
+        ref = compare.DRAFT if named is None else str(named)
         assert plan.new is not None, "a release writes the flow"
         assert plan.version is not None, "a release appends a version"
         assert plan.version.config is not None, "a release carries its config"
